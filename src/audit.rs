@@ -1,0 +1,213 @@
+//! The audit engine: runs the probes over a [`Home`], gathers their findings through one
+//! [`Collector`], and returns a [`Report`]. The `scan` command, the dashboard (streaming
+//! through a [`Sink`]) and the watcher all call [`run`].
+
+use crate::config::Config;
+use crate::finding::{Finding, Severity};
+use crate::home::Home;
+use crate::probes;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// The `schema` value of the JSON report.
+pub const REPORT_SCHEMA: &str = "hfguard.report/v1";
+
+/// What to audit beyond the known locations.
+#[derive(Clone, Debug, Default)]
+pub struct ScanOptions {
+    /// Only the known locations, environment and processes: no walk.
+    pub quick: bool,
+    /// Roots to walk besides the home (`--path`).
+    pub extra_roots: Vec<PathBuf>,
+    pub config: Config,
+    /// Probes switched off (`--skip`): "processes", "environment", "walk".
+    pub skip_probes: Vec<String>,
+}
+
+impl ScanOptions {
+    pub fn probe_enabled(&self, name: &str) -> bool {
+        !self.skip_probes.iter().any(|p| p == name)
+    }
+}
+
+/// Receives findings, warnings and progress as they happen (the dashboard streams them).
+pub trait Sink: Sync {
+    fn finding(&self, _finding: &Finding) {}
+    fn warning(&self, _warning: &str) {}
+    /// Called now and then during the walk with the number of files looked at so far.
+    fn progress(&self, _files: u64) {}
+}
+
+/// A sink that ignores everything.
+pub struct NoSink;
+impl Sink for NoSink {}
+
+/// Counters of the work done.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Stats {
+    pub files: u64,
+    pub bytes: u64,
+    pub skipped: u64,
+    /// Wall time of the audit.
+    #[serde(skip)]
+    pub elapsed: std::time::Duration,
+}
+
+/// The result of an audit: the `hfguard.report/v1` document.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub home: PathBuf,
+    pub findings: Vec<Finding>,
+    pub warnings: Vec<String>,
+    pub summary: BTreeMap<Severity, usize>,
+    #[serde(skip)]
+    pub stats: Stats,
+}
+
+impl Report {
+    /// Counts by severity of findings that are not ignored.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.summary.get(&severity).copied().unwrap_or(0)
+    }
+
+    /// Whether any finding at or above `threshold` remains: the exit code's question.
+    pub fn fails_at(&self, threshold: Option<Severity>) -> bool {
+        match threshold {
+            None => false,
+            Some(t) => self.findings.iter().any(|f| f.counts_at(t)),
+        }
+    }
+}
+
+/// Gathers findings from every probe, thread-safely, dropping duplicates.
+pub struct Collector<'a> {
+    pub home: &'a Home,
+    pub options: &'a ScanOptions,
+    sink: &'a dyn Sink,
+    findings: Mutex<Vec<Finding>>,
+    seen_ids: Mutex<HashSet<String>>,
+    warnings: Mutex<Vec<String>>,
+    pub files: AtomicU64,
+    pub bytes: AtomicU64,
+    pub skipped: AtomicU64,
+    /// Paths already scanned (known locations), so the walk does not report them twice.
+    claimed: Mutex<HashSet<PathBuf>>,
+}
+
+impl<'a> Collector<'a> {
+    pub fn new(home: &'a Home, options: &'a ScanOptions, sink: &'a dyn Sink) -> Self {
+        Collector {
+            home,
+            options,
+            sink,
+            findings: Mutex::default(),
+            seen_ids: Mutex::default(),
+            warnings: Mutex::default(),
+            files: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            claimed: Mutex::default(),
+        }
+    }
+
+    /// Adds a finding unless one with the same id exists; applies the user's ignores.
+    pub fn add(&self, mut finding: Finding) {
+        if !self.seen_ids.lock().unwrap().insert(finding.id.clone()) {
+            return;
+        }
+        if let Some(reason) = self.options.config.ignored(&finding.id) {
+            finding.ignored = Some(reason.to_string());
+        }
+        self.sink.finding(&finding);
+        self.findings.lock().unwrap().push(finding);
+    }
+
+    pub fn warn(&self, warning: String) {
+        self.sink.warning(&warning);
+        self.warnings.lock().unwrap().push(warning);
+    }
+
+    /// Marks a path as handled; false when it already was.
+    pub fn claim(&self, path: &std::path::Path) -> bool {
+        self.claimed.lock().unwrap().insert(path.to_path_buf())
+    }
+
+    pub fn is_claimed(&self, path: &std::path::Path) -> bool {
+        self.claimed.lock().unwrap().contains(path)
+    }
+
+    /// Findings so far matching `pred` (for probes that depend on others' results).
+    pub fn any_finding(&self, pred: impl Fn(&Finding) -> bool) -> bool {
+        self.findings.lock().unwrap().iter().any(pred)
+    }
+
+    pub fn count_file(&self, bytes: u64) {
+        let n = self.files.fetch_add(1, Ordering::Relaxed) + 1;
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        if n % 512 == 0 {
+            self.sink.progress(n);
+        }
+    }
+
+    fn into_report(self) -> Report {
+        let mut findings = self.findings.into_inner().unwrap();
+        findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.category.cmp(&b.category))
+                .then(a.path.cmp(&b.path))
+                .then(a.line.cmp(&b.line))
+                .then(a.pid.cmp(&b.pid))
+                .then(a.rule.cmp(&b.rule))
+                .then(a.id.cmp(&b.id))
+        });
+        let mut warnings = self.warnings.into_inner().unwrap();
+        warnings.sort();
+        warnings.dedup();
+        let mut summary: BTreeMap<Severity, usize> =
+            Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
+        for f in findings.iter().filter(|f| f.ignored.is_none()) {
+            *summary.entry(f.severity).or_default() += 1;
+        }
+        Report {
+            schema: REPORT_SCHEMA,
+            home: self.home.dir.clone(),
+            findings,
+            warnings,
+            summary,
+            stats: Stats {
+                files: self.files.into_inner(),
+                bytes: self.bytes.into_inner(),
+                skipped: self.skipped.into_inner(),
+                elapsed: std::time::Duration::ZERO,
+            },
+        }
+    }
+}
+
+/// Audits `home`: known locations first (fast, so `--quick` and the dashboard's first
+/// findings come at once), then environment and processes, then the walk.
+pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
+    let started = std::time::Instant::now();
+    let c = Collector::new(home, options, sink);
+    probes::permissions::check_home(&c);
+    probes::files::scan_known(&c);
+    probes::gitconfig::check_store_helper(&c);
+    if options.probe_enabled("environment") {
+        probes::environment::scan(&c);
+    }
+    if options.probe_enabled("processes") {
+        probes::process::scan(&c);
+    }
+    if !options.quick && options.probe_enabled("walk") {
+        probes::walk::walk(&c);
+    }
+    sink.progress(c.files.load(Ordering::Relaxed));
+    let mut report = c.into_report();
+    report.stats.elapsed = started.elapsed();
+    report
+}

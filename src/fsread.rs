@@ -1,0 +1,104 @@
+//! Reading files the way an audit of someone's home must: never following a symlink, never
+//! opening a FIFO, socket or device (`lstat` first, then `O_NONBLOCK|O_NOFOLLOW`, then `fstat`
+//! on the descriptor), bounded in size, and with errors that say what failed where.
+
+use std::fs::{File, Metadata};
+use std::io::{self, Read};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::Path;
+
+/// What `lstat` said about a path, before anything is opened.
+#[derive(Debug)]
+pub enum Entry {
+    Missing,
+    Regular(Metadata),
+    Symlink,
+    Dir(Metadata),
+    /// FIFO, socket, device: never opened.
+    Special(&'static str),
+}
+
+/// `lstat` without following the last component. Missing or vanished paths are `Missing`.
+pub fn lstat(path: &Path) -> io::Result<Entry> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) => {
+            let ft = m.file_type();
+            Ok(if ft.is_symlink() {
+                Entry::Symlink
+            } else if ft.is_file() {
+                Entry::Regular(m)
+            } else if ft.is_dir() {
+                Entry::Dir(m)
+            } else if ft.is_fifo() {
+                Entry::Special("a FIFO")
+            } else if ft.is_socket() {
+                Entry::Special("a socket")
+            } else {
+                Entry::Special("a device")
+            })
+        }
+        Err(e) if is_vanished(&e) => Ok(Entry::Missing),
+        Err(e) => Err(e),
+    }
+}
+
+/// Errors that mean the file is simply not there (any more).
+pub fn is_vanished(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::NotFound) || e.raw_os_error() == Some(nix::libc::ENOTDIR)
+}
+
+/// Outcome of reading a regular file.
+#[derive(Debug)]
+pub enum ReadOutcome {
+    /// Read into the buffer; `truncated` when the file was larger than the limit.
+    Read { meta: Metadata, truncated: bool },
+    /// Gone between listing and opening, or no longer a regular file.
+    Vanished,
+}
+
+/// Opens `path` without following a symlink or blocking on a FIFO, checks on the descriptor
+/// that it is (still) a regular file, and reads at most `limit` bytes into `buf`.
+pub fn read_regular(path: &Path, limit: u64, buf: &mut Vec<u8>) -> io::Result<ReadOutcome> {
+    buf.clear();
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOFOLLOW | nix::libc::O_NOCTTY)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if is_vanished(&e) || e.raw_os_error() == Some(nix::libc::ELOOP) => {
+            return Ok(ReadOutcome::Vanished)
+        }
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Ok(ReadOutcome::Vanished);
+    }
+    let want = meta.len().min(limit);
+    buf.reserve(want as usize + 1);
+    let mut reader: io::Take<&File> = (&file).take(limit);
+    reader.read_to_end(buf)?;
+    let truncated = meta.len() > limit;
+    Ok(ReadOutcome::Read { meta, truncated })
+}
+
+/// A reason for people: "permission denied", "is a directory", …
+pub fn reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            // std appends " (os error N)"; users do not need it.
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_lowercase(),
+                None => s.to_lowercase(),
+            }
+        }
+    }
+}
+
+/// Permission bits of a metadata.
+pub fn mode_bits(meta: &Metadata) -> u32 {
+    meta.mode() & 0o7777
+}

@@ -1,0 +1,212 @@
+//! Kinds of places a secret can be: every file, variable or process the audit looks at has
+//! one, and the kind decides the finding's category, severity, message and available fixes.
+
+use crate::finding::{Category, FixKind, Severity};
+use serde::{Deserialize, Serialize};
+
+/// What a scanned file is. Known locations get their kind from where they are; files met in
+/// the home walk are classified by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    /// The active Hugging Face token file (`$HF_TOKEN_PATH`, `$HF_HOME/token`).
+    HfTokenFile,
+    /// `stored_tokens`: every token saved by `hf auth login`.
+    HfStoredTokens,
+    /// `~/.cache/huggingface_staging/token`.
+    HfStagingToken,
+    /// `~/.huggingface/token`, written by huggingface_hub ≤ 0.11 and never deleted.
+    HfLegacyToken,
+    GitCredentials,
+    Netrc,
+    KaggleConfig,
+    AwsCredentials,
+    GcloudCredentials,
+    DockerConfig,
+    Pypirc,
+    GhConfig,
+    /// Global git configuration (`~/.gitconfig`, `$XDG_CONFIG_HOME/git/config`).
+    GitConfig,
+    /// A file a shell reads at start-up (or one such a file sources).
+    StartupFile,
+    ShellHistory,
+    ReplHistory,
+    AiSessionLog,
+    /// `.git/config` of a repository: remote URLs.
+    GitRemote,
+    Notebook,
+    EnvFile,
+    /// A compressed archive or other binary container whose text was searched.
+    Archive,
+    /// Any other file met in the walk: source, configs, logs.
+    ProjectFile,
+}
+
+impl FileKind {
+    /// The place part of rule ids: `hf-token-in-<slug>`.
+    pub fn slug(self) -> &'static str {
+        use FileKind::*;
+        match self {
+            HfTokenFile => "token-file",
+            HfStoredTokens => "stored-tokens",
+            HfStagingToken => "staging-token-file",
+            HfLegacyToken => "legacy-token-file",
+            GitCredentials => "git-credentials",
+            Netrc => "netrc",
+            KaggleConfig => "kaggle-config",
+            AwsCredentials => "aws-credentials",
+            GcloudCredentials => "gcloud-credentials",
+            DockerConfig => "docker-config",
+            Pypirc => "pypirc",
+            GhConfig => "gh-config",
+            GitConfig => "git-config",
+            StartupFile => "startup-file",
+            ShellHistory => "shell-history",
+            ReplHistory => "repl-history",
+            AiSessionLog => "ai-session-log",
+            GitRemote => "git-remote",
+            Notebook => "notebook",
+            EnvFile => "env-file",
+            Archive => "archive",
+            ProjectFile => "project-file",
+        }
+    }
+
+    /// Words for messages: "in <description>".
+    pub fn description(self) -> &'static str {
+        use FileKind::*;
+        match self {
+            HfTokenFile => "the Hugging Face token file",
+            HfStoredTokens => "Hugging Face's stored_tokens file",
+            HfStagingToken => "the Hugging Face staging token file",
+            HfLegacyToken => "the legacy Hugging Face token file (huggingface_hub ≤ 0.11 wrote it; logout never deletes it)",
+            GitCredentials => "git's plaintext credential store",
+            Netrc => ".netrc",
+            KaggleConfig => "the Kaggle configuration",
+            AwsCredentials => "the AWS credentials file",
+            GcloudCredentials => "Google Cloud credentials",
+            DockerConfig => "Docker's config.json",
+            Pypirc => ".pypirc",
+            GhConfig => "the GitHub CLI configuration",
+            GitConfig => "the global git configuration",
+            StartupFile => "a shell start-up file",
+            ShellHistory => "a shell history",
+            ReplHistory => "a REPL or tool history",
+            AiSessionLog => "an AI coding assistant's session log",
+            GitRemote => "a git remote URL",
+            Notebook => "a Jupyter notebook",
+            EnvFile => "a .env file",
+            Archive => "an archive or binary file",
+            ProjectFile => "a file",
+        }
+    }
+
+    pub fn category(self) -> Category {
+        use FileKind::*;
+        match self {
+            HfTokenFile | HfStoredTokens | HfStagingToken | HfLegacyToken => Category::TokenFile,
+            GitCredentials | GitConfig | GitRemote => Category::Git,
+            Netrc | KaggleConfig | AwsCredentials | GcloudCredentials | DockerConfig | Pypirc
+            | GhConfig | StartupFile => Category::Dotfile,
+            ShellHistory | ReplHistory | AiSessionLog => Category::History,
+            Notebook | EnvFile | Archive | ProjectFile => Category::Project,
+        }
+    }
+
+    /// The provider whose own credential store this is: a secret of that provider here is
+    /// where the provider's tool put it (`info`), anything else does not belong here.
+    pub fn owner(self) -> Option<&'static str> {
+        use FileKind::*;
+        match self {
+            Netrc => Some("wandb"),
+            KaggleConfig => Some("kaggle"),
+            AwsCredentials => Some("aws"),
+            GcloudCredentials => Some("gcp"),
+            DockerConfig => Some("docker"),
+            Pypirc => Some("pypi"),
+            GhConfig => Some("github"),
+            _ => None,
+        }
+    }
+
+    /// Files whose whole purpose is to hold credentials: they must be private (0600, owned by
+    /// the user), and so should the folder that holds them (0700).
+    pub fn is_credential_store(self) -> bool {
+        use FileKind::*;
+        matches!(
+            self,
+            HfTokenFile
+                | HfStoredTokens
+                | HfStagingToken
+                | HfLegacyToken
+                | GitCredentials
+                | Netrc
+                | KaggleConfig
+                | AwsCredentials
+                | GcloudCredentials
+                | DockerConfig
+                | Pypirc
+                | GhConfig
+        )
+    }
+
+    /// Whether the Hugging Face token file formats apply (the whole file is one token).
+    pub fn is_hf_token_file(self) -> bool {
+        matches!(
+            self,
+            FileKind::HfTokenFile | FileKind::HfStagingToken | FileKind::HfLegacyToken
+        )
+    }
+
+    /// Files that hold secrets by nature and so must not be readable by others when they do.
+    pub fn should_be_private(self) -> bool {
+        self.is_credential_store()
+            || matches!(
+                self,
+                FileKind::ShellHistory | FileKind::ReplHistory | FileKind::AiSessionLog
+            )
+    }
+
+    /// Severity of a secret found in this kind of file.
+    pub fn secret_severity(self, provider: Option<&str>) -> Severity {
+        use FileKind::*;
+        match self {
+            HfTokenFile | HfStoredTokens | HfStagingToken | HfLegacyToken | GitCredentials => {
+                Severity::Medium
+            }
+            Netrc | KaggleConfig | AwsCredentials | GcloudCredentials | DockerConfig | Pypirc
+            | GhConfig => {
+                if provider.is_some() && provider == self.owner() {
+                    Severity::Info
+                } else {
+                    Severity::Medium
+                }
+            }
+            EnvFile | Archive => Severity::Medium,
+            GitConfig | StartupFile | ShellHistory | ReplHistory | AiSessionLog | GitRemote
+            | Notebook | ProjectFile => Severity::High,
+        }
+    }
+
+    /// Fixes that apply to a secret in this kind of file, the recommended one first.
+    pub fn secret_fixes(self) -> Vec<FixKind> {
+        use FileKind::*;
+        match self {
+            HfTokenFile | HfStoredTokens | HfStagingToken | HfLegacyToken | GitCredentials
+            | GitRemote => vec![FixKind::Keyring],
+            StartupFile | Netrc | EnvFile => vec![FixKind::Keyring, FixKind::Redact],
+            ShellHistory | ReplHistory | AiSessionLog | Notebook | ProjectFile | GitConfig => {
+                vec![FixKind::Redact]
+            }
+            // The owning tool reads these files; rewriting them would break it. Their
+            // permissions are checked (and chmod-fixable) separately.
+            Pypirc | GhConfig | KaggleConfig | AwsCredentials | GcloudCredentials
+            | DockerConfig | Archive => vec![],
+        }
+    }
+
+    /// Whether line numbers mean anything for this kind of file.
+    pub fn is_line_based(self) -> bool {
+        !matches!(self, FileKind::Archive)
+    }
+}

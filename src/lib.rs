@@ -1,0 +1,17 @@
+//! hfguard: audit a workstation for exposed Hugging Face (and other ML) credentials.
+//!
+//! The data flow is visible in the modules: [`probes`] (where to look) feed file contents,
+//! variables and command lines to [`rules`] (what a secret looks like, data in `assets/`),
+//! which produce [`finding::Finding`]s (one model), gathered by [`audit`] into a
+//! [`audit::Report`] that [`report`] renders as text, JSON, SARIF or Markdown.
+
+pub mod audit;
+pub mod config;
+pub mod finding;
+pub mod fsread;
+pub mod home;
+pub mod kind;
+pub mod probes;
+pub mod report;
+pub mod rules;
+pub mod secret;

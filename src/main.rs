@@ -1,0 +1,301 @@
+//! The `hfguard` command line: a thin front end over the library.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hfguard::audit::{self, ScanOptions, Sink};
+use hfguard::config::Config;
+use hfguard::finding::Severity;
+use hfguard::home::Home;
+use hfguard::report::{self, Format, TextStyle};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Audit this machine for exposed Hugging Face (and OpenAI, W&B, Kaggle, AWS, GitHub, …)
+/// credentials, and fix them.
+///
+/// Without a command, hfguard audits your home and prints the report. `hfguard scan` is the
+/// same audit for scripts and onboarding checklists, with JSON, SARIF and Markdown output.
+///
+/// Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or fatal
+/// error.
+#[derive(Parser, Debug)]
+#[command(
+    name = "hfguard",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    /// Audit DIR as if it were your home (default: your home; $HOME is honoured).
+    #[arg(long, global = true, value_name = "DIR")]
+    home: Option<PathBuf>,
+
+    /// Configuration file (default: $XDG_CONFIG_HOME/hfguard/config.toml under the home).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Audit the home and print a report (never changes anything).
+    Scan(ScanArgs),
+}
+
+#[derive(Args, Debug, Default)]
+struct ScanArgs {
+    /// Also walk P (repeatable): project folders outside the home.
+    #[arg(long = "path", value_name = "P")]
+    paths: Vec<PathBuf>,
+
+    /// Check only the known locations, the environment and processes (no walk of the home).
+    #[arg(long)]
+    quick: bool,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Exit with 1 when a finding at or above this severity remains.
+    #[arg(long, value_enum, default_value_t = FailOn::Low, value_name = "SEVERITY")]
+    fail_on: FailOn,
+
+    /// Leave out a probe (repeatable).
+    #[arg(long, value_enum, value_name = "PROBE")]
+    skip: Vec<Probe>,
+
+    /// List `info` findings one by one in the text report.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    #[default]
+    Text,
+    Json,
+    Sarif,
+    Markdown,
+}
+
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
+enum FailOn {
+    Critical,
+    High,
+    Medium,
+    #[default]
+    Low,
+    /// Findings at `info` (a tool's own credential file, a token in a process environment).
+    Info,
+    /// Always exit 0 unless something fails.
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Probe {
+    /// Command lines and environments of running processes.
+    Processes,
+    /// This process's environment variables.
+    Environment,
+    /// The walk of the home and --path roots.
+    Walk,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::High => Some(Severity::High),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
+}
+
+/// A fatal error: printed as `hfguard: <message>`, exit code 2.
+struct Fatal(String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(Fatal(msg)) => {
+            eprintln!("hfguard: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Fatal> {
+    let home = resolve_home(cli.home.as_ref())?;
+    let config = match &cli.config {
+        Some(path) => Config::load(path, true),
+        None => Config::load(&home.config_file(), false),
+    }
+    .map_err(Fatal)?;
+    match cli.command {
+        Some(Command::Scan(args)) => scan(&home, config, args, false),
+        None => {
+            // The dashboard needs a terminal; anywhere else the report is what helps.
+            scan(&home, config, ScanArgs::default(), true)
+        }
+    }
+}
+
+fn resolve_home(dir: Option<&PathBuf>) -> Result<Home, Fatal> {
+    let home = Home::from_process(dir.cloned()).ok_or_else(|| {
+        Fatal("cannot tell where your home is: set $HOME or pass --home DIR".into())
+    })?;
+    match std::fs::metadata(&home.dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(Fatal(format!("{}: not a folder", home.dir.display()))),
+        Err(e) => {
+            return Err(Fatal(format!(
+                "{}: {}",
+                home.dir.display(),
+                hfguard::fsread::reason(&e)
+            )))
+        }
+    }
+    Ok(home)
+}
+
+fn scan(home: &Home, config: Config, args: ScanArgs, bare: bool) -> Result<ExitCode, Fatal> {
+    for p in &args.paths {
+        if !p.is_dir() {
+            return Err(Fatal(format!("--path {}: not a folder", p.display())));
+        }
+    }
+    let options = ScanOptions {
+        quick: args.quick,
+        extra_roots: args
+            .paths
+            .iter()
+            .map(|p| std::path::absolute(p).unwrap_or(p.clone()))
+            .collect(),
+        config,
+        skip_probes: args
+            .skip
+            .iter()
+            .map(|p| {
+                p.to_possible_value()
+                    .expect("no skipped variants")
+                    .get_name()
+                    .to_string()
+            })
+            .collect(),
+    };
+    let stderr_tty = std::io::stderr().is_terminal();
+    let progress = Progress::new(stderr_tty && std::env::var_os("NO_PROGRESS").is_none());
+    let report = audit::run(home, &options, &progress);
+    progress.clear();
+
+    let format = args.format.into_format();
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let style = TextStyle {
+        color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        verbose: args.verbose,
+    };
+    let mut text = report::render(&report, format, style);
+    if bare && args.format == FormatArg::Text {
+        text.push_str(
+            "\nThe interactive dashboard opens when `hfguard` runs on a terminal; `hfguard scan --help` lists report options.\n",
+        );
+    }
+    match &args.output {
+        Some(path) => {
+            write_output(path, &text).map_err(|e| {
+                Fatal(format!(
+                    "{}: cannot write the report: {}",
+                    path.display(),
+                    hfguard::fsread::reason(&e)
+                ))
+            })?;
+            eprintln!("hfguard: report written to {}", path.display());
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(Fatal(format!("cannot write to standard output: {e}")));
+                }
+            }
+        }
+    }
+    Ok(if report.fails_at(args.fail_on.threshold()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+impl FormatArg {
+    fn into_format(self) -> Format {
+        match self {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Markdown => Format::Markdown,
+        }
+    }
+}
+
+/// Reports hold paths and redacted secrets: keep them private (0600).
+fn write_output(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+/// A one-line progress indicator on standard error while the walk runs (only on a terminal).
+struct Progress {
+    enabled: bool,
+    last: Mutex<Option<Instant>>,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Self {
+        Progress {
+            enabled,
+            last: Mutex::new(None),
+            started: Instant::now(),
+        }
+    }
+
+    fn clear(&self) {
+        if self.enabled && self.last.lock().unwrap().is_some() {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+impl Sink for Progress {
+    fn progress(&self, files: u64) {
+        if !self.enabled || self.started.elapsed() < Duration::from_millis(300) {
+            return;
+        }
+        let mut last = self.last.lock().unwrap();
+        if last.is_some_and(|t| t.elapsed() < Duration::from_millis(100)) {
+            return;
+        }
+        *last = Some(Instant::now());
+        eprint!("\r\x1b[2Khfguard: scanning… {files} files");
+    }
+}

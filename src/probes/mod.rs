@@ -1,0 +1,10 @@
+//! Where to look. Each probe is one small module: the known file locations and the home walk
+//! feed files to [`files::scan_file`]; environment, processes and git configuration have
+//! their own sources. All report through the [`crate::audit::Collector`].
+
+pub mod environment;
+pub mod files;
+pub mod gitconfig;
+pub mod permissions;
+pub mod process;
+pub mod walk;

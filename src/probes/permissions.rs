@@ -1,0 +1,220 @@
+//! Permission checks: credential files private to the user (0600, owned by them), the
+//! folders that hold them (0700), start-up files and the home folder not writable by others.
+
+use crate::audit::Collector;
+use crate::finding::{mode_string, Category, Finding, FixKind, Severity};
+use crate::fsread::{self, mode_bits, Entry};
+use crate::kind::FileKind;
+use crate::probes::files::{current_uid, owner};
+use std::fs::Metadata;
+use std::path::Path;
+
+fn provider_of(kind: FileKind, found: &[Option<String>]) -> Option<String> {
+    if kind.is_hf_token_file() || kind == FileKind::HfStoredTokens {
+        return Some("huggingface".into());
+    }
+    found
+        .iter()
+        .flatten()
+        .next()
+        .cloned()
+        .or_else(|| kind.owner().map(str::to_string))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn permission_finding(
+    c: &Collector,
+    rule: String,
+    severity: Severity,
+    provider: Option<String>,
+    path: &Path,
+    mode: Option<u32>,
+    message: String,
+    fixes: Vec<FixKind>,
+) {
+    let id = Finding::compute_id(&rule, &path.to_string_lossy(), None, 1);
+    c.add(Finding {
+        id,
+        rule,
+        category: Category::Permissions,
+        severity,
+        provider,
+        path: Some(path.to_path_buf()),
+        line: None,
+        variable: None,
+        pid: None,
+        mode: mode.map(mode_string),
+        secret: None,
+        fingerprint: None,
+        message,
+        fixes,
+        ignored: None,
+    });
+}
+
+/// A file that holds secrets must be private. `non_empty` and `found` (providers of the
+/// secrets found in it) decide whether it holds any.
+pub fn check_file(
+    c: &Collector,
+    path: &Path,
+    kind: FileKind,
+    meta: &Metadata,
+    non_empty: bool,
+    found: Vec<Option<String>>,
+) {
+    let holds_secret = !found.is_empty() || (kind.is_credential_store() && non_empty);
+    if !holds_secret || !(kind.should_be_private() || kind == FileKind::EnvFile) {
+        return;
+    }
+    let mode = mode_bits(meta);
+    let provider = provider_of(kind, &found);
+    if mode & 0o077 != 0 {
+        let (severity, who) = if mode & 0o002 != 0 {
+            (Severity::Critical, "every user can change it")
+        } else if mode & 0o004 != 0 {
+            (Severity::High, "every user on this machine can read it")
+        } else {
+            (Severity::Medium, "its group can read it")
+        };
+        let severity = if kind == FileKind::EnvFile {
+            severity.min(Severity::Medium)
+        } else {
+            severity
+        };
+        permission_finding(
+            c,
+            format!("{}-permissions", kind.slug()),
+            severity,
+            provider.clone(),
+            path,
+            Some(mode),
+            format!(
+                "{} holds a secret and has mode {}: {who}; it should be 0600 (and rotate the secret if others could read it).",
+                capitalize(kind.description()),
+                mode_string(mode)
+            ),
+            vec![FixKind::Chmod],
+        );
+    }
+    if owner(meta) != current_uid() {
+        permission_finding(
+            c,
+            format!("{}-owner", kind.slug()),
+            Severity::High,
+            provider.clone(),
+            path,
+            Some(mode),
+            format!(
+                "{} holds a secret but is owned by user id {}, not by you: that user can read and replace it.",
+                capitalize(kind.description()),
+                owner(meta)
+            ),
+            vec![],
+        );
+    }
+    if kind.is_credential_store() {
+        check_folder(c, path, kind, provider);
+    }
+}
+
+/// The folder holding a credential file should be 0700 (the home folder itself excepted).
+fn check_folder(c: &Collector, file: &Path, kind: FileKind, provider: Option<String>) {
+    let Some(dir) = file.parent() else { return };
+    if dir == c.home.dir {
+        return;
+    }
+    if let Ok(Entry::Dir(m)) = fsread::lstat(dir) {
+        let mode = mode_bits(&m);
+        if mode & 0o077 != 0 && owner(&m) == current_uid() {
+            permission_finding(
+                c,
+                "credential-folder-permissions".into(),
+                Severity::Low,
+                provider,
+                dir,
+                Some(mode),
+                format!(
+                    "The folder holding {} has mode {}: others can see what it holds and when it changes; it should be 0700.",
+                    kind.description(),
+                    mode_string(mode)
+                ),
+                vec![FixKind::Chmod],
+            );
+        }
+    }
+}
+
+/// Start-up files run as the user: if others can write one, they can run code as the user.
+pub fn check_startup(c: &Collector, path: &Path, meta: &Metadata) {
+    let mode = mode_bits(meta);
+    if mode & 0o022 != 0 {
+        permission_finding(
+            c,
+            "startup-file-writable".into(),
+            Severity::Critical,
+            None,
+            path,
+            Some(mode),
+            format!(
+                "This shell start-up file has mode {}: other users can write to it and run commands as you.",
+                mode_string(mode)
+            ),
+            vec![FixKind::Chmod],
+        );
+    }
+}
+
+/// The home folder must not be writable by others (they could replace any dotfile).
+pub fn check_home(c: &Collector) {
+    match fsread::lstat(&c.home.dir) {
+        Ok(Entry::Dir(m)) => {
+            let mode = mode_bits(&m);
+            if mode & 0o022 != 0 {
+                permission_finding(
+                    c,
+                    "home-writable".into(),
+                    Severity::Critical,
+                    None,
+                    &c.home.dir,
+                    Some(mode),
+                    format!(
+                        "Your home folder has mode {}: other users can replace your start-up files and credential files.",
+                        mode_string(mode)
+                    ),
+                    vec![FixKind::Chmod],
+                );
+            }
+        }
+        Ok(_) => c.warn(format!("not a folder: {}", c.home.dir.display())),
+        Err(e) => c.warn(format!(
+            "unreadable: {} ({})",
+            c.home.dir.display(),
+            fsread::reason(&e)
+        )),
+    }
+}
+
+/// A credential location that is a symlink leaving the home: reported, not followed.
+pub fn symlink_outside_home(c: &Collector, path: &Path, kind: FileKind) {
+    permission_finding(
+        c,
+        "credential-symlink-outside-home".into(),
+        Severity::Medium,
+        provider_of(kind, &[]),
+        path,
+        None,
+        format!(
+            "{} is a symlink to a place outside your home: hfguard did not follow it; check who controls the target.",
+            capitalize(kind.description())
+        ),
+        vec![],
+    );
+}
+
+fn capitalize(s: &str) -> String {
+    let mut ch = s.chars();
+    match ch.next() {
+        Some(f) => f.to_uppercase().chain(ch).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,278 @@
+//! The home walk: every other file under the home and the `--path` roots, in parallel
+//! (ripgrep's `ignore` walker), never following symlinks, skipping what a user would expect
+//! (model blobs, `.git` internals, `node_modules`, virtualenv packages, caches, media).
+
+use crate::audit::Collector;
+use crate::home::AI_LOG_DIRS;
+use crate::kind::FileKind;
+use crate::probes::files::scan_file;
+use ignore::{DirEntry, WalkBuilder, WalkState};
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Folder names never entered.
+pub const SKIP_DIRS: [&str; 14] = [
+    "node_modules",
+    "site-packages",
+    "dist-packages",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".rustup",
+    ".svn",
+    ".hg",
+    ".Trash-0",
+    "lost+found",
+    ".venv-cache",
+];
+
+/// Home-relative folders never entered: package caches and model stores.
+pub const SKIP_HOME_PATHS: [&str; 14] = [
+    ".cache/pip",
+    ".cache/uv",
+    ".cache/pypoetry",
+    ".cache/huggingface/xet",
+    ".cache/torch/hub/checkpoints",
+    ".cache/go-build",
+    ".cache/bazel",
+    ".cargo/registry",
+    ".cargo/git",
+    ".npm/_cacache",
+    ".conda/pkgs",
+    ".gradle/caches",
+    ".m2/repository",
+    "go/pkg/mod",
+];
+
+/// File endings never read: model weights, data sets, media, compiled objects.
+pub const SKIP_EXTENSIONS: [&str; 52] = [
+    "safetensors",
+    "bin",
+    "pt",
+    "pth",
+    "ckpt",
+    "gguf",
+    "ggml",
+    "onnx",
+    "h5",
+    "hdf5",
+    "keras",
+    "npy",
+    "npz",
+    "parquet",
+    "arrow",
+    "msgpack",
+    "tflite",
+    "pb",
+    "mlmodel",
+    "joblib",
+    "lance",
+    "jpg",
+    "jpeg",
+    "png",
+    "gif",
+    "webp",
+    "bmp",
+    "ico",
+    "tif",
+    "tiff",
+    "mp3",
+    "mp4",
+    "wav",
+    "flac",
+    "ogg",
+    "avi",
+    "mov",
+    "mkv",
+    "webm",
+    "pdf",
+    "so",
+    "o",
+    "a",
+    "dylib",
+    "dll",
+    "exe",
+    "woff",
+    "woff2",
+    "ttf",
+    "otf",
+    "iso",
+    "qcow2",
+];
+
+/// What a file met in the walk is, from its path.
+pub fn classify(home: &Path, path: &Path) -> FileKind {
+    let name = path
+        .file_name()
+        .map(OsStr::to_string_lossy)
+        .unwrap_or_default();
+    let parent = path
+        .parent()
+        .and_then(Path::file_name)
+        .map(OsStr::to_string_lossy);
+    if name == "config" && parent.as_deref() == Some(".git") {
+        return FileKind::GitRemote;
+    }
+    if name.ends_with(".ipynb") {
+        return FileKind::Notebook;
+    }
+    if name.starts_with(".env") || name.ends_with(".env") {
+        return FileKind::EnvFile;
+    }
+    if let Ok(rel) = path.strip_prefix(home) {
+        for (dir, ext) in AI_LOG_DIRS {
+            if rel.starts_with(dir) && name.ends_with(ext) {
+                return FileKind::AiSessionLog;
+            }
+        }
+    }
+    if name.ends_with("_history") || name.ends_with(".history") {
+        return FileKind::ReplHistory;
+    }
+    FileKind::ProjectFile
+}
+
+fn is_model_blobs(entry: &DirEntry) -> bool {
+    entry.file_name() == "blobs"
+        && entry
+            .path()
+            .parent()
+            .and_then(Path::file_name)
+            .map(OsStr::to_string_lossy)
+            .is_some_and(|p| {
+                p.starts_with("models--")
+                    || p.starts_with("datasets--")
+                    || p.starts_with("spaces--")
+            })
+}
+
+/// Walks the home and extra roots, scanning each file not already scanned as a known
+/// location.
+pub fn walk(c: &Collector) {
+    let cfg = &c.options.config.scan;
+    let mut roots: Vec<PathBuf> = vec![c.home.dir.clone()];
+    roots.extend(c.options.extra_roots.iter().cloned());
+    roots.extend(cfg.paths.iter().map(|p| c.home.expand(p)));
+    roots.dedup();
+    let skip_dirs: Vec<String> = SKIP_DIRS
+        .iter()
+        .map(|s| s.to_string())
+        .chain(cfg.skip_dirs.iter().cloned())
+        .collect();
+    let skip_paths: Vec<PathBuf> = SKIP_HOME_PATHS.iter().map(|p| c.home.dir.join(p)).collect();
+    let skip_ext: Vec<String> = SKIP_EXTENSIONS
+        .iter()
+        .map(|s| s.to_string())
+        .chain(
+            cfg.skip_extensions
+                .iter()
+                .map(|s| s.trim_start_matches('.').to_ascii_lowercase()),
+        )
+        .collect();
+    let git_configs: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+
+    let mut builder = WalkBuilder::new(&roots[0]);
+    for r in &roots[1..] {
+        builder.add(r);
+    }
+    builder
+        .standard_filters(false)
+        .hidden(false)
+        .follow_links(false)
+        .same_file_system(!cfg.cross_filesystems)
+        .threads(
+            std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(8),
+        );
+    let git_ref = Arc::clone(&git_configs);
+    builder.filter_entry(move |e| {
+        let Some(ft) = e.file_type() else { return true };
+        if !ft.is_dir() {
+            return true;
+        }
+        let name = e.file_name().to_string_lossy();
+        if name == ".git" {
+            git_ref.lock().unwrap().push(e.path().join("config"));
+            return false;
+        }
+        if skip_dirs.iter().any(|s| *s == name) || is_model_blobs(e) {
+            return false;
+        }
+        if skip_paths.iter().any(|p| p == e.path()) {
+            return false;
+        }
+        // Cache folders tagged per https://bford.info/cachedir/ hold nothing of the user's.
+        !e.path().join("CACHEDIR.TAG").is_file()
+    });
+    let max_size = cfg.max_file_size;
+    builder.build_parallel().run(|| {
+        let mut buf = Vec::with_capacity(64 * 1024);
+        let skip_ext = &skip_ext;
+        Box::new(move |entry| {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(err) => {
+                    report_walk_error(c, &err);
+                    return WalkState::Continue;
+                }
+            };
+            let Some(ft) = entry.file_type() else {
+                return WalkState::Continue;
+            };
+            if !ft.is_file() {
+                return WalkState::Continue;
+            }
+            let path = entry.path();
+            if c.is_claimed(path) {
+                return WalkState::Continue;
+            }
+            if let Some(ext) = path.extension().and_then(OsStr::to_str) {
+                if skip_ext.iter().any(|s| s.eq_ignore_ascii_case(ext)) {
+                    c.skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return WalkState::Continue;
+                }
+            }
+            if entry.metadata().is_ok_and(|m| m.len() > max_size) {
+                c.skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return WalkState::Continue;
+            }
+            let kind = classify(&c.home.dir, path);
+            scan_file(c, path, kind, max_size, &mut buf);
+            WalkState::Continue
+        })
+    });
+    let mut buf = Vec::new();
+    let mut configs = std::mem::take(&mut *git_configs.lock().unwrap());
+    configs.sort();
+    for path in configs {
+        if c.claim(&path) {
+            scan_file(c, &path, FileKind::GitRemote, 16 << 20, &mut buf);
+        }
+    }
+}
+
+fn report_walk_error(c: &Collector, err: &ignore::Error) {
+    let (path, io) = match err {
+        ignore::Error::WithPath { path, err } => match err.as_ref() {
+            ignore::Error::Io(io) => (Some(path.clone()), Some(io)),
+            _ => (Some(path.clone()), None),
+        },
+        ignore::Error::WithDepth { err, .. } => return report_walk_error(c, err),
+        ignore::Error::Io(io) => (None, Some(io)),
+        _ => (None, None),
+    };
+    if io.is_some_and(crate::fsread::is_vanished) {
+        return;
+    }
+    let reason = io
+        .map(crate::fsread::reason)
+        .unwrap_or_else(|| err.to_string());
+    match path {
+        Some(p) => c.warn(format!("unreadable: {} ({reason})", p.display())),
+        None => c.warn(format!("walk error: {reason}")),
+    }
+}

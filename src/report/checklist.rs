@@ -1,0 +1,135 @@
+//! The onboarding checklist: a few yes/no questions a new team member (or their lead) asks
+//! of a workstation, each answered by the findings. `scan --format markdown` prints it and
+//! the dashboard's checklist view shows it.
+
+use crate::audit::Report;
+use crate::finding::{Category, Finding, Severity};
+
+/// Whether a check passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckStatus {
+    Pass,
+    Fail,
+}
+
+/// One item of the checklist and the findings that fail it.
+#[derive(Clone, Debug)]
+pub struct Check {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub status: CheckStatus,
+    /// Indices into `report.findings`.
+    pub findings: Vec<usize>,
+}
+
+struct Spec {
+    id: &'static str,
+    title: &'static str,
+    applies: fn(&Finding) -> bool,
+}
+
+fn is_permission_of_startup(f: &Finding) -> bool {
+    matches!(f.rule.as_str(), "startup-file-writable" | "home-writable")
+}
+
+const SPECS: [Spec; 8] = [
+    Spec {
+        id: "token-in-keyring",
+        title: "Tokens are kept in the OS keyring, not in plaintext token files",
+        applies: |f| f.category == Category::TokenFile,
+    },
+    Spec {
+        id: "credential-files-private",
+        title: "Credential files are private (0600, folders 0700) and owned by you",
+        applies: |f| f.category == Category::Permissions && !is_permission_of_startup(f),
+    },
+    Spec {
+        id: "startup-files-safe",
+        title: "Your home and shell start-up files are not writable by others",
+        applies: is_permission_of_startup,
+    },
+    Spec {
+        id: "no-tokens-in-dotfiles",
+        title: "No tokens in shell start-up files or other tools' dotfiles",
+        applies: |f| f.category == Category::Dotfile,
+    },
+    Spec {
+        id: "no-tokens-in-histories",
+        title: "No tokens in shell, REPL or AI assistant histories",
+        applies: |f| f.category == Category::History,
+    },
+    Spec {
+        id: "no-plaintext-git-credentials",
+        title: "No plaintext git credentials and no tokens in git remote URLs",
+        applies: |f| f.category == Category::Git,
+    },
+    Spec {
+        id: "no-tokens-in-processes",
+        title: "No tokens on command lines or exported to every program",
+        applies: |f| matches!(f.category, Category::Process | Category::Environment),
+    },
+    Spec {
+        id: "no-tokens-in-projects",
+        title: "No tokens in projects, notebooks or .env files",
+        applies: |f| f.category == Category::Project,
+    },
+];
+
+/// Answers every check from `report`. Ignored and `info` findings do not fail a check
+/// (`info` is where a tool is meant to keep its own credential).
+pub fn checklist(report: &Report) -> Vec<Check> {
+    SPECS
+        .iter()
+        .map(|spec| {
+            let findings: Vec<usize> = report
+                .findings
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.counts_at(Severity::Low) && (spec.applies)(f))
+                .map(|(i, _)| i)
+                .collect();
+            Check {
+                id: spec.id,
+                title: spec.title,
+                status: if findings.is_empty() {
+                    CheckStatus::Pass
+                } else {
+                    CheckStatus::Fail
+                },
+                findings,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_category_is_covered_by_a_check() {
+        for cat in Category::ALL {
+            let f = Finding {
+                id: "hfg-0".into(),
+                rule: "x".into(),
+                category: cat,
+                severity: Severity::High,
+                provider: None,
+                path: None,
+                line: None,
+                variable: None,
+                pid: None,
+                mode: None,
+                secret: None,
+                fingerprint: None,
+                message: String::new(),
+                fixes: vec![],
+                ignored: None,
+            };
+            assert!(
+                SPECS.iter().any(|s| (s.applies)(&f)),
+                "{cat:?} has no check"
+            );
+        }
+    }
+}

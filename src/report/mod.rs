@@ -1,0 +1,85 @@
+//! Renders a [`Report`] for people and machines: `text` (the default), `json` (the stable
+//! `hfguard.report/v1` document), `sarif` (GitHub code scanning) and `markdown` (an
+//! onboarding checklist). The checklist is shared with the dashboard.
+
+mod checklist;
+mod json;
+mod markdown;
+mod sarif;
+mod text;
+
+pub use checklist::{checklist, Check, CheckStatus};
+pub use text::TextStyle;
+
+use crate::audit::Report;
+use crate::finding::{Category, Finding};
+use std::path::Path;
+
+/// An output format of `hfguard scan`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+    Markdown,
+}
+
+/// Renders `report` in `format`. `style` only matters for text.
+pub fn render(report: &Report, format: Format, style: TextStyle) -> String {
+    match format {
+        Format::Text => text::render(report, style),
+        Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Markdown => markdown::render(report),
+    }
+}
+
+/// `path` as a user reads it: `~/.bashrc` under the audited home, absolute elsewhere.
+pub fn display_path(home: &Path, path: &Path) -> String {
+    match path.strip_prefix(home) {
+        Ok(rel) if rel.as_os_str().is_empty() => "~".to_string(),
+        Ok(rel) => format!("~/{}", rel.display()),
+        Err(_) => path.display().to_string(),
+    }
+}
+
+/// Where a finding is, in one short string: `~/.bashrc:21`, `$HF_TOKEN`, `pid 4242`.
+pub fn location(home: &Path, f: &Finding) -> String {
+    if let Some(path) = &f.path {
+        let p = display_path(home, path);
+        return match f.line {
+            Some(line) => format!("{p}:{line}"),
+            None => p,
+        };
+    }
+    match (f.pid, &f.variable) {
+        (Some(pid), Some(var)) => format!("pid {pid} ${var}"),
+        (Some(pid), None) => format!("pid {pid}"),
+        (None, Some(var)) => format!("${var}"),
+        (None, None) => "-".to_string(),
+    }
+}
+
+/// Why a category matters and how hfguard fixes it: the help text of reports and the
+/// dashboard's detail pane. The docs page `docs/checks/<category>.md` says more.
+pub fn advice(category: Category) -> &'static str {
+    match category {
+        Category::TokenFile => "A plaintext token file is readable by every program you run, every backup and every sync tool. Move the token into the OS keyring and let programs look it up from there.",
+        Category::Permissions => "Credential files must be private (0600, owned by you) and their folders 0700; files your shell runs at start-up and your home must not be writable by others, or anyone can run code as you. The chmod fix tightens the modes.",
+        Category::Dotfile => "A token in a start-up file or dotfile is inherited by every program and copied with every dotfiles repository. Keep it in the OS keyring and look it up instead.",
+        Category::History => "Shell, REPL and assistant histories are kept for years and copied around. Redact the token in place and rotate it.",
+        Category::Environment => "A token in a process's environment is how tokens are meant to be passed, but one exported by your shell reaches every program you start. Pass it only to the programs that need it.",
+        Category::Process => "A process's command line is readable by every user of the machine (`ps`, `/proc/<pid>/cmdline`). Stop passing tokens as arguments (pass `HF_TOKEN` in the environment instead), then rotate the token.",
+        Category::Git => "Plaintext git credentials and tokens in remote URLs are sent, shown and copied far more than you expect. Let a keyring-backed credential helper serve them.",
+        Category::Project => "A token in a project, notebook or `.env` file ends up in commits, shared notebooks and archives. Redact it, load it from the environment at run time, and rotate it if the file was ever shared.",
+    }
+}
+
+/// Every finding's summary counts as one line: `2 critical, 3 high, 0 medium, 1 low, 0 info`.
+pub fn summary_counts(report: &Report) -> String {
+    crate::finding::Severity::ALL_DESC
+        .iter()
+        .map(|s| format!("{} {}", report.count(*s), s))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

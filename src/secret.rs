@@ -1,0 +1,111 @@
+//! Secrets in memory: the only type that holds a plaintext credential.
+//!
+//! A [`Secret`] is zeroized when dropped, never implements `Display` or a revealing
+//! `Debug`, and offers exactly two views that are safe to print: [`Secret::redacted`] (at most
+//! the known prefix and the last four characters) and [`Secret::fingerprint`] (a salted hash,
+//! identical for the same secret wherever it is found).
+
+use sha2::{Digest, Sha256};
+use std::fmt;
+use zeroize::Zeroizing;
+
+/// A plaintext secret, wiped from memory on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret {
+    value: Zeroizing<String>,
+    /// Length of the well-known, non-secret prefix (`hf_`, `sk-proj-`, `AKIA`) that may be shown.
+    prefix_len: usize,
+}
+
+impl Secret {
+    /// Wraps `value`; `prefix_len` bytes at the start are a public marker of the token type.
+    pub fn new(value: String, prefix_len: usize) -> Self {
+        let prefix_len = if value.is_char_boundary(prefix_len.min(value.len())) {
+            prefix_len.min(value.len())
+        } else {
+            0
+        };
+        Secret {
+            value: Zeroizing::new(value),
+            prefix_len,
+        }
+    }
+
+    /// Builds a secret from raw bytes (lossy for invalid UTF-8).
+    pub fn from_bytes(bytes: &[u8], prefix_len: usize) -> Self {
+        Secret::new(String::from_utf8_lossy(bytes).into_owned(), prefix_len)
+    }
+
+    /// The plaintext. Callers must never print it; it exists for fixes (keyring) and matching.
+    pub fn expose(&self) -> &str {
+        &self.value
+    }
+
+    /// The form that may appear in any output: prefix, an ellipsis, and the last four
+    /// characters — only when the secret is long enough that those reveal little.
+    pub fn redacted(&self) -> String {
+        redact_str(&self.value, self.prefix_len)
+    }
+
+    /// Hex fingerprint: the same secret gives the same fingerprint wherever it is found.
+    pub fn fingerprint(&self) -> String {
+        fingerprint_str(&self.value)
+    }
+}
+
+/// Redacts `value`, keeping `prefix_len` leading bytes (a public token-type marker) and the
+/// last four characters when at least 16 characters stay hidden in between.
+pub fn redact_str(value: &str, prefix_len: usize) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    let prefix: String = value[..prefix_len.min(value.len())].to_string();
+    let body_len = chars.len().saturating_sub(prefix.chars().count());
+    if body_len >= 20 {
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{prefix}…{tail}")
+    } else if body_len >= 12 && prefix.is_empty() {
+        let tail: String = chars[chars.len() - 2..].iter().collect();
+        format!("…{tail}")
+    } else {
+        format!("{prefix}…")
+    }
+}
+
+/// Salted SHA-256 of a secret, as 32 hex characters.
+pub fn fingerprint_str(value: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"hfguard-fingerprint-v1\0");
+    h.update(value.as_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.redacted())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_prefix_and_last_four_only() {
+        let s = Secret::new("hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh".into(), 3);
+        assert_eq!(s.redacted(), "hf_…EfGh");
+        assert!(!format!("{s:?}").contains("AbCdEfGhIj"));
+    }
+
+    #[test]
+    fn short_secrets_show_no_tail() {
+        assert_eq!(redact_str("hunter2", 0), "…");
+        assert_eq!(redact_str("abcdefghijklmn", 0), "…mn");
+    }
+
+    #[test]
+    fn fingerprint_is_stable_and_distinct() {
+        let a = fingerprint_str("hf_one");
+        assert_eq!(a, fingerprint_str("hf_one"));
+        assert_ne!(a, fingerprint_str("hf_two"));
+        assert_eq!(a.len(), 32);
+    }
+}
