@@ -57,7 +57,7 @@ impl Secret {
 /// last four characters when at least 16 characters stay hidden in between.
 pub fn redact_str(value: &str, prefix_len: usize) -> String {
     let chars: Vec<char> = value.chars().collect();
-    let prefix: String = value[..prefix_len.min(value.len())].to_string();
+    let prefix: String = chars.iter().take(prefix_len).collect();
     let body_len = chars.len().saturating_sub(prefix.chars().count());
     if body_len >= 20 {
         let tail: String = chars[chars.len() - 4..].iter().collect();

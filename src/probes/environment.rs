@@ -65,7 +65,7 @@ pub fn scan(c: &Collector) {
                 secret: Some(m.secret.redacted()),
                 fingerprint: Some(fp),
                 message: format!(
-                    "{} is set in this environment ({name}): fine for a session, but if a start-up file exports it, keep it in the keyring and use `hfguard exec`.",
+                    "{} is set in this environment ({name}): fine for a session, but if a start-up file exports it, keep it in the OS keyring and pass it only to the programs that need it.",
                     rule.name
                 ),
                 fixes: vec![],

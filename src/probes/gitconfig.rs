@@ -83,7 +83,7 @@ fn report_helpers(c: &Collector, path: &Path) {
             mode: None,
             secret: None,
             fingerprint: None,
-            message: "git's credential.helper is `store`, which writes your Hugging Face token unencrypted to disk; use a keyring-backed helper (`hfguard git-credential`).".into(),
+            message: "git's credential.helper is `store`, which writes your Hugging Face token unencrypted to disk; use a keyring-backed helper instead.".into(),
             fixes: vec![FixKind::Keyring],
             ignored: None,
         });

@@ -60,7 +60,7 @@ pub fn scan(c: &Collector) {
                     secret: Some(m.secret.redacted()),
                     fingerprint: Some(fp),
                     message: format!(
-                        "{} in the command line of process {pid} ({name}): every user can read it with `ps`, and it may be in logs; pass it through the environment (`hfguard exec`) and rotate it.",
+                        "{} in the command line of process {pid} ({name}): every user can read it with `ps`, and it may be in logs; pass it through the environment instead and rotate it.",
                         rule.name
                     ),
                     fixes: vec![],

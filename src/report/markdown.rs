@@ -63,9 +63,14 @@ pub fn render(report: &Report) -> String {
                 .as_deref()
                 .map(|r| format!(" (ignored: {})", escape(r)))
                 .unwrap_or_default();
+            let secret = f
+                .secret
+                .as_deref()
+                .map(|s| format!(" `{s}`"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "- `{}`: {}{why}",
+                "- `{}`{secret}: {}{why}",
                 escape(&location(home, f)),
                 escape(&f.message)
             );

@@ -1,0 +1,253 @@
+//! Fixture homes for the integration tests: a temp folder with planted credentials, and a
+//! runner that calls the real `hfguard` binary on it with a clean environment. Every run
+//! checks that no planted secret appears in full in stdout or stderr.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+use tempfile::TempDir;
+
+/// A high-entropy alphanumeric string of `len` characters, different for each `seed`.
+pub fn random_alnum(seed: &str, len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::new();
+    let mut counter = 0u32;
+    while out.len() < len {
+        let digest = Sha256::digest(format!("{seed}/{counter}").as_bytes());
+        for b in digest {
+            if out.len() < len && (b as usize) < 248 {
+                out.push(ALPHABET[b as usize % 62] as char);
+            }
+        }
+        counter += 1;
+    }
+    out
+}
+
+/// A realistic (random, never valid) Hugging Face token.
+pub fn hf_token(seed: &str) -> String {
+    format!("hf_{}", random_alnum(seed, 34))
+}
+
+pub struct Fixture {
+    pub dir: TempDir,
+    /// Every secret planted, to check that none leaks.
+    pub secrets: Vec<String>,
+    pub env: BTreeMap<String, String>,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("hfguard-home")
+            .tempdir()
+            .unwrap();
+        // The temp folder itself is 0700; a home is usually 0755 or 0750.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o750)).unwrap();
+        Fixture {
+            dir,
+            secrets: Vec::new(),
+            env: BTreeMap::new(),
+        }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.home().join(rel)
+    }
+
+    /// A new token (remembered for the leak check).
+    pub fn token(&mut self, seed: &str) -> String {
+        let t = hf_token(seed);
+        self.secrets.push(t.clone());
+        t
+    }
+
+    /// Remembers a secret of another shape for the leak check.
+    pub fn secret(&mut self, s: impl Into<String>) -> String {
+        let s = s.into();
+        self.secrets.push(s.clone());
+        s
+    }
+
+    /// Writes `rel` (creating folders 0755) with `mode`.
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>, mode: u32) -> PathBuf {
+        let p = self.path(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, content).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        p
+    }
+
+    pub fn chmod(&self, rel: &str, mode: u32) {
+        std::fs::set_permissions(self.path(rel), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    pub fn mkdir(&self, rel: &str, mode: u32) -> PathBuf {
+        let p = self.path(rel);
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        p
+    }
+
+    /// Sets an environment variable for the runs.
+    pub fn set_env(&mut self, k: &str, v: impl Into<String>) {
+        self.env.insert(k.to_string(), v.into());
+    }
+
+    /// `hfguard ARGS --home HOME` with only PATH, HOME and the fixture's variables set.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hfguard"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .envs(&self.env)
+            .args(args)
+            .arg("--home")
+            .arg(self.home())
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    /// Runs hfguard to completion (killed after 60 s: a hang is a failure) and checks the
+    /// output for leaked secrets.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = self.command(args);
+        let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
+        self.assert_no_leak(&out.stdout);
+        self.assert_no_leak(&out.stderr);
+        out
+    }
+
+    /// `scan --format json` (processes left out: other tests' processes are not ours).
+    pub fn scan(&self, extra: &[&str]) -> Value {
+        let mut args = vec!["scan", "--format", "json", "--skip", "processes"];
+        args.extend_from_slice(extra);
+        let run = self.run(&args);
+        assert!(
+            run.code == 0 || run.code == 1,
+            "exit {}: {}",
+            run.code,
+            run.stderr
+        );
+        run.json()
+    }
+
+    pub fn assert_no_leak(&self, text: &str) {
+        for s in &self.secrets {
+            assert!(
+                !text.contains(s.as_str()),
+                "a full secret leaked into the output:\n{text}"
+            );
+            // The part after the prefix is the secret too.
+            if s.len() > 12 {
+                assert!(
+                    !text.contains(&s[3..]),
+                    "a secret's body leaked into the output"
+                );
+            }
+        }
+    }
+}
+
+pub fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Run {
+    use std::io::Read;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("hfguard runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = stdout.read_to_end(&mut s);
+        s
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = stderr.read_to_end(&mut s);
+        s
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("hfguard did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out_t.join().unwrap()).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(err_t.join().unwrap()).expect("stderr is UTF-8"),
+    }
+}
+
+/// The findings of a JSON report.
+pub fn findings(report: &Value) -> &Vec<Value> {
+    report["findings"].as_array().expect("findings array")
+}
+
+/// Findings whose rule is `rule`.
+pub fn with_rule<'a>(report: &'a Value, rule: &str) -> Vec<&'a Value> {
+    findings(report)
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
+/// The single finding of `rule` at `path` (absolute), failing with the report otherwise.
+pub fn one<'a>(report: &'a Value, rule: &str, path: &Path) -> &'a Value {
+    let hits: Vec<&Value> = findings(report)
+        .iter()
+        .filter(|f| f["rule"] == rule && f["path"] == path.to_str().unwrap())
+        .collect();
+    assert_eq!(
+        hits.len(),
+        1,
+        "expected one {rule} at {}, report:\n{report:#}",
+        path.display()
+    );
+    hits[0]
+}
+
+/// Rules found at `path`.
+pub fn rules_at(report: &Value, path: &Path) -> Vec<String> {
+    findings(report)
+        .iter()
+        .filter(|f| f["path"] == path.to_str().unwrap())
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The redacted form a token should have: prefix, ellipsis, last four.
+pub fn redacted(token: &str) -> String {
+    format!("hf_…{}", &token[token.len() - 4..])
+}
