@@ -43,6 +43,44 @@ pub enum FileKind {
 }
 
 impl FileKind {
+    pub const ALL: [FileKind; 22] = {
+        use FileKind::*;
+        [
+            HfTokenFile,
+            HfStoredTokens,
+            HfStagingToken,
+            HfLegacyToken,
+            GitCredentials,
+            Netrc,
+            KaggleConfig,
+            AwsCredentials,
+            GcloudCredentials,
+            DockerConfig,
+            Pypirc,
+            GhConfig,
+            GitConfig,
+            StartupFile,
+            ShellHistory,
+            ReplHistory,
+            AiSessionLog,
+            GitRemote,
+            Notebook,
+            EnvFile,
+            Archive,
+            ProjectFile,
+        ]
+    };
+
+    /// The kind of file a finding's rule (`<detector>-in-<slug>`, `<slug>-permissions`)
+    /// names, if any.
+    pub fn from_rule(rule: &str) -> Option<FileKind> {
+        Self::ALL.into_iter().find(|k| {
+            rule.ends_with(&format!("-in-{}", k.slug()))
+                || rule == format!("{}-permissions", k.slug())
+                || rule == format!("{}-owner", k.slug())
+        })
+    }
+
     /// The place part of rule ids: `hf-token-in-<slug>`.
     pub fn slug(self) -> &'static str {
         use FileKind::*;

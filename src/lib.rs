@@ -8,8 +8,10 @@
 pub mod audit;
 pub mod config;
 pub mod finding;
+pub mod fix;
 pub mod fsread;
 pub mod home;
+pub mod keystore;
 pub mod kind;
 pub mod probes;
 pub mod report;

@@ -1,5 +1,8 @@
 //! The `hfguard` command line: a thin front end over the library.
 
+mod cli;
+use cli::Fatal;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hfguard::audit::{self, ScanOptions, Sink};
 use hfguard::config::Config;
@@ -44,6 +47,19 @@ struct Cli {
 enum Command {
     /// Audit the home and print a report (never changes anything).
     Scan(ScanArgs),
+    /// Fix findings: chmod, move into the OS keyring, redact. Shows the plan first.
+    Fix(cli::fix::FixArgs),
+    /// Undo a fix (default: the last one), restoring files byte for byte.
+    Undo(cli::fix::UndoArgs),
+    /// The journal of fixes: what was changed, when, and how to undo it.
+    History,
+    /// Tokens kept in the OS keyring: get, set, rm, list.
+    #[command(subcommand)]
+    Token(cli::token::TokenCmd),
+    /// Run a command with a token from the keyring in its environment (HF_TOKEN by default).
+    Exec(cli::token::ExecArgs),
+    /// git credential helper serving Hugging Face tokens from the keyring (used by git).
+    GitCredential(cli::token::GitCredentialArgs),
 }
 
 #[derive(Args, Debug, Default)]
@@ -122,9 +138,6 @@ impl FailOn {
     }
 }
 
-/// A fatal error: printed as `hfguard: <message>`, exit code 2.
-struct Fatal(String);
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -145,6 +158,12 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     .map_err(Fatal)?;
     match cli.command {
         Some(Command::Scan(args)) => scan(&home, config, args, false),
+        Some(Command::Fix(args)) => cli::fix::fix(&home, config, args),
+        Some(Command::Undo(args)) => cli::fix::undo(&home, args),
+        Some(Command::History) => cli::fix::history(&home),
+        Some(Command::Token(cmd)) => cli::token::token(&home, cmd),
+        Some(Command::Exec(args)) => cli::token::exec(&home, args),
+        Some(Command::GitCredential(args)) => cli::token::git_credential(&home, args),
         None => {
             // The dashboard needs a terminal; anywhere else the report is what helps.
             scan(&home, config, ScanArgs::default(), true)

@@ -172,6 +172,16 @@ impl RuleSet {
     }
 
     /// The rule with this detector id.
+    /// How many leading characters of `value` are a public marker (`hf_`, `sk-ant-`): the
+    /// prefix of the first rule that matches the whole value, else none.
+    pub fn prefix_of(&self, value: &str) -> usize {
+        let mut out = Vec::new();
+        self.find(value.as_bytes(), None, &mut out);
+        out.iter()
+            .find(|m| m.offset == 0 && m.secret.expose() == value)
+            .map_or(0, |m| self.rules[m.rule].prefix)
+    }
+
     pub fn by_id(&self, id: &str) -> Option<usize> {
         self.rules.iter().position(|r| r.id == id)
     }

@@ -142,6 +142,10 @@ fn sarif_validates_against_the_2_1_0_schema() {
         .map(|e| format!("{e} at {}", e.instance_path))
         .collect();
     assert!(errors.is_empty(), "invalid SARIF: {errors:#?}");
+    // The validator does reject what the schema forbids.
+    let mut broken = doc.clone();
+    broken["runs"][0]["results"][0]["level"] = serde_json::json!("fatal");
+    assert!(!validator.is_valid(&broken));
 
     let run0 = &doc["runs"][0];
     let results = run0["results"].as_array().unwrap();

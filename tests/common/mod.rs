@@ -118,6 +118,35 @@ impl Fixture {
         self.env.insert(k.to_string(), v.into());
     }
 
+    /// Lets runs reach the real Secret Service of the test session, under a keyring service
+    /// name of this fixture's own (tests run in parallel). Fails, never skips, without one.
+    pub fn with_keyring(&mut self) {
+        let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_else(|_| {
+            panic!("no D-Bus session: run the tests through ./scripts/test, which starts gnome-keyring")
+        });
+        self.set_env("DBUS_SESSION_BUS_ADDRESS", bus);
+        let name = self
+            .home()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        self.set_env("HFGUARD_KEYRING_SERVICE", format!("hfguard-test-{name}"));
+    }
+
+    /// Bytes of a file of the fixture.
+    pub fn read(&self, rel: &str) -> Vec<u8> {
+        std::fs::read(self.path(rel)).unwrap()
+    }
+
+    pub fn mode(&self, rel: &str) -> u32 {
+        std::fs::symlink_metadata(self.path(rel))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    }
+
     /// `hfguard ARGS --home HOME` with only PATH, HOME and the fixture's variables set.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hfguard"));

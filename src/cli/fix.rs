@@ -1,0 +1,251 @@
+//! `hfguard fix`, `undo` and `history`.
+
+use super::Fatal;
+use clap::{Args, ValueEnum};
+use hfguard::audit::{self, NoSink, ScanOptions};
+use hfguard::config::Config;
+use hfguard::finding::{Finding, FixKind};
+use hfguard::fix::{self, Journal};
+use hfguard::home::Home;
+use hfguard::keystore::KeyStore;
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Only {
+    Chmod,
+    Keyring,
+    Redact,
+}
+
+impl Only {
+    fn kind(self) -> FixKind {
+        match self {
+            Only::Chmod => FixKind::Chmod,
+            Only::Keyring => FixKind::Keyring,
+            Only::Redact => FixKind::Redact,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct FixArgs {
+    /// Finding ids to fix (`hfg-…`, from `hfguard scan`).
+    #[arg(value_name = "ID")]
+    ids: Vec<String>,
+    /// Fix every finding that has a fix.
+    #[arg(long, conflicts_with = "ids")]
+    all: bool,
+    /// Use only this kind of fix (default: the recommended fix of each finding).
+    #[arg(long, value_enum)]
+    only: Option<Only>,
+    /// Show the plan and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Apply without asking (required when not on a terminal).
+    #[arg(long, short)]
+    yes: bool,
+    /// Only the known locations (do not walk the home to find the findings).
+    #[arg(long)]
+    quick: bool,
+}
+
+fn choose(findings: &[Finding], args: &FixArgs) -> Result<Vec<(Finding, FixKind)>, Fatal> {
+    let pick = |f: &Finding| -> Option<FixKind> {
+        match args.only {
+            Some(o) => f.fixes.contains(&o.kind()).then_some(o.kind()),
+            None => f.fixes.first().copied(),
+        }
+    };
+    if args.all {
+        return Ok(findings
+            .iter()
+            .filter(|f| f.ignored.is_none())
+            .filter_map(|f| pick(f).map(|k| (f.clone(), k)))
+            .collect());
+    }
+    if args.ids.is_empty() {
+        return Err(Fatal("say which findings to fix: `hfguard fix ID…` (ids from `hfguard scan`) or `hfguard fix --all`".into()));
+    }
+    let mut out = Vec::new();
+    for id in &args.ids {
+        let f = findings.iter().find(|f| &f.id == id).ok_or_else(|| {
+            Fatal(format!(
+                "no finding {id} on this machine now (run `hfguard scan` for the current ids)"
+            ))
+        })?;
+        match pick(f) {
+            Some(k) => out.push((f.clone(), k)),
+            None => {
+                let what = match args.only {
+                    Some(o) => format!("the {} fix does not apply to it", o.kind().as_str()),
+                    None => "it has no automatic fix; the message says what to do".into(),
+                };
+                return Err(Fatal(format!("{id}: {what}")));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn confirm(question: &str) -> bool {
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
+}
+
+pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal> {
+    let options = ScanOptions {
+        quick: args.quick,
+        config,
+        ..Default::default()
+    };
+    let report = audit::run(home, &options, &NoSink);
+    let choices = choose(&report.findings, &args)?;
+    let plan = fix::plan(home, &choices);
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(fix::preview(&plan).as_bytes());
+    if plan.is_empty() {
+        let _ = writeln!(out, "Nothing to change.");
+        return Ok(if plan.refused.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    if args.dry_run {
+        let _ = writeln!(
+            out,
+            "Dry run: nothing changed. Apply with `hfguard fix --yes` and the same selection."
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(Fatal(
+                "not on a terminal: pass --yes to apply this plan, or --dry-run to only show it"
+                    .into(),
+            ));
+        }
+        let _ = out.flush();
+        if !confirm(&format!(
+            "Apply these {} changes?",
+            plan.files.len() + plan.tokens.len()
+        )) {
+            let _ = writeln!(out, "Nothing changed.");
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let keys = KeyStore::new(home);
+    let journal = Journal::new(home);
+    match fix::apply(&plan, &keys, &journal) {
+        Ok(outcome) => {
+            let _ = writeln!(
+                out,
+                "Fixed {} finding(s): {} file(s) changed. Undo with `hfguard undo {}`.",
+                plan.findings.len(),
+                outcome.changed.len(),
+                plan.id
+            );
+            for e in &outcome.failed {
+                eprintln!("hfguard: not changed: {e}");
+            }
+            Ok(if outcome.failed.is_empty() && plan.refused.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Err(fix::ApplyError::Key(e)) => Err(Fatal(format!(
+            "{e}. Nothing was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
+        ))),
+        Err(e) => Err(Fatal(format!("{e}. Nothing was changed."))),
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct UndoArgs {
+    /// The fix to undo (`fix-…`, from `hfguard history`). Default: the last one.
+    #[arg(value_name = "FIX-ID", conflicts_with_all = ["last", "all"])]
+    id: Option<String>,
+    /// Undo the most recent fix that is still applied.
+    #[arg(long)]
+    last: bool,
+    /// Undo every applied fix, newest first.
+    #[arg(long)]
+    all: bool,
+}
+
+pub fn undo(home: &Home, args: UndoArgs) -> Result<ExitCode, Fatal> {
+    let keys = KeyStore::new(home);
+    let journal = Journal::new(home);
+    journal.recover().map_err(Fatal)?;
+    let applied: Vec<String> = journal
+        .entries()
+        .map_err(Fatal)?
+        .into_iter()
+        .filter(|e| e.state == fix::journal::State::Applied)
+        .map(|e| e.id)
+        .rev()
+        .collect();
+    let ids: Vec<String> = match (&args.id, args.all) {
+        (Some(id), _) => vec![id.clone()],
+        (None, true) => applied,
+        (None, false) => applied.into_iter().take(1).collect(),
+    };
+    if ids.is_empty() {
+        println!("Nothing to undo.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut code = ExitCode::SUCCESS;
+    for id in ids {
+        match fix::undo(&id, &keys, &journal) {
+            Ok(o) if o.failed.is_empty() => {
+                println!("Undid {id}: {} file(s) restored.", o.changed.len())
+            }
+            Ok(o) => {
+                for e in &o.failed {
+                    eprintln!("hfguard: {id}: not restored: {e}");
+                }
+                code = ExitCode::from(1);
+            }
+            Err(e) => {
+                eprintln!("hfguard: {id}: {e}");
+                code = ExitCode::from(1);
+            }
+        }
+    }
+    Ok(code)
+}
+
+pub fn history(home: &Home) -> Result<ExitCode, Fatal> {
+    let journal = Journal::new(home);
+    journal.recover().map_err(Fatal)?;
+    let entries = journal.entries().map_err(Fatal)?;
+    if entries.is_empty() {
+        println!("No fixes yet.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for e in &entries {
+        let state = format!("{:?}", e.state).to_lowercase();
+        println!("{}  {}  {state}", e.id, e.at);
+        for r in &e.files {
+            let op = match &r.op {
+                fix::journal::Op::Chmod { from, to } => format!("chmod {from:04o} → {to:04o}"),
+                fix::journal::Op::Rewrite => "rewrite".into(),
+                fix::journal::Op::Remove => "remove".into(),
+                fix::journal::Op::Create => "create".into(),
+            };
+            let skipped = if r.skipped { " (skipped)" } else { "" };
+            println!(
+                "    {op:<16} {}{skipped}",
+                hfguard::report::display_path(&home.dir, &r.path)
+            );
+        }
+        if e.state == fix::journal::State::Applied {
+            println!("    undo: hfguard undo {}", e.id);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

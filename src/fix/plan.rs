@@ -1,0 +1,640 @@
+//! From chosen findings to the exact changes: new file contents, modes, removals and
+//! keyring entries. Nothing is changed here.
+
+use super::atomic::{self, Snapshot};
+use crate::finding::{Finding, FixKind};
+use crate::home::Home;
+use crate::kind::FileKind;
+use crate::rules::{self, SecretMatch};
+use crate::secret::Secret;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// A keyring entry the plan creates (name → secret).
+#[derive(Debug)]
+pub struct TokenToStore {
+    pub name: String,
+    pub secret: Secret,
+}
+
+/// One change to one file or folder.
+pub enum Change {
+    Chmod {
+        from: u32,
+        to: u32,
+    },
+    /// `original` holds secrets: never printed, never journaled as is.
+    Rewrite {
+        before: Snapshot,
+        original: Zeroizing<Vec<u8>>,
+        after: Vec<u8>,
+    },
+    Remove {
+        before: Snapshot,
+        original: Zeroizing<Vec<u8>>,
+    },
+    Create {
+        after: Vec<u8>,
+        mode: u32,
+    },
+}
+
+pub struct FileChange {
+    pub path: PathBuf,
+    pub change: Change,
+    /// The findings this change fixes.
+    pub findings: Vec<String>,
+}
+
+/// Everything a fix run would do.
+pub struct Plan {
+    /// The journal id of this fix (`fix-…`).
+    pub id: String,
+    pub home: PathBuf,
+    pub files: Vec<FileChange>,
+    pub tokens: Vec<TokenToStore>,
+    /// Finding ids this plan fixes.
+    pub findings: Vec<String>,
+    /// Things the user should know (open shells, how to keep using a token).
+    pub notes: Vec<String>,
+    /// Findings that cannot be fixed as asked, with the reason.
+    pub refused: Vec<(String, String)>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.tokens.is_empty()
+    }
+}
+
+struct Edit {
+    start: usize,
+    end: usize,
+    replacement: Vec<u8>,
+}
+
+struct FileState {
+    data: Zeroizing<Vec<u8>>,
+    snap: Snapshot,
+    kind: FileKind,
+    edits: Vec<Edit>,
+    findings: Vec<String>,
+}
+
+/// The name a secret of `provider` gets in the keyring.
+pub fn token_name(provider: Option<&str>) -> String {
+    provider.unwrap_or("token").to_string()
+}
+
+/// How a start-up file or git config calls hfguard: `hfguard` when that is this program on
+/// `$PATH`, else its absolute path.
+pub fn self_command(home: &Home) -> String {
+    let me = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.canonicalize().ok());
+    let on_path = home.var("PATH").and_then(|path| {
+        std::env::split_paths(path)
+            .map(|d| d.join("hfguard"))
+            .find(|p| p.is_file())
+            .and_then(|p| p.canonicalize().ok())
+    });
+    match me {
+        Some(me) if on_path.as_ref() != Some(&me) => shell_quote(&me.to_string_lossy()),
+        _ => "hfguard".to_string(),
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    if s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/._-+".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The marker that replaces a redacted secret: says what was there, does not look like it.
+pub fn marker(secret: &Secret) -> String {
+    format!(
+        "[hfguard:redacted:{}]",
+        secret.redacted().replace('…', "...")
+    )
+}
+
+fn line_of(data: &[u8], offset: usize) -> u64 {
+    1 + memchr::memchr_iter(b'\n', &data[..offset]).count() as u64
+}
+
+fn line_bounds(data: &[u8], offset: usize) -> (usize, usize) {
+    let start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &data[offset..]).map_or(data.len(), |i| offset + i + 1);
+    (start, end)
+}
+
+/// Where in `data` the finding's secret sits (raw, not encoded): every occurrence on its
+/// line, first first.
+fn locate(data: &[u8], kind: FileKind, f: &Finding) -> Result<Vec<SecretMatch>, String> {
+    let mut matches = Vec::new();
+    rules::builtin().find(data, Some(kind), &mut matches);
+    let mut encoded = false;
+    let mut found: Vec<SecretMatch> = Vec::new();
+    for m in matches {
+        if Some(m.secret.fingerprint()) != f.fingerprint {
+            continue;
+        }
+        if f.line.is_some_and(|l| l != line_of(data, m.offset)) {
+            continue;
+        }
+        if data[m.offset..].starts_with(m.secret.expose().as_bytes()) {
+            if !found.iter().any(|x| x.offset == m.offset) {
+                found.push(m);
+            }
+            continue;
+        }
+        encoded = true;
+    }
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    Err(if encoded {
+        "the secret is stored encoded (base64) here; edit the file by hand".into()
+    } else {
+        "the secret is no longer where the scan saw it; scan again".into()
+    })
+}
+
+fn is_fish(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "fish")
+}
+
+/// Files that are read as plain `NAME=value` lists, where no command can run.
+fn cannot_run_commands(path: &Path) -> bool {
+    path.components().any(|c| c.as_os_str() == "environment.d")
+        || path.file_name().is_some_and(|n| n == ".pam_environment")
+}
+
+struct Planner<'a> {
+    home: &'a Home,
+    plan: Plan,
+    files: BTreeMap<PathBuf, FileState>,
+    chmods: BTreeMap<PathBuf, (u32, u32, Vec<String>)>,
+    helper_hosts: BTreeMap<String, String>,
+    cmd: String,
+    today: String,
+}
+
+/// Plans the fixes `choices` (finding, fix kind) on `home`.
+pub fn plan(home: &Home, choices: &[(Finding, FixKind)]) -> Plan {
+    let now = super::journal::now_rfc3339();
+    let id = super::journal::new_id();
+    let mut p = Planner {
+        home,
+        plan: Plan {
+            id,
+            home: home.dir.clone(),
+            files: Vec::new(),
+            tokens: Vec::new(),
+            findings: Vec::new(),
+            notes: Vec::new(),
+            refused: Vec::new(),
+        },
+        files: BTreeMap::new(),
+        chmods: BTreeMap::new(),
+        helper_hosts: BTreeMap::new(),
+        cmd: self_command(home),
+        today: now[..10].to_string(),
+    };
+    for (f, kind) in choices {
+        let r = match kind {
+            FixKind::Chmod => p.chmod(f),
+            FixKind::Redact => p.content(f, false),
+            FixKind::Keyring => p.content(f, true),
+        };
+        match r {
+            Ok(()) => p.plan.findings.push(f.id.clone()),
+            Err(reason) => p.plan.refused.push((f.id.clone(), reason)),
+        }
+    }
+    p.finish()
+}
+
+impl Planner<'_> {
+    fn chmod(&mut self, f: &Finding) -> Result<(), String> {
+        let path = f.path.clone().ok_or("no file to change")?;
+        let from = f
+            .mode
+            .as_deref()
+            .and_then(|m| u32::from_str_radix(m, 8).ok())
+            .ok_or("the finding has no mode")?;
+        let to = match f.rule.as_str() {
+            "startup-file-writable" | "home-writable" => from & !0o022,
+            "credential-folder-permissions" => from & !0o077 | 0o700,
+            r if r.ends_with("-permissions") => (from & 0o100) | 0o600,
+            _ => return Err("no permission change applies to this finding".into()),
+        };
+        if from == to {
+            return Err("the mode is already right".into());
+        }
+        let e = self.chmods.entry(path).or_insert((from, to, Vec::new()));
+        e.2.push(f.id.clone());
+        Ok(())
+    }
+
+    fn load(&mut self, path: &Path, kind: FileKind) -> Result<&mut FileState, String> {
+        if !self.files.contains_key(path) {
+            let (data, snap) = atomic::read(path).map_err(|e| e.reason)?;
+            self.files.insert(
+                path.to_path_buf(),
+                FileState {
+                    data: Zeroizing::new(data),
+                    snap,
+                    kind,
+                    edits: Vec::new(),
+                    findings: Vec::new(),
+                },
+            );
+        }
+        Ok(self.files.get_mut(path).expect("just inserted"))
+    }
+
+    fn store(&mut self, provider: Option<&str>, secret: &Secret) -> String {
+        let base = token_name(provider);
+        let mut name = base.clone();
+        let mut n = 2;
+        loop {
+            match self.plan.tokens.iter().find(|t| t.name == name) {
+                Some(t) if t.secret.expose() == secret.expose() => return name,
+                Some(_) => {
+                    name = format!("{base}-{n}");
+                    n += 1;
+                }
+                None => break,
+            }
+        }
+        self.plan.tokens.push(TokenToStore {
+            name: name.clone(),
+            secret: secret.clone(),
+        });
+        name
+    }
+
+    fn content(&mut self, f: &Finding, keyring: bool) -> Result<(), String> {
+        let path = f.path.clone().ok_or("not in a file")?;
+        let kind = FileKind::from_rule(&f.rule).ok_or("no content fix applies to this finding")?;
+        let fix = if keyring {
+            FixKind::Keyring
+        } else {
+            FixKind::Redact
+        };
+        if !kind.secret_fixes().contains(&fix) {
+            return Err(format!(
+                "the {} fix does not apply to {}",
+                fix.as_str(),
+                kind.description()
+            ));
+        }
+        let today = self.today.clone();
+        let cmd = self.cmd.clone();
+        let plan_id = self.plan.id.clone();
+        let st = self.load(&path, kind)?;
+        let all = locate(&st.data, kind, f)?;
+        let m = &all[0];
+        let (s, e) = (m.offset, m.offset + m.secret.expose().len());
+        // Every occurrence of the secret on the line, replaced by the marker.
+        let markers = || -> Vec<Edit> {
+            all.iter()
+                .map(|m| Edit {
+                    start: m.offset,
+                    end: m.offset + m.secret.expose().len(),
+                    replacement: marker(&m.secret).into_bytes(),
+                })
+                .collect()
+        };
+        let data: &[u8] = &st.data;
+        let mut edits = Vec::new();
+        let mut note = None;
+        let mut store = false;
+        let mut helper_host = None;
+        if !keyring {
+            edits.extend(markers());
+            if kind == FileKind::ShellHistory {
+                note = Some(
+                    "Open shells keep their history in memory and may write the token back when they exit: close them, or run `history -c` (bash), `fc -p` (zsh) or `history clear-session` (fish) in each.".to_string(),
+                );
+            }
+        } else {
+            store = true;
+            match kind {
+                FileKind::HfTokenFile | FileKind::HfStagingToken | FileKind::HfLegacyToken => {
+                    edits.push(Edit {
+                        start: s,
+                        end: e,
+                        replacement: Vec::new(),
+                    });
+                    note = Some(format!(
+                        "Programs that read the token file will not find it any more: run them with `{cmd} exec -- CMD`, or put `export HF_TOKEN=\"$({cmd} token get)\"` in your shell start-up file."
+                    ));
+                }
+                FileKind::HfStoredTokens => {
+                    // The whole `[name]` section goes.
+                    let (ls, _) = line_bounds(data, s);
+                    let start = data[..ls]
+                        .split_inclusive(|&b| b == b'\n')
+                        .scan(0usize, |pos, l| {
+                            let at = *pos;
+                            *pos += l.len();
+                            Some((at, l))
+                        })
+                        .filter(|(_, l)| l.first() == Some(&b'['))
+                        .map(|(at, _)| at)
+                        .last()
+                        .unwrap_or(ls);
+                    let mut end = e;
+                    loop {
+                        let (_, le) = line_bounds(data, end.min(data.len().saturating_sub(1)));
+                        if le >= data.len() || data[le] == b'[' {
+                            end = le.min(data.len());
+                            break;
+                        }
+                        end = le;
+                    }
+                    edits.push(Edit {
+                        start,
+                        end,
+                        replacement: Vec::new(),
+                    });
+                }
+                FileKind::GitCredentials => {
+                    let (ls, le) = line_bounds(data, s);
+                    helper_host = url_host(&data[ls..le]);
+                    edits.push(Edit {
+                        start: ls,
+                        end: le,
+                        replacement: Vec::new(),
+                    });
+                }
+                FileKind::GitRemote => {
+                    let (ls, le) = line_bounds(data, s);
+                    helper_host = url_host(&data[ls..le]);
+                    // https://user:TOKEN@host → https://user@host; https://TOKEN@host → https://host
+                    let (start, end) = if s > 0 && data[s - 1] == b':' {
+                        (s - 1, e)
+                    } else if data.get(e) == Some(&b'@') {
+                        (s, e + 1)
+                    } else {
+                        (s, e)
+                    };
+                    edits.push(Edit {
+                        start,
+                        end,
+                        replacement: Vec::new(),
+                    });
+                }
+                FileKind::StartupFile if !cannot_run_commands(&path) => {
+                    let name = token_name(f.provider.as_deref());
+                    let name_arg = if name == "huggingface" {
+                        String::new()
+                    } else {
+                        format!(" --name {name}")
+                    };
+                    let quoted = s > 0
+                        && e < data.len()
+                        && data[s - 1] == data[e]
+                        && matches!(data[s - 1], b'"' | b'\'');
+                    let (start, end) = if quoted { (s - 1, e + 1) } else { (s, e) };
+                    let lookup = if is_fish(&path) {
+                        format!("({cmd} token get{name_arg})")
+                    } else {
+                        format!("\"$({cmd} token get{name_arg})\"")
+                    };
+                    edits.push(Edit {
+                        start,
+                        end,
+                        replacement: lookup.into_bytes(),
+                    });
+                    let (ls, _) = line_bounds(data, s);
+                    let indent: Vec<u8> = data[ls..]
+                        .iter()
+                        .take_while(|b| **b == b' ' || **b == b'\t')
+                        .copied()
+                        .collect();
+                    let mut comment = indent;
+                    comment.extend_from_slice(
+                        format!("# hfguard {today}: the token now lives in the OS keyring (undo: hfguard undo {plan_id})\n").as_bytes(),
+                    );
+                    edits.push(Edit {
+                        start: ls,
+                        end: ls,
+                        replacement: comment,
+                    });
+                    note = Some("New shells look the token up in the OS keyring; open shells keep the old value until restarted.".into());
+                }
+                FileKind::StartupFile | FileKind::EnvFile | FileKind::Netrc => {
+                    let name = token_name(f.provider.as_deref());
+                    edits.extend(markers());
+                    note = Some(format!(
+                        "This file cannot look the token up itself; it is in the OS keyring as `{name}`: run programs that need it with `{cmd} exec --name {name} -- CMD`."
+                    ));
+                }
+                _ => {
+                    return Err(format!(
+                        "the keyring fix does not apply to {}",
+                        kind.description()
+                    ))
+                }
+            }
+        }
+        st.edits.extend(edits);
+        st.findings.push(f.id.clone());
+        let secret = m.secret.clone();
+        if store {
+            let name = self.store(f.provider.as_deref(), &secret);
+            if let Some(host) = helper_host {
+                self.helper_hosts.insert(host, name);
+            }
+        }
+        if let Some(n) = note {
+            if !self.plan.notes.contains(&n) {
+                self.plan.notes.push(n);
+            }
+        }
+        Ok(())
+    }
+
+    fn git_helper(&mut self) {
+        let hosts = std::mem::take(&mut self.helper_hosts);
+        if hosts.is_empty() {
+            return;
+        }
+        let home_cfg = self.home.dir.join(".gitconfig");
+        let xdg_cfg = self.home.xdg_config().join("git/config");
+        let path = if !home_cfg.exists() && xdg_cfg.exists() {
+            xdg_cfg
+        } else {
+            home_cfg
+        };
+        let existing = std::fs::read(&path).unwrap_or_default();
+        let mut text = String::new();
+        for (host, name) in hosts {
+            let section = format!("[credential \"https://{host}\"]");
+            if String::from_utf8_lossy(&existing).contains(&section) {
+                continue;
+            }
+            let helper = format!("!{} git-credential --name {name}", self.cmd)
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"");
+            text.push_str(&format!(
+                "\n# hfguard {}: git asks the OS keyring for {host} credentials (undo: hfguard undo {})\n{section}\n\thelper =\n\thelper = \"{helper}\"\n",
+                self.today, self.plan.id
+            ));
+        }
+        if text.is_empty() {
+            return;
+        }
+        if path.exists() {
+            match self.load(&path, FileKind::GitConfig) {
+                Ok(st) => {
+                    let end = st.data.len();
+                    let mut add = Vec::new();
+                    if end > 0 && st.data[end - 1] != b'\n' {
+                        add.push(b'\n');
+                    }
+                    add.extend_from_slice(text.as_bytes());
+                    st.edits.push(Edit { start: end, end, replacement: add });
+                }
+                Err(reason) => self.plan.notes.push(format!(
+                    "Could not configure git's credential helper in {}: {reason}. Run `git config --global credential.https://huggingface.co.helper '!{} git-credential'` yourself.",
+                    path.display(),
+                    self.cmd
+                )),
+            }
+        } else {
+            self.plan.files.push(FileChange {
+                path,
+                change: Change::Create {
+                    after: text.trim_start().as_bytes().to_vec(),
+                    mode: 0o644,
+                },
+                findings: Vec::new(),
+            });
+        }
+    }
+
+    fn finish(mut self) -> Plan {
+        self.git_helper();
+        for (path, (from, to, findings)) in std::mem::take(&mut self.chmods) {
+            self.plan.files.push(FileChange {
+                path,
+                change: Change::Chmod { from, to },
+                findings,
+            });
+        }
+        for (path, mut st) in std::mem::take(&mut self.files) {
+            st.edits.sort_by_key(|e| (e.start, e.end));
+            let mut after = Vec::with_capacity(st.data.len());
+            let mut pos = 0;
+            for e in &st.edits {
+                if e.start < pos {
+                    continue; // overlaps an edit already made (same secret twice)
+                }
+                after.extend_from_slice(&st.data[pos..e.start]);
+                after.extend_from_slice(&e.replacement);
+                pos = e.end;
+            }
+            after.extend_from_slice(&st.data[pos..]);
+            if st.kind == FileKind::Notebook
+                && serde_json::from_slice::<serde::de::IgnoredAny>(&st.data).is_ok()
+                && serde_json::from_slice::<serde::de::IgnoredAny>(&after).is_err()
+            {
+                for id in st.findings {
+                    self.plan.refused.push((
+                        id,
+                        "the redacted notebook would not be valid JSON; edit it by hand".into(),
+                    ));
+                }
+                continue;
+            }
+            let empty = after.iter().all(u8::is_ascii_whitespace);
+            let change = if empty && st.kind.is_credential_store() {
+                Change::Remove {
+                    before: st.snap,
+                    original: st.data,
+                }
+            } else {
+                Change::Rewrite {
+                    before: st.snap,
+                    original: st.data,
+                    after,
+                }
+            };
+            // A chmod of the same file: needless when the file goes, after the rewrite
+            // (which keeps the mode) otherwise.
+            let chmod = self
+                .plan
+                .files
+                .iter()
+                .position(|f| f.path == path && matches!(f.change, Change::Chmod { .. }))
+                .map(|i| self.plan.files.remove(i));
+            let removed = matches!(change, Change::Remove { .. });
+            self.plan.files.push(FileChange {
+                path,
+                change,
+                findings: st.findings,
+            });
+            if let Some(c) = chmod.filter(|_| !removed) {
+                self.plan.files.push(c);
+            }
+        }
+        self.plan.findings.sort();
+        self.plan.findings.dedup();
+        self.plan
+    }
+}
+
+/// The host of the first URL on a line.
+fn url_host(line: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(line);
+    let after = text.split("://").nth(1)?;
+    let authority = after.split(['/', '"', ' ', '\n', '\t']).next()?;
+    let host = authority.rsplit('@').next()?.split(':').next()?;
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_of_credential_lines() {
+        assert_eq!(
+            url_host(b"https://u:secret@huggingface.co\n").as_deref(),
+            Some("huggingface.co")
+        );
+        assert_eq!(
+            url_host(b"\turl = https://tok@HF.co/x/y\n").as_deref(),
+            Some("hf.co")
+        );
+        assert_eq!(url_host(b"no url"), None);
+    }
+
+    #[test]
+    fn markers_do_not_look_like_tokens() {
+        let s = Secret::new("hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh".into(), 3);
+        let m = marker(&s);
+        assert_eq!(m, "[hfguard:redacted:hf_...EfGh]");
+        let mut out = Vec::new();
+        rules::builtin().find(m.as_bytes(), None, &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn quoting_for_shells() {
+        assert_eq!(shell_quote("/usr/bin/hfguard"), "/usr/bin/hfguard");
+        assert_eq!(
+            shell_quote("/opt/my tools/hfguard"),
+            "'/opt/my tools/hfguard'"
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! The OS keyring (Secret Service on Linux, Keychain on macOS, Credential Manager on
+//! Windows, through the `keyring` crate), and hfguard's index of the names it stored there.
+//!
+//! Tokens live under the service `hfguard` (or `$HFGUARD_KEYRING_SERVICE`), one entry per
+//! name (`huggingface`, `openai`, …). Backups of redacted secrets, kept so that `undo` can
+//! restore them, live under `<service>-backup`, one entry per fingerprint. The index
+//! (`$XDG_STATE_HOME/hfguard/tokens.json`) holds names only, never a secret, so that `token
+//! list` can enumerate what the keyring API cannot.
+
+use crate::home::Home;
+use crate::secret::Secret;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long a keyring call may take before hfguard gives up (an unlock prompt can wait for
+/// the user; a dead D-Bus must not hang the program).
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A keyring failure, said plainly.
+#[derive(Debug)]
+pub enum KeyError {
+    /// No entry under that name.
+    NotFound(String),
+    /// No keyring service could be reached (no Secret Service, locked and not unlockable…).
+    Unavailable(String),
+    /// The keyring did not answer in time.
+    Timeout,
+}
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyError::NotFound(name) => write!(f, "no token named `{name}` in the OS keyring"),
+            KeyError::Unavailable(why) => write!(
+                f,
+                "the OS keyring is not reachable ({why}); on Linux hfguard needs a Secret Service such as gnome-keyring or KeePassXC running in your session"
+            ),
+            KeyError::Timeout => write!(f, "the OS keyring did not answer within {} s", TIMEOUT.as_secs()),
+        }
+    }
+}
+
+/// The keyring as hfguard uses it.
+#[derive(Clone, Debug)]
+pub struct KeyStore {
+    service: String,
+    index: PathBuf,
+}
+
+fn classify(e: keyring::Error, name: &str) -> KeyError {
+    match e {
+        keyring::Error::NoEntry => KeyError::NotFound(name.to_string()),
+        // Never echo the error's payload: some variants carry the bad value.
+        keyring::Error::BadEncoding(_) => {
+            KeyError::Unavailable("the stored value is not text".into())
+        }
+        other => KeyError::Unavailable(match other {
+            keyring::Error::PlatformFailure(e) | keyring::Error::NoStorageAccess(e) => {
+                e.to_string()
+            }
+            keyring::Error::Ambiguous(_) => "several entries match".into(),
+            _ => "unexpected keyring error".into(),
+        }),
+    }
+}
+
+/// Runs `f` on a worker thread, giving up after [`TIMEOUT`].
+fn with_timeout<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, KeyError> + Send + 'static,
+) -> Result<T, KeyError> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(TIMEOUT).unwrap_or(Err(KeyError::Timeout))
+}
+
+impl KeyStore {
+    pub fn new(home: &Home) -> Self {
+        let service = home
+            .var("HFGUARD_KEYRING_SERVICE")
+            .and_then(|v| v.to_str())
+            .unwrap_or("hfguard")
+            .to_string();
+        KeyStore {
+            service,
+            index: home.xdg_state().join("hfguard/tokens.json"),
+        }
+    }
+
+    fn backup_service(&self) -> String {
+        format!("{}-backup", self.service)
+    }
+
+    fn entry(service: &str, name: &str) -> Result<keyring::Entry, KeyError> {
+        keyring::Entry::new(service, name).map_err(|e| classify(e, name))
+    }
+
+    fn get_in(service: String, name: String) -> Result<Secret, KeyError> {
+        with_timeout(move || {
+            let e = Self::entry(&service, &name)?;
+            let v = e.get_password().map_err(|e| classify(e, &name))?;
+            let prefix = crate::rules::builtin().prefix_of(&v);
+            Ok(Secret::new(v, prefix))
+        })
+    }
+
+    fn set_in(service: String, name: String, secret: &Secret) -> Result<(), KeyError> {
+        let value = zeroize::Zeroizing::new(secret.expose().to_string());
+        with_timeout(move || {
+            let e = Self::entry(&service, &name)?;
+            e.set_password(&value).map_err(|e| classify(e, &name))
+        })
+    }
+
+    fn delete_in(service: String, name: String) -> Result<(), KeyError> {
+        with_timeout(move || {
+            let e = Self::entry(&service, &name)?;
+            match e.delete_credential() {
+                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                Err(e) => Err(classify(e, &name)),
+            }
+        })
+    }
+
+    /// The token stored under `name`.
+    pub fn get(&self, name: &str) -> Result<Secret, KeyError> {
+        Self::get_in(self.service.clone(), name.to_string())
+    }
+
+    /// Stores `secret` under `name`, then reads it back and compares: a keyring that
+    /// accepted the value but cannot return it must not be trusted with the only copy.
+    pub fn set(&self, name: &str, secret: &Secret) -> Result<(), KeyError> {
+        Self::set_in(self.service.clone(), name.to_string(), secret)?;
+        let back = self.get(name)?;
+        if back.expose() != secret.expose() {
+            return Err(KeyError::Unavailable(
+                "the value read back differs from the one stored".into(),
+            ));
+        }
+        self.index_update(|names| {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+                names.sort();
+            }
+        });
+        Ok(())
+    }
+
+    pub fn delete(&self, name: &str) -> Result<(), KeyError> {
+        Self::delete_in(self.service.clone(), name.to_string())?;
+        self.index_update(|names| names.retain(|n| n != name));
+        Ok(())
+    }
+
+    /// Keeps a copy of a secret that is about to be redacted, under its fingerprint.
+    pub fn backup(&self, secret: &Secret) -> Result<String, KeyError> {
+        let key = secret.fingerprint();
+        Self::set_in(self.backup_service(), key.clone(), secret)?;
+        let back = Self::get_in(self.backup_service(), key.clone())?;
+        if back.expose() != secret.expose() {
+            return Err(KeyError::Unavailable(
+                "the value read back differs from the one stored".into(),
+            ));
+        }
+        Ok(key)
+    }
+
+    pub fn get_backup(&self, key: &str) -> Result<Secret, KeyError> {
+        Self::get_in(self.backup_service(), key.to_string())
+    }
+
+    pub fn delete_backup(&self, key: &str) -> Result<(), KeyError> {
+        Self::delete_in(self.backup_service(), key.to_string())
+    }
+
+    /// Names stored by hfguard, from the index.
+    pub fn names(&self) -> Vec<String> {
+        std::fs::read(&self.index)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    fn index_update(&self, f: impl FnOnce(&mut Vec<String>)) {
+        let mut names = self.names();
+        f(&mut names);
+        if let Some(dir) = self.index.parent() {
+            let _ = crate::fix::atomic::create_private_dir(dir);
+        }
+        let body = serde_json::to_vec_pretty(&names).expect("names serialize");
+        let _ = crate::fix::atomic::write_new(&self.index, &body, 0o600);
+    }
+}

@@ -1,0 +1,698 @@
+//! `hfguard fix`, `undo`, `history`, `token`, `exec` and `git-credential` against real files,
+//! a real Secret Service, real shells and real git.
+
+mod common;
+use common::*;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+fn fix(fx: &Fixture, args: &[&str]) -> Run {
+    let mut a = vec!["fix", "--yes"];
+    a.extend_from_slice(args);
+    let run = fx.run(&a);
+    assert!(
+        run.code == 0,
+        "fix failed ({}):\n{}\n{}",
+        run.code,
+        run.stdout,
+        run.stderr
+    );
+    run
+}
+
+fn undo_last(fx: &Fixture) {
+    let run = fx.run(&["undo", "--last"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+}
+
+/// Runs `sh` with the fixture's environment (the keyring variables included).
+fn sh(fx: &Fixture, shell: &str, script: &str) -> std::process::Output {
+    Command::new(shell)
+        .args(["-c", script])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("HOME", fx.home())
+        .envs(&fx.env)
+        .output()
+        .unwrap()
+}
+
+fn has(cmd: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn chmod_fix_needs_no_keyring_and_undo_restores_modes() {
+    let mut fx = Fixture::new();
+    let t = fx.token("chmod");
+    fx.mkdir(".cache/huggingface", 0o755);
+    fx.write(".cache/huggingface/token", &t, 0o644);
+    fx.write(".zshrc", "alias l=ls\n", 0o666);
+    // No D-Bus at all: chmod must still work.
+    let run = fix(&fx, &["--all", "--only", "chmod"]);
+    assert!(
+        run.stdout
+            .contains("chmod:   ~/.cache/huggingface/token  0644 → 0600"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(fx.mode(".cache/huggingface/token"), 0o600);
+    assert_eq!(fx.mode(".cache/huggingface"), 0o700);
+    assert_eq!(fx.mode(".zshrc"), 0o644);
+    let r = fx.scan(&[]);
+    assert!(
+        findings(&r).iter().all(|f| f["category"] != "permissions"),
+        "{r:#}"
+    );
+    undo_last(&fx);
+    assert_eq!(fx.mode(".cache/huggingface/token"), 0o644);
+    assert_eq!(fx.mode(".cache/huggingface"), 0o755);
+    assert_eq!(fx.mode(".zshrc"), 0o666);
+}
+
+#[test]
+fn keyring_fix_without_a_keyring_says_so_and_changes_nothing() {
+    let mut fx = Fixture::new();
+    let t = fx.token("nokeyring");
+    fx.write(".bashrc", format!("export HF_TOKEN={t}\n"), 0o644);
+    fx.set_env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+    let before = fx.read(".bashrc");
+    let run = fx.run(&["fix", "--all", "--yes"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("keyring is not reachable"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--only chmod"), "{}", run.stderr);
+    assert_eq!(fx.read(".bashrc"), before);
+}
+
+#[test]
+fn without_yes_off_a_terminal_it_refuses_and_dry_run_changes_nothing() {
+    let mut fx = Fixture::new();
+    let t = fx.token("dry");
+    fx.write(".cache/huggingface/token", &t, 0o644);
+    let run = fx.run(&["fix", "--all"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    let run = fx.run(&["fix", "--all", "--dry-run"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.contains("remove:  ~/.cache/huggingface/token"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(fx.mode(".cache/huggingface/token"), 0o644);
+    assert_eq!(fx.read(".cache/huggingface/token"), t.as_bytes());
+    let run = fx.run(&["fix", "hfg-000000000000", "--yes"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no finding hfg-000000000000"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn refuses_hard_links_and_other_owners() {
+    let mut fx = Fixture::new();
+    let t = fx.token("refuse");
+    let hist = fx.write(".bash_history", format!("login {t}\n"), 0o644);
+    std::fs::hard_link(&hist, fx.path("hist-copy")).unwrap();
+    let run = fx.run(&["fix", "--all", "--only", "chmod", "--yes"]);
+    assert!(
+        run.stderr.contains("hard links"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert_eq!(fx.mode(".bash_history"), 0o644);
+
+    if nix::unistd::geteuid().is_root() {
+        let other = fx.write(
+            ".git-credentials",
+            format!("https://u:{t}@huggingface.co\n"),
+            0o644,
+        );
+        nix::unistd::chown(&other, Some(nix::unistd::Uid::from_raw(4321)), None).unwrap();
+        let run = fx.run(&["fix", "--all", "--only", "chmod", "--yes"]);
+        assert!(
+            run.stderr.contains("owned by user id 4321"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(fx.mode(".git-credentials"), 0o644);
+    }
+}
+
+#[test]
+fn a_file_changed_or_swapped_since_the_plan_is_left_alone() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.token("changed");
+    let p = fx.write(".bash_history", format!("ls\nlogin {t}\n"), 0o600);
+    let env: Vec<(String, std::ffi::OsString)> =
+        fx.env.iter().map(|(k, v)| (k.clone(), v.into())).collect();
+    let home = hfguard::home::Home::new(fx.home(), env);
+    let report = hfguard::audit::run(
+        &home,
+        &hfguard::audit::ScanOptions {
+            quick: true,
+            ..Default::default()
+        },
+        &hfguard::audit::NoSink,
+    );
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "hf-token-in-shell-history")
+        .unwrap()
+        .clone();
+    let plan = hfguard::fix::plan(&home, &[(f, hfguard::finding::FixKind::Redact)]);
+    // The shell appends a command between plan and apply.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&p)
+        .unwrap()
+        .write_all(b"git status\n")
+        .unwrap();
+    let keys = hfguard::keystore::KeyStore::new(&home);
+    let outcome = hfguard::fix::apply(&plan, &keys, &hfguard::fix::Journal::new(&home)).unwrap();
+    assert_eq!(outcome.failed.len(), 1);
+    assert!(
+        outcome.failed[0].reason.contains("changed since the plan"),
+        "{}",
+        outcome.failed[0]
+    );
+    assert_eq!(
+        std::fs::read_to_string(&p).unwrap(),
+        format!("ls\nlogin {t}\ngit status\n")
+    );
+
+    // A file swapped for a symlink between plan and apply is refused, not followed.
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let report = hfguard::audit::run(
+        &home,
+        &hfguard::audit::ScanOptions {
+            quick: true,
+            ..Default::default()
+        },
+        &hfguard::audit::NoSink,
+    );
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "shell-history-permissions")
+        .unwrap()
+        .clone();
+    let plan = hfguard::fix::plan(&home, &[(f, hfguard::finding::FixKind::Chmod)]);
+    let elsewhere = fx.write("elsewhere", "x", 0o644);
+    std::fs::rename(&p, fx.path("moved")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &p).unwrap();
+    let outcome = hfguard::fix::apply(&plan, &keys, &hfguard::fix::Journal::new(&home)).unwrap();
+    assert_eq!(outcome.failed.len(), 1);
+    assert!(
+        outcome.failed[0].reason.contains("symlink"),
+        "{}",
+        outcome.failed[0]
+    );
+    assert_eq!(fx.mode("elsewhere"), 0o644);
+}
+use std::io::Write;
+
+/// Fix everything, check the findings are gone, undo, check every file is byte-identical
+/// with its mode.
+fn round_trip(fx: &Fixture, files: &[&str], fix_args: &[&str]) -> Run {
+    let before: Vec<(Vec<u8>, u32)> = files.iter().map(|f| (fx.read(f), fx.mode(f))).collect();
+    let run = fix(fx, fix_args);
+    let r = fx.scan(&["--skip", "environment"]);
+    let left: Vec<_> = findings(&r)
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .collect();
+    assert!(left.is_empty(), "left after the fix: {left:#?}");
+    // The journal holds no plaintext secret.
+    for entry in std::fs::read_dir(fx.path(".local/state/hfguard/journal")).unwrap() {
+        let p = entry.unwrap().path();
+        fx.assert_no_leak(&String::from_utf8_lossy(&std::fs::read(&p).unwrap()));
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    assert_eq!(fx.mode(".local/state/hfguard/journal"), 0o700);
+    undo_last(fx);
+    for (f, (data, mode)) in files.iter().zip(before) {
+        assert!(fx.read(f) == data, "{f} not restored byte for byte");
+        assert_eq!(fx.mode(f), mode, "{f} mode");
+    }
+    run
+}
+
+#[test]
+fn keyring_fix_of_hf_token_stores_and_undo() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let (a, b, c) = (fx.token("tf"), fx.token("st-work"), fx.token("st-home"));
+    fx.mkdir(".cache/huggingface", 0o700);
+    fx.write(".cache/huggingface/token", format!("{a}\n"), 0o600);
+    fx.write(
+        ".cache/huggingface/stored_tokens",
+        format!("[work]\nhf_token = {b}\n\n[home]\nhf_token = {c}\n"),
+        0o600,
+    );
+    fx.write(".huggingface/token", &a, 0o644);
+    let run = round_trip(
+        &fx,
+        &[
+            ".cache/huggingface/token",
+            ".cache/huggingface/stored_tokens",
+            ".huggingface/token",
+        ],
+        &["--all"],
+    );
+    assert!(run.stdout.contains("keyring: store"), "{}", run.stdout);
+}
+
+#[test]
+fn keyring_fix_moves_the_token_and_leaves_it_usable() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.token("usable");
+    fx.write(".cache/huggingface/token", &t, 0o600);
+    fix(&fx, &["--all"]);
+    assert!(!fx.path(".cache/huggingface/token").exists());
+    // token get (stdout is a pipe here) gives it back.
+    fx.secrets.clear(); // this output is the token by design
+    let run = fx.run(&["token", "get"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout == t, "token get returned something else");
+    fx.secrets.push(t.clone());
+    let run = fx.run(&["token", "list"]);
+    assert!(
+        run.stdout
+            .contains(&format!("huggingface          {}", redacted(&t))),
+        "{}",
+        run.stdout
+    );
+    // exec: the variable is set, exit status and signals pass through.
+    fx.set_env("EXPECTED", t.clone());
+    let ok = fx.run(&[
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "test \"$HF_TOKEN\" = \"$EXPECTED\"",
+    ]);
+    assert_eq!(ok.code, 0, "HF_TOKEN not set from the keyring");
+    assert_eq!(fx.run(&["exec", "--", "sh", "-c", "exit 7"]).code, 7);
+    let mut cmd = fx.command(&["exec", "--", "sh", "-c", "kill -TERM $$"]);
+    let st = cmd.status().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(st.signal(), Some(15));
+}
+
+#[test]
+fn startup_files_get_a_keyring_lookup_that_shells_accept() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.token("shells");
+    fx.write(
+        ".bashrc",
+        format!("alias ll='ls -l'\nexport HF_TOKEN={t}\nexport PATH=$PATH:~/bin\n"),
+        0o644,
+    );
+    fx.write(".zshrc", format!("  export HF_TOKEN=\"{t}\"\n"), 0o644);
+    fx.write(
+        ".config/fish/config.fish",
+        format!("set -gx HF_TOKEN '{t}'\n"),
+        0o644,
+    );
+    let files = [".bashrc", ".zshrc", ".config/fish/config.fish"];
+    let before: Vec<Vec<u8>> = files.iter().map(|f| fx.read(f)).collect();
+    fix(&fx, &["--all", "--only", "keyring"]);
+    let bashrc = String::from_utf8(fx.read(".bashrc")).unwrap();
+    assert!(bashrc.contains("export HF_TOKEN=\"$("), "{bashrc}");
+    assert!(bashrc.contains("# hfguard "), "{bashrc}");
+    fx.set_env("EXPECTED", t.clone());
+    let check = "[ \"$HF_TOKEN\" = \"$EXPECTED\" ]";
+    let bash = fx.path(".bashrc");
+    assert!(sh(&fx, "bash", &format!("bash -n {}", bash.display()))
+        .status
+        .success());
+    assert!(
+        sh(&fx, "bash", &format!(". {}; {check}", bash.display()))
+            .status
+            .success(),
+        "new bash shell lacks the token"
+    );
+    if has("zsh") {
+        let z = fx.path(".zshrc");
+        assert!(sh(&fx, "zsh", &format!("zsh -n {}", z.display()))
+            .status
+            .success());
+        assert!(
+            sh(&fx, "zsh", &format!(". {}; {check}", z.display()))
+                .status
+                .success(),
+            "new zsh lacks the token"
+        );
+    }
+    if has("fish") {
+        let f = fx.path(".config/fish/config.fish");
+        assert!(sh(&fx, "sh", &format!("fish -n {}", f.display()))
+            .status
+            .success());
+        let out = sh(
+            &fx,
+            "sh",
+            &format!(
+                "fish -c 'source {}; test \"$HF_TOKEN\" = \"$EXPECTED\"'",
+                f.display()
+            ),
+        );
+        assert!(out.status.success(), "new fish lacks the token");
+    }
+    undo_last(&fx);
+    for (f, b) in files.iter().zip(before) {
+        assert!(fx.read(f) == b, "{f} not restored");
+    }
+}
+
+#[test]
+fn git_credentials_move_to_a_helper_that_real_git_uses() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.token("git-helper");
+    fx.write(
+        ".git-credentials",
+        format!("https://alice:{t}@huggingface.co\nhttps://bob:pw123456@example.org\n"),
+        0o600,
+    );
+    fx.write(".gitconfig", "[credential]\n\thelper = store\n", 0o644);
+    let repo = fx.mkdir("code/m", 0o755);
+    let git = |args: &[&str], input: Option<&str>| {
+        let mut c = Command::new("git");
+        c.args(args)
+            .current_dir(&repo)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("HOME", fx.home())
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .envs(&fx.env)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        if let Some(i) = input {
+            child.stdin.take().unwrap().write_all(i.as_bytes()).unwrap();
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "git {args:?} failed");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    git(&["init", "-q"], None);
+    git(
+        &[
+            "remote",
+            "add",
+            "origin",
+            &format!("https://alice:{t}@huggingface.co/alice/m"),
+        ],
+        None,
+    );
+    let before = [
+        fx.read(".git-credentials"),
+        fx.read(".gitconfig"),
+        fx.read("code/m/.git/config"),
+    ];
+    let r = fx.scan(&[]);
+    let hf: Vec<String> = findings(&r)
+        .iter()
+        .filter(|f| {
+            f["provider"] == "huggingface" && f["category"] == "git" && f["secret"].is_string()
+        })
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(hf.len(), 2, "{r:#}");
+    let mut args = vec!["--only", "keyring"];
+    args.extend(hf.iter().map(String::as_str));
+    fix(&fx, &args);
+    let creds = String::from_utf8(fx.read(".git-credentials")).unwrap();
+    assert_eq!(
+        creds, "https://bob:pw123456@example.org\n",
+        "only the Hugging Face line goes"
+    );
+    assert_eq!(
+        git(&["remote", "get-url", "origin"], None).trim(),
+        "https://alice@huggingface.co/alice/m"
+    );
+    // Real git asks hfguard's helper, which answers from the keyring.
+    let out = git(
+        &["credential", "fill"],
+        Some("protocol=https\nhost=huggingface.co\nusername=alice\n\n"),
+    );
+    assert!(
+        out.contains(&format!("password={t}\n")),
+        "git did not get the token from the keyring"
+    );
+    assert!(out.contains("username=alice\n"));
+    // git's `store` approval must not write the token back to the plaintext file.
+    git(&["credential", "approve"], Some(&out));
+    fx.assert_no_leak(&String::from_utf8(fx.read(".git-credentials")).unwrap());
+    fx.secrets.push(t.clone());
+    undo_last(&fx);
+    let after = [
+        fx.read(".git-credentials"),
+        fx.read(".gitconfig"),
+        fx.read("code/m/.git/config"),
+    ];
+    assert!(before == after, "git files not restored byte for byte");
+}
+
+#[test]
+fn redact_histories_notebooks_and_env_files_and_undo() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let (a, b, c, d, e) = (
+        fx.token("r-bash"),
+        fx.token("r-zsh"),
+        fx.token("r-fish"),
+        fx.token("r-nb"),
+        fx.token("r-env"),
+    );
+    fx.write(
+        ".bash_history",
+        format!("ls\nhf auth login --token {a}\ncd\n"),
+        0o600,
+    );
+    fx.write(
+        ".zsh_history",
+        format!(": 1700000000:0;echo \\\n{b}\n: 1700000001:0;ls\n"),
+        0o600,
+    );
+    fx.write(
+        ".local/share/fish/fish_history",
+        format!("- cmd: hf auth login --token {c}\n  when: 1700000000\n"),
+        0o600,
+    );
+    let nb = format!("{{\n \"cells\": [{{\"cell_type\": \"code\", \"source\": [\"login(\\\"{d}\\\")\"], \"outputs\": [{{\"text\": [\"{d}\"]}}]}}],\n \"nbformat\": 4\n}}\n");
+    fx.write("ml/a.ipynb", &nb, 0o644);
+    fx.write("ml/.env", format!("HF_TOKEN={e}\nDEBUG=1\n"), 0o600);
+    let run = round_trip(
+        &fx,
+        &[
+            ".bash_history",
+            ".zsh_history",
+            ".local/share/fish/fish_history",
+            "ml/a.ipynb",
+            "ml/.env",
+        ],
+        &["--all"],
+    );
+    assert!(
+        run.stdout.contains("history -c"),
+        "open shells are mentioned: {}",
+        run.stdout
+    );
+
+    // And once more, to look at the redacted files themselves.
+    fix(&fx, &["--all"]);
+    let hist = String::from_utf8(fx.read(".bash_history")).unwrap();
+    assert_eq!(
+        hist,
+        format!(
+            "ls\nhf auth login --token [hfguard:redacted:hf_...{}]\ncd\n",
+            &a[a.len() - 4..]
+        )
+    );
+    let nb_after: serde_json::Value =
+        serde_json::from_slice(&fx.read("ml/a.ipynb")).expect("still valid JSON");
+    assert!(nb_after["cells"][0]["source"][0]
+        .as_str()
+        .unwrap()
+        .contains("[hfguard:redacted:"));
+    let zsh = String::from_utf8(fx.read(".zsh_history")).unwrap();
+    assert!(
+        zsh.starts_with(": 1700000000:0;echo \\\n[hfguard:redacted:"),
+        "{zsh}"
+    );
+    let env = String::from_utf8(fx.read("ml/.env")).unwrap();
+    assert!(
+        env.starts_with("HF_TOKEN=[hfguard:redacted:") && env.ends_with("DEBUG=1\n"),
+        "{env}"
+    );
+    let run = fx.run(&["history"]);
+    assert_eq!(
+        run.stdout.matches("undo: hfguard undo fix-").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn token_set_from_stdin_list_and_rm() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.secret(format!(
+        "sk-proj-{}T3BlbkFJ{}",
+        random_alnum("set1", 40),
+        random_alnum("set2", 40)
+    ));
+    let mut cmd = fx.command(&["token", "set", "--name", "openai"]);
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{t}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    fx.assert_no_leak(&stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("as `openai`"), "{stderr}");
+    let list = fx.run(&["token", "list"]).stdout;
+    assert!(list.contains("openai") && list.contains("sk-…"), "{list}");
+    fx.set_env("EXPECTED", t.clone());
+    assert_eq!(
+        fx.run(&[
+            "exec",
+            "--name",
+            "openai",
+            "--",
+            "sh",
+            "-c",
+            "test \"$OPENAI_API_KEY\" = \"$EXPECTED\""
+        ])
+        .code,
+        0
+    );
+    assert_eq!(fx.run(&["token", "rm", "--name", "openai"]).code, 0);
+    let run = fx.run(&["token", "get", "--name", "openai"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no token named `openai`"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// kill -9 at every point of a fix: each file is old or new, never half-written, and the
+/// journal lets undo put everything back.
+#[test]
+fn a_crash_at_any_point_leaves_files_old_or_new_and_undoable() {
+    let normalise = |b: Vec<u8>| {
+        let s = String::from_utf8_lossy(&b).into_owned();
+        regex::Regex::new(r"fix-\d{8}-\d{6}-[0-9a-f]{4}")
+            .unwrap()
+            .replace_all(&s, "fix-ID")
+            .into_owned()
+    };
+    let files = [
+        ".cache/huggingface/token",
+        ".bashrc",
+        ".bash_history",
+        ".git-credentials",
+        ".gitconfig",
+        "nb/a.ipynb",
+    ];
+    let build = || {
+        let mut fx = Fixture::new();
+        fx.with_keyring();
+        let t = fx.token("crash");
+        let u = fx.token("crash-2");
+        fx.mkdir(".cache/huggingface", 0o755);
+        fx.write(".cache/huggingface/token", &t, 0o644);
+        fx.write(
+            ".bashrc",
+            format!("alias a=b\nexport HF_TOKEN={t}\n"),
+            0o644,
+        );
+        fx.write(".bash_history", format!("x {u}\ny\n"), 0o600);
+        fx.write(
+            ".git-credentials",
+            format!("https://me:{t}@huggingface.co\n"),
+            0o600,
+        );
+        fx.write(
+            "nb/a.ipynb",
+            format!("{{\"cells\": [{{\"source\": [\"{u}\"]}}]}}\n"),
+            0o644,
+        );
+        fx
+    };
+    let read = |fx: &Fixture| -> Vec<Option<String>> {
+        files
+            .iter()
+            .map(|f| std::fs::read(fx.path(f)).ok().map(normalise))
+            .collect()
+    };
+    // The end state of a run that is not interrupted.
+    let done = build();
+    let old = read(&done);
+    fix(&done, &["--all"]);
+    let new = read(&done);
+
+    let mut crashed = 0;
+    for n in 1..200 {
+        let mut fx = build();
+        fx.set_env("HFGUARD_FAILPOINT", n.to_string());
+        let mut cmd = fx.command(&["fix", "--all", "--yes"]);
+        let out = cmd.output().unwrap();
+        fx.assert_no_leak(&String::from_utf8_lossy(&out.stdout));
+        use std::os::unix::process::ExitStatusExt;
+        let killed = out.status.signal() == Some(9);
+        fx.env.remove("HFGUARD_FAILPOINT");
+        let now = read(&fx);
+        for (i, f) in files.iter().enumerate() {
+            assert!(
+                now[i] == old[i] || now[i] == new[i],
+                "after kill at point {n}, {f} is neither old nor new"
+            );
+        }
+        if !killed {
+            assert!(out.status.success());
+            assert_eq!(now, new);
+            break;
+        }
+        crashed += 1;
+        // The journal is consistent: history recovers it and undo restores everything.
+        assert_eq!(fx.run(&["history"]).code, 0);
+        let run = fx.run(&["undo", "--all"]);
+        assert_eq!(run.code, 0, "undo after kill at point {n}: {}", run.stderr);
+        assert!(
+            read(&fx) == old,
+            "after kill at point {n} and undo, files differ from the originals"
+        );
+    }
+    assert!(crashed >= 8, "only {crashed} crash points exercised");
+}
