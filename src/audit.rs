@@ -69,6 +69,23 @@ pub struct Report {
 }
 
 impl Report {
+    /// A report of `findings` as they stand (the dashboard's view after fixes).
+    pub fn from_findings(home: PathBuf, findings: Vec<Finding>, warnings: Vec<String>) -> Report {
+        let mut summary: BTreeMap<Severity, usize> =
+            Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
+        for f in findings.iter().filter(|f| f.ignored.is_none()) {
+            *summary.entry(f.severity).or_default() += 1;
+        }
+        Report {
+            schema: REPORT_SCHEMA,
+            home,
+            findings,
+            warnings,
+            summary,
+            stats: Stats::default(),
+        }
+    }
+
     /// Counts by severity of findings that are not ignored.
     pub fn count(&self, severity: Severity) -> usize {
         self.summary.get(&severity).copied().unwrap_or(0)

@@ -75,3 +75,71 @@ impl Config {
             .map(|i| i.reason.as_str())
     }
 }
+
+/// Adds (`reason` given) or removes the `[[ignore]]` entry for finding `id` in the config
+/// file at `path`, keeping the rest of the file as the user wrote it.
+pub fn set_ignore(path: &Path, id: &str, reason: Option<&str>) -> Result<(), String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(format!("{}: {}", path.display(), crate::fsread::reason(&e))),
+    };
+    // Entries hfguard writes are one block each: drop the block of this id if present.
+    let marker = format!("id = {}", toml_string(id));
+    let mut kept: Vec<&str> = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(l) = lines.next() {
+        if l.trim() == "[[ignore]]" && lines.peek().is_some_and(|n| n.trim() == marker) {
+            lines.next();
+            while lines
+                .peek()
+                .is_some_and(|n| n.trim_start().starts_with("reason"))
+            {
+                lines.next();
+            }
+            continue;
+        }
+        kept.push(l);
+    }
+    let mut out = kept.join("\n");
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    if let Some(r) = reason {
+        out.push_str(&format!(
+            "\n[[ignore]]\n{marker}\nreason = {}\n",
+            toml_string(r)
+        ));
+    }
+    // It must still be a valid configuration.
+    toml::from_str::<Config>(&out).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("{}: {}", dir.display(), crate::fsread::reason(&e)))?;
+    }
+    crate::fix::atomic::write_new(path, out.as_bytes(), 0o600).map_err(|e| e.to_string())
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignore_entries_are_added_and_removed_keeping_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "# mine\n[scan]\nskip_dirs = [\"data\"]\n").unwrap();
+        set_ignore(&p, "hfg-1", Some("lab \"box\"")).unwrap();
+        let c = Config::load(&p, true).unwrap();
+        assert_eq!(c.ignored("hfg-1"), Some("lab \"box\""));
+        assert_eq!(c.scan.skip_dirs, vec!["data"]);
+        set_ignore(&p, "hfg-1", None).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.starts_with("# mine\n"));
+        assert_eq!(Config::load(&p, true).unwrap().ignored("hfg-1"), None);
+    }
+}

@@ -17,3 +17,4 @@ pub mod probes;
 pub mod report;
 pub mod rules;
 pub mod secret;
+pub mod tui;

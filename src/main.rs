@@ -18,8 +18,10 @@ use std::time::{Duration, Instant};
 /// Audit this machine for exposed Hugging Face (and OpenAI, W&B, Kaggle, AWS, GitHub, …)
 /// credentials, and fix them.
 ///
-/// Without a command, hfguard audits your home and prints the report. `hfguard scan` is the
-/// same audit for scripts and onboarding checklists, with JSON, SARIF and Markdown output.
+/// Without a command on a terminal, hfguard opens the dashboard: findings stream in, `f`
+/// fixes the selected one after showing the exact change, `?` lists the keys. Off a terminal
+/// it prints the report. `hfguard scan` is the audit for scripts and onboarding checklists,
+/// with JSON, SARIF and Markdown output.
 ///
 /// Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or fatal
 /// error.
@@ -164,10 +166,18 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         Some(Command::Token(cmd)) => cli::token::token(&home, cmd),
         Some(Command::Exec(args)) => cli::token::exec(&home, args),
         Some(Command::GitCredential(args)) => cli::token::git_credential(&home, args),
-        None => {
-            // The dashboard needs a terminal; anywhere else the report is what helps.
-            scan(&home, config, ScanArgs::default(), true)
+        None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
+            let config_path = cli.config.clone().unwrap_or_else(|| home.config_file());
+            let options = ScanOptions {
+                config,
+                ..Default::default()
+            };
+            hfguard::tui::run(home, options, config_path)
+                .map_err(|e| Fatal(format!("the dashboard failed: {e}")))?;
+            Ok(ExitCode::SUCCESS)
         }
+        // The dashboard needs a terminal; anywhere else the report is what helps.
+        None => scan(&home, config, ScanArgs::default(), true),
     }
 }
 

@@ -1,0 +1,274 @@
+//! The dashboard: `hfguard` on a terminal. [`app`] is the state machine, [`ui`] draws it,
+//! [`keys`] is the key registry; this module owns the terminal, the event loop and the
+//! workers that run effects (scan, plan, apply, undo, keyring) off the UI thread.
+
+pub mod app;
+pub mod keys;
+pub mod ui;
+
+use crate::audit::{self, ScanOptions, Sink};
+use crate::finding::Finding;
+use crate::fix::{self, Journal, Plan};
+use crate::home::Home;
+use crate::keystore::KeyStore;
+use app::{Action, App, Effect};
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use crossterm::execute;
+use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+static TERMINATED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigterm(_: nix::libc::c_int) {
+    TERMINATED.store(true, Ordering::SeqCst);
+}
+
+fn restore_terminal() {
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// `user@host`, for the header.
+pub fn who() -> String {
+    let user = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map_or_else(|| "?".to_string(), |u| u.name);
+    let host = nix::unistd::gethostname()
+        .ok()
+        .map_or_else(|| "?".to_string(), |h| h.to_string_lossy().into_owned());
+    format!("{user}@{host}")
+}
+
+struct ChannelSink(Sender<Action>);
+
+impl Sink for ChannelSink {
+    fn finding(&self, f: &Finding) {
+        let _ = self.0.send(Action::Found(f.clone()));
+    }
+    fn warning(&self, w: &str) {
+        let _ = self.0.send(Action::Warning(w.to_string()));
+    }
+    fn progress(&self, files: u64) {
+        let _ = self.0.send(Action::Progress(files));
+    }
+}
+
+/// Runs effects on threads; results come back as actions.
+pub struct Worker {
+    home: Arc<Home>,
+    options: Arc<ScanOptions>,
+    config_path: PathBuf,
+    tx: Sender<Action>,
+    plans: Arc<Mutex<HashMap<String, Plan>>>,
+}
+
+impl Worker {
+    pub fn new(home: Home, options: ScanOptions, config_path: PathBuf, tx: Sender<Action>) -> Self {
+        Worker {
+            home: Arc::new(home),
+            options: Arc::new(options),
+            config_path,
+            tx,
+            plans: Arc::default(),
+        }
+    }
+
+    pub fn run(&self, effect: Effect) {
+        let (home, options, tx, plans) = (
+            self.home.clone(),
+            self.options.clone(),
+            self.tx.clone(),
+            self.plans.clone(),
+        );
+        let config_path = self.config_path.clone();
+        std::thread::spawn(move || match effect {
+            Effect::Scan => {
+                let _ = tx.send(Action::ScanStarted);
+                let report = audit::run(&home, &options, &ChannelSink(tx.clone()));
+                let _ = tx.send(Action::ScanDone(Box::new(report)));
+            }
+            Effect::Plan(choices) => {
+                let plan = fix::plan(&home, &choices);
+                let preview = fix::preview(&plan);
+                let refused = plan
+                    .refused
+                    .iter()
+                    .map(|(id, why)| format!("{id}: {why}"))
+                    .collect();
+                let msg = Action::PlanReady {
+                    plan_id: plan.id.clone(),
+                    preview,
+                    findings: plan.findings.clone(),
+                    empty: plan.is_empty(),
+                    refused,
+                };
+                plans.lock().unwrap().insert(plan.id.clone(), plan);
+                let _ = tx.send(msg);
+            }
+            Effect::Discard(id) => {
+                plans.lock().unwrap().remove(&id);
+            }
+            Effect::Apply(id) => {
+                let Some(plan) = plans.lock().unwrap().remove(&id) else {
+                    return;
+                };
+                let keys = KeyStore::new(&home);
+                let journal = Journal::new(&home);
+                let msg = match fix::apply(&plan, &keys, &journal) {
+                    Ok(outcome) => {
+                        let findings = if outcome.failed.is_empty() {
+                            plan.findings.clone()
+                        } else {
+                            plan.files
+                                .iter()
+                                .filter(|fc| outcome.changed.contains(&fc.path))
+                                .flat_map(|fc| fc.findings.clone())
+                                .collect()
+                        };
+                        Action::Applied {
+                            fix_id: plan.id.clone(),
+                            findings,
+                            failed: outcome.failed.iter().map(|e| e.to_string()).collect(),
+                        }
+                    }
+                    Err(fix::ApplyError::Key(e)) => Action::Failed(format!(
+                        "{e}. Nothing changed; chmod fixes (c) need no keyring."
+                    )),
+                    Err(e) => Action::Failed(format!("{e}. Nothing changed.")),
+                };
+                let _ = tx.send(msg);
+            }
+            Effect::Undo(id) => {
+                let keys = KeyStore::new(&home);
+                let journal = Journal::new(&home);
+                let findings = journal.load(&id).map(|e| e.findings).unwrap_or_default();
+                let msg = match fix::undo(&id, &keys, &journal) {
+                    Ok(o) => Action::Undone {
+                        fix_id: id,
+                        findings,
+                        failed: o.failed.iter().map(|e| e.to_string()).collect(),
+                    },
+                    Err(e) => Action::Failed(format!("Undo {id}: {e}")),
+                };
+                let _ = tx.send(msg);
+            }
+            Effect::Ignore { id, reason } => {
+                let msg = match crate::config::set_ignore(&config_path, &id, reason.as_deref()) {
+                    Ok(()) => Action::IgnoreSaved { id, reason },
+                    Err(e) => Action::Failed(e),
+                };
+                let _ = tx.send(msg);
+            }
+            Effect::LoadContext(f) => {
+                if let (Some(path), Some(line)) = (&f.path, f.line) {
+                    let mut buf = Vec::new();
+                    if let Ok(crate::fsread::ReadOutcome::Read { .. }) =
+                        crate::fsread::read_regular(path, 8 << 20, &mut buf)
+                    {
+                        if let Some(l) = buf
+                            .split(|&b| b == b'\n')
+                            .nth(line.saturating_sub(1) as usize)
+                        {
+                            let mut text = crate::fix::redact_line(l);
+                            if text.chars().count() > 200 {
+                                text = text.chars().take(199).collect::<String>() + "…";
+                            }
+                            let _ = tx.send(Action::Context {
+                                id: f.id.clone(),
+                                line: text,
+                            });
+                        }
+                    }
+                }
+            }
+            Effect::Quit => {}
+        });
+    }
+}
+
+/// Opens the dashboard and runs it until the user quits; the terminal is restored on quit,
+/// on panic and on SIGTERM.
+pub fn run(home: Home, options: ScanOptions, config_path: PathBuf) -> std::io::Result<()> {
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut app = App::new(home.dir.clone(), who(), color);
+    let (tx, rx) = mpsc::channel();
+    let worker = Worker::new(home, options, config_path, tx);
+
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        prev(info);
+    }));
+    // SAFETY: the handler only stores to an atomic.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGTERM,
+            nix::sys::signal::SigHandler::Handler(on_sigterm),
+        );
+    }
+    terminal::enable_raw_mode()?;
+    execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    let result = event_loop(&mut app, &worker, &rx);
+    restore_terminal();
+    result
+}
+
+fn event_loop(app: &mut App, worker: &Worker, rx: &mpsc::Receiver<Action>) -> std::io::Result<()> {
+    let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    term.clear()?;
+    worker.run(Effect::Scan);
+    let mut dirty = true;
+    loop {
+        if dirty {
+            let size = term.size()?;
+            app.page = (size.height as usize).saturating_sub(10).max(1);
+            term.draw(|f| ui::draw(app, f))?;
+            dirty = false;
+        }
+        let mut effects = Vec::new();
+        if event::poll(Duration::from_millis(50))? {
+            match event::read()? {
+                Event::Key(k) => effects.extend(app.update(Action::Key(k))),
+                Event::Mouse(m) => effects.extend(app.update(Action::Mouse(m))),
+                Event::Resize(..) => {}
+                _ => {}
+            }
+            dirty = true;
+        }
+        // Worker messages: many findings may arrive between frames.
+        for _ in 0..10_000 {
+            match rx.try_recv() {
+                Ok(a) => {
+                    effects.extend(app.update(a));
+                    dirty = true;
+                }
+                Err(_) => break,
+            }
+        }
+        if TERMINATED.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        for e in effects {
+            if e == Effect::Quit {
+                return Ok(());
+            }
+            worker.run(e);
+        }
+        if app.quit {
+            return Ok(());
+        }
+    }
+}

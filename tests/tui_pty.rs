@@ -1,0 +1,124 @@
+//! The real binary in a real pseudo-terminal (tmux): the dashboard shows a planted token,
+//! applies a chmod fix with `f` + `y`, quits with `q`, and leaves the terminal as it was.
+
+mod common;
+use common::*;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("tmux is installed (./scripts/test installs it)")
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
+    }
+
+    /// Waits (a generous bound) until the screen shows `what`.
+    fn wait_for(&self, what: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(what) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "screen never showed {what:?}:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", "t", k]);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.cmd(&["kill-server"]);
+    }
+}
+
+#[test]
+fn dashboard_fixes_a_world_readable_token_file_in_a_real_terminal() {
+    let mut fx = Fixture::new();
+    let t = fx.token("pty");
+    fx.mkdir(".cache/huggingface", 0o700);
+    fx.write(".cache/huggingface/token", &t, 0o644);
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("stty-before");
+    let after = dir.path().join("stty-after");
+    let script = format!(
+        "stty -g > '{b}'; env -i PATH=\"$PATH\" HOME='{h}' TERM=xterm-256color '{bin}' --home '{h}'; stty -g > '{a}'; echo HFGUARD-EXITED-$?; sleep 60",
+        b = before.display(),
+        a = after.display(),
+        h = fx.home().display(),
+        bin = env!("CARGO_BIN_EXE_hfguard"),
+    );
+    let tmux = Tmux {
+        socket: format!("hfguard-test-{}", std::process::id()),
+    };
+    let out = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(
+        out.status.success(),
+        "tmux: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The planted token appears, redacted.
+    let screen = tmux.wait_for(&redacted(&t));
+    fx.assert_no_leak(&screen);
+    tmux.wait_for("scanned");
+    // Select the permission finding through the filter, then fix it.
+    tmux.keys(&[
+        "/", "p", "e", "r", "m", "i", "s", "s", "i", "o", "n", "s", "Enter",
+    ]);
+    tmux.wait_for("HIGH ⚒ ~/.cache/huggingface/token");
+    tmux.keys(&["f"]);
+    let confirm = tmux.wait_for("Fix 1 finding(s)?");
+    assert!(confirm.contains("0644 → 0600"), "{confirm}");
+    tmux.keys(&["y"]);
+    tmux.wait_for("Fixed 1 finding(s)");
+    assert_eq!(fx.mode(".cache/huggingface/token"), 0o600);
+    tmux.keys(&["q"]);
+    let end = tmux.wait_for("HFGUARD-EXITED-0");
+    fx.assert_no_leak(&end);
+    // The alternate screen is gone and the terminal modes are as before.
+    assert!(
+        !end.contains("Findings ─"),
+        "dashboard still on screen:\n{end}"
+    );
+    let (b, a) = (
+        std::fs::read_to_string(&before).unwrap(),
+        std::fs::read_to_string(&after).unwrap(),
+    );
+    assert!(!b.is_empty());
+    assert_eq!(b, a, "terminal settings not restored");
+}
