@@ -131,6 +131,7 @@ pub struct Finding {
     pub category: Category,
     pub severity: Severity,
     pub provider: Option<String>,
+    #[serde(serialize_with = "path_text::opt")]
     pub path: Option<PathBuf>,
     /// 1-based line of the secret's first character in the file as stored on disk.
     pub line: Option<u64>,
@@ -177,4 +178,22 @@ impl Finding {
 /// Formats a mode as four octal digits (`0644`).
 pub fn mode_string(mode: u32) -> String {
     format!("{:04o}", mode & 0o7777)
+}
+
+/// Paths as text in reports and journals: lossy for names that are not UTF-8, so that
+/// writing a report never fails on a strange file name.
+pub mod path_text {
+    use serde::Serializer;
+    use std::path::{Path, PathBuf};
+
+    pub fn opt<S: Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+        match p {
+            Some(p) => s.serialize_str(&p.to_string_lossy()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn one<S: Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&p.to_string_lossy())
+    }
 }

@@ -219,7 +219,8 @@ impl Home {
         );
         let gcloud = self
             .var_path("CLOUDSDK_CONFIG")
-            .unwrap_or_else(|| self.xdg_config().join("gcloud"));
+            // gcloud ignores XDG_CONFIG_HOME: always ~/.config/gcloud.
+            .unwrap_or_else(|| self.dir.join(".config/gcloud"));
         add(
             gcloud.join("application_default_credentials.json"),
             FileKind::GcloudCredentials,

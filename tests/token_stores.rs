@@ -299,3 +299,33 @@ pub fn base64_of(s: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(s)
 }
+
+#[test]
+fn credential_files_without_a_secret_are_not_permission_findings() {
+    let fx = Fixture::new();
+    fx.write(".aws/config", "[default]\nregion = eu-west-1\n", 0o644);
+    fx.write(
+        ".docker/config.json",
+        "{\"credsStore\": \"desktop\"}\n",
+        0o644,
+    );
+    fx.write(
+        ".config/gh/hosts.yml",
+        "github.com:\n    user: me\n    git_protocol: https\n",
+        0o644,
+    );
+    let r = fx.scan(&["--quick"]);
+    assert!(findings(&r).is_empty(), "{r:#}");
+    // A token database is a secret whatever it holds.
+    fx.write(
+        ".config/gcloud/access_tokens.db",
+        "SQLite format 3\0opaque",
+        0o644,
+    );
+    let r = fx.scan(&["--quick"]);
+    one(
+        &r,
+        "gcloud-credentials-permissions",
+        &fx.path(".config/gcloud/access_tokens.db"),
+    );
+}

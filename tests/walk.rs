@@ -354,3 +354,22 @@ fn ids_are_stable_across_runs_and_edits_above() {
     assert_eq!(f["id"], id1);
     assert_eq!(f["line"], 3);
 }
+
+#[test]
+fn file_names_that_are_not_utf8_are_reported_not_fatal() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut fx = Fixture::new();
+    let t = fx.token("latin1-name");
+    fx.mkdir("proj", 0o755);
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.py");
+    std::fs::write(fx.path("proj").join(name), format!("TOKEN = '{t}'\n")).unwrap();
+    for format in ["json", "sarif", "text", "markdown"] {
+        let run = fx.run(&["scan", "--skip", "processes", "--format", format]);
+        assert_eq!(run.code, 1, "{format}: {}", run.stderr);
+        assert!(
+            run.stdout.contains("caf\u{FFFD}.py") || run.stdout.contains("caf%E9.py"),
+            "{format}: {}",
+            run.stdout
+        );
+    }
+}

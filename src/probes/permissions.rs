@@ -62,7 +62,7 @@ pub fn check_file(
     non_empty: bool,
     found: Vec<Option<String>>,
 ) {
-    let holds_secret = !found.is_empty() || (kind.is_credential_store() && non_empty);
+    let holds_secret = !found.is_empty() || (kind.holds_secrets_by_nature() && non_empty);
     if !holds_secret || !(kind.should_be_private() || kind == FileKind::EnvFile) {
         return;
     }
