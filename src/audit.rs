@@ -228,3 +228,15 @@ pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
     report.stats.elapsed = started.elapsed();
     report
 }
+
+/// Audits only `files` (the watcher's changed files under project roots), each classified
+/// as the walk would.
+pub fn run_files(home: &Home, options: &ScanOptions, files: &[PathBuf]) -> Report {
+    let c = Collector::new(home, options, &NoSink);
+    let mut buf = Vec::new();
+    for path in files {
+        let kind = probes::walk::classify(&home.dir, path);
+        probes::files::scan_file(&c, path, kind, options.config.scan.max_file_size, &mut buf);
+    }
+    c.into_report()
+}

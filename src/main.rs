@@ -62,6 +62,8 @@ enum Command {
     Exec(cli::token::ExecArgs),
     /// git credential helper serving Hugging Face tokens from the keyring (used by git).
     GitCredential(cli::token::GitCredentialArgs),
+    /// Watch for regressions: report a re-exposed token the moment it lands.
+    Watch(cli::watch::WatchArgs),
 }
 
 #[derive(Args, Debug, Default)]
@@ -166,6 +168,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         Some(Command::Token(cmd)) => cli::token::token(&home, cmd),
         Some(Command::Exec(args)) => cli::token::exec(&home, args),
         Some(Command::GitCredential(args)) => cli::token::git_credential(&home, args),
+        Some(Command::Watch(args)) => cli::watch::watch(&home, config, args),
         None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
             let config_path = cli.config.clone().unwrap_or_else(|| home.config_file());
             let options = ScanOptions {

@@ -386,3 +386,59 @@ fn no_full_secret_is_ever_drawn() {
         app.update(code(KeyCode::Tab));
     }
 }
+
+#[test]
+fn watch_events_add_regressions_and_mark_resolutions() {
+    let mut app = sample(true);
+    let effects = app.update(Action::ScanDone(Box::new(
+        hfguard::audit::Report::from_findings(
+            PathBuf::from("/home/alice"),
+            app.findings.clone(),
+            vec![],
+        ),
+    )));
+    assert!(
+        effects.contains(&Effect::Watch(true)),
+        "watching starts after the first scan"
+    );
+    app.update(Action::Watch(hfguard::watch::Event::Ready {
+        watched: 3,
+        polled: vec![],
+    }));
+    assert!(app.watch_ready);
+    let f = finding(
+        "hfg-000000000009",
+        "hf-token-in-env-file",
+        Category::Project,
+        Severity::Medium,
+        "/home/alice/p/.env",
+        Some(1),
+        &[FixKind::Redact],
+    );
+    app.update(Action::Watch(hfguard::watch::Event::Regression(f.clone())));
+    assert!(app.findings.iter().any(|x| x.id == f.id));
+    assert!(app
+        .toast
+        .as_ref()
+        .unwrap()
+        .1
+        .starts_with("Regression: medium ~/p/.env:1"));
+    app.update(Action::Watch(hfguard::watch::Event::Resolved {
+        finding: f.clone(),
+        fixed_by: None,
+    }));
+    assert!(app.fixed.contains(&f.id));
+    assert_eq!(app.update(key('w')), vec![Effect::Watch(false)]);
+    assert!(!app.watching);
+    // Off: events are ignored.
+    app.update(Action::Watch(hfguard::watch::Event::Regression(finding(
+        "hfg-00000000000a",
+        "hf-token-in-env-file",
+        Category::Project,
+        Severity::Medium,
+        "/home/alice/q/.env",
+        Some(1),
+        &[],
+    ))));
+    assert!(!app.findings.iter().any(|x| x.id == "hfg-00000000000a"));
+}

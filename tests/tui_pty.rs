@@ -122,3 +122,41 @@ fn dashboard_fixes_a_world_readable_token_file_in_a_real_terminal() {
     assert!(!b.is_empty());
     assert_eq!(b, a, "terminal settings not restored");
 }
+
+#[test]
+fn dashboard_shows_a_regression_while_it_runs() {
+    let mut fx = Fixture::new();
+    let t = fx.token("live");
+    let script = format!(
+        "env -i PATH=\"$PATH\" HOME='{h}' TERM=xterm-256color NO_COLOR=1 '{bin}' --home '{h}'; sleep 60",
+        h = fx.home().display(),
+        bin = env!("CARGO_BIN_EXE_hfguard"),
+    );
+    let tmux = Tmux {
+        socket: format!("hfguard-test-live-{}", std::process::id()),
+    };
+    let out = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(out.status.success());
+    tmux.wait_for("No exposed credentials found.");
+    tmux.wait_for("watch: on");
+    // `hf auth login` of an old huggingface_hub writes the token world-readable.
+    fx.mkdir(".cache/huggingface", 0o755);
+    std::thread::sleep(Duration::from_millis(300));
+    fx.write(".cache/huggingface/token", &t, 0o644);
+    let screen = tmux.wait_for(&format!("~/.cache/huggingface/token:1  {}", redacted(&t)));
+    fx.assert_no_leak(&screen);
+    tmux.wait_for("Regression:");
+    tmux.keys(&["q"]);
+}

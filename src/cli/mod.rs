@@ -2,6 +2,7 @@
 
 pub mod fix;
 pub mod token;
+pub mod watch;
 
 /// A fatal error: printed as `hfguard: <message>`, exit code 2.
 pub struct Fatal(pub String);

@@ -80,6 +80,8 @@ pub enum Action {
         line: String,
     },
     Failed(String),
+    /// From the watcher.
+    Watch(crate::watch::Event),
 }
 
 /// What the event loop must do for the state machine.
@@ -90,8 +92,13 @@ pub enum Effect {
     Apply(String),
     Discard(String),
     Undo(String),
-    Ignore { id: String, reason: Option<String> },
+    Ignore {
+        id: String,
+        reason: Option<String>,
+    },
     LoadContext(Box<Finding>),
+    /// Start (true) or stop watching for regressions.
+    Watch(bool),
     Quit,
 }
 
@@ -120,6 +127,9 @@ pub struct App {
     pub context: HashMap<String, String>,
     pub color: bool,
     pub quit: bool,
+    /// Whether watching for regressions is wanted (on by default), and running.
+    pub watching: bool,
+    pub watch_ready: bool,
 }
 
 impl App {
@@ -147,6 +157,8 @@ impl App {
             context: HashMap::new(),
             color,
             quit: false,
+            watching: true,
+            watch_ready: false,
         }
     }
 
@@ -357,8 +369,13 @@ impl App {
                 self.findings = r.findings;
                 self.warnings = r.warnings;
                 self.clamp();
-                self.context_effect()
+                let mut e = self.context_effect();
+                if self.watching && !self.watch_ready {
+                    e.push(Effect::Watch(true));
+                }
+                e
             }
+            Action::Watch(ev) => self.watch_event(ev),
             Action::PlanReady {
                 plan_id,
                 preview,
@@ -455,6 +472,40 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    fn watch_event(&mut self, ev: crate::watch::Event) -> Vec<Effect> {
+        use crate::watch::Event;
+        if !self.watching {
+            return Vec::new();
+        }
+        match ev {
+            Event::Ready { .. } => self.watch_ready = true,
+            Event::Regression(f) => {
+                let msg = format!(
+                    "Regression: {} {} — {}",
+                    f.severity,
+                    crate::report::location(&self.home, &f),
+                    f.fixes
+                        .first()
+                        .map_or("see details".to_string(), |k| format!(
+                            "{} fixes it",
+                            k.as_str()
+                        ))
+                );
+                self.fixed.remove(&f.id);
+                match self.findings.iter_mut().find(|x| x.id == f.id) {
+                    Some(x) => *x = f,
+                    None => self.findings.push(f),
+                }
+                self.toast(ToastLevel::Error, msg);
+            }
+            Event::Resolved { finding, .. } => {
+                self.fixed.insert(finding.id);
+            }
+            Event::Error(e) => self.toast(ToastLevel::Error, e),
+        }
+        Vec::new()
     }
 
     fn mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
@@ -646,6 +697,19 @@ impl App {
                 } else {
                     vec![Effect::Scan]
                 }
+            }
+            Command::Watch => {
+                self.watching = !self.watching;
+                self.watch_ready = false;
+                self.toast(
+                    ToastLevel::Info,
+                    if self.watching {
+                        "Watching for regressions."
+                    } else {
+                        "Watching off."
+                    },
+                );
+                vec![Effect::Watch(self.watching)]
             }
             Command::Help => {
                 self.popup = Some(Popup::Help);

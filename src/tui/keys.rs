@@ -23,6 +23,7 @@ pub enum Command {
     Filter,
     Severity,
     Rescan,
+    Watch,
     Help,
     Quit,
 }
@@ -143,6 +144,12 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["r"],
         command: Command::Rescan,
         help: "rescan",
+        bar: None,
+    },
+    Binding {
+        keys: &["w"],
+        command: Command::Watch,
+        help: "watch for regressions on/off",
         bar: None,
     },
     Binding {

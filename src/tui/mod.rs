@@ -73,6 +73,9 @@ pub struct Worker {
     config_path: PathBuf,
     tx: Sender<Action>,
     plans: Arc<Mutex<HashMap<String, Plan>>>,
+    /// Watcher generation: a watcher thread whose number is no longer current stops at its
+    /// next event.
+    watch_gen: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Worker {
@@ -83,6 +86,7 @@ impl Worker {
             config_path,
             tx,
             plans: Arc::default(),
+            watch_gen: Arc::default(),
         }
     }
 
@@ -94,7 +98,21 @@ impl Worker {
             self.plans.clone(),
         );
         let config_path = self.config_path.clone();
+        let watch_gen = self.watch_gen.clone();
         std::thread::spawn(move || match effect {
+            Effect::Watch(on) => {
+                let mine = watch_gen.fetch_add(1, Ordering::SeqCst) + 1;
+                if !on {
+                    return;
+                }
+                let wopts = crate::watch::WatchOptions::default();
+                let mut emit = |ev: crate::watch::Event| {
+                    watch_gen.load(Ordering::SeqCst) == mine && tx.send(Action::Watch(ev)).is_ok()
+                };
+                if let Err(e) = crate::watch::watch(&home, &options, &wopts, &mut emit) {
+                    let _ = tx.send(Action::Failed(e));
+                }
+            }
             Effect::Scan => {
                 let _ = tx.send(Action::ScanStarted);
                 let report = audit::run(&home, &options, &ChannelSink(tx.clone()));

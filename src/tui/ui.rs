@@ -228,7 +228,13 @@ fn header(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
         Line::from(vec![
             Span::styled("hfguard", Style::default().add_modifier(Modifier::BOLD)),
             Span::raw(format!("  {}  {}  ", app.who, app.home.display())),
-            Span::styled("watch: off", t.dim()),
+            if app.watching && app.watch_ready {
+                Span::styled("watch: on", t.fg(Color::Green))
+            } else if app.watching {
+                Span::styled("watch: starting", t.dim())
+            } else {
+                Span::styled("watch: off", t.dim())
+            },
         ]),
         Line::from(l2),
         Line::from(vec![
