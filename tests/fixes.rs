@@ -696,3 +696,54 @@ fn a_crash_at_any_point_leaves_files_old_or_new_and_undoable() {
     }
     assert!(crashed >= 8, "only {crashed} crash points exercised");
 }
+
+#[test]
+fn more_file_kinds_round_trip() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let (a, b, c, d, e) = (
+        fx.token("netrc"),
+        fx.token("pyhist"),
+        fx.token("ailog"),
+        fx.token("src"),
+        fx.token("envd"),
+    );
+    fx.write(
+        ".netrc",
+        format!("machine huggingface.co\n  login me\n  password {a}\n"),
+        0o600,
+    );
+    fx.write(
+        ".python_history",
+        format!("from huggingface_hub import login\nlogin('{b}')\n"),
+        0o600,
+    );
+    fx.write(
+        ".claude/projects/-home-me/1.jsonl",
+        format!("{{\"message\":\"use {c}\"}}\n"),
+        0o600,
+    );
+    fx.write("code/app/settings.py", format!("HF = '{d}'\n"), 0o644);
+    fx.write(
+        ".config/environment.d/10-hf.conf",
+        format!("HF_TOKEN={e}\n"),
+        0o644,
+    );
+    let run = round_trip(
+        &fx,
+        &[
+            ".netrc",
+            ".python_history",
+            ".claude/projects/-home-me/1.jsonl",
+            "code/app/settings.py",
+            ".config/environment.d/10-hf.conf",
+        ],
+        &["--all"],
+    );
+    // .netrc and environment.d cannot look a token up: redacted, the token kept in the keyring.
+    assert!(
+        run.stdout.contains("cannot look the token up itself"),
+        "{}",
+        run.stdout
+    );
+}

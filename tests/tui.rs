@@ -442,3 +442,38 @@ fn watch_events_add_regressions_and_mark_resolutions() {
     ))));
     assert!(!app.findings.iter().any(|x| x.id == "hfg-00000000000a"));
 }
+
+#[test]
+fn mouse_click_selects_the_row_under_it_and_the_wheel_scrolls() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = sample(true);
+    let at = |kind, column, row| {
+        Action::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // 80×24: the list's first line is row 4; row 7 is the fourth line (the critical ~/.profile).
+    app.update(at(MouseEventKind::Down(MouseButton::Left), 10, 7));
+    assert_eq!(app.current().unwrap().id, "hfg-000000000005");
+    // A click on a heading or outside the list changes nothing.
+    app.update(at(MouseEventKind::Down(MouseButton::Left), 10, 6));
+    app.update(at(MouseEventKind::Down(MouseButton::Left), 10, 1));
+    assert_eq!(app.current().unwrap().id, "hfg-000000000005");
+    app.update(at(MouseEventKind::ScrollDown, 10, 7));
+    assert_eq!(app.selected, 2);
+    app.update(at(MouseEventKind::ScrollUp, 10, 7));
+    assert_eq!(app.selected, 1);
+    // Scrolled down, a click still lands on the row drawn there.
+    app.update(key('G'));
+    let t = render(&app, 80, 24);
+    let screen = text(&t);
+    let row = screen
+        .lines()
+        .position(|l| l.contains("~/.bashrc:21"))
+        .unwrap() as u16;
+    app.update(at(MouseEventKind::Down(MouseButton::Left), 10, row));
+    assert_eq!(app.current().unwrap().id, "hfg-000000000004");
+}

@@ -115,6 +115,8 @@ pub struct App {
     pub selected: usize,
     /// First visible row of the list (kept so the selection stays in view).
     pub offset: usize,
+    /// The terminal's size (columns, rows), for mapping mouse clicks to rows.
+    pub size: (u16, u16),
     pub page: usize,
     pub details: bool,
     pub filter: String,
@@ -146,6 +148,7 @@ impl App {
             view: View::Findings,
             selected: 0,
             offset: 0,
+            size: (80, 24),
             page: 10,
             details: false,
             filter: String::new(),
@@ -516,22 +519,18 @@ impl App {
             MouseEventKind::ScrollDown => self.select(self.selected + 1),
             MouseEventKind::ScrollUp => self.select(self.selected.saturating_sub(1)),
             MouseEventKind::Down(_) => {
-                // The list starts below the 3-line header and its border; rows are one line,
-                // with category headings in the findings view.
-                let y = m.row as usize;
-                if y < 4 {
+                let Some(line) = super::ui::row_at(self, self.size, m.column, m.row) else {
                     return Vec::new();
-                }
-                let line = self.offset + (y - 4);
+                };
                 match self.view {
                     View::Findings => {
-                        let lines = super::ui::finding_lines(self);
-                        match lines.get(line).and_then(|l| *l) {
+                        match super::ui::finding_lines(self).get(line).and_then(|l| *l) {
                             Some(sel) => self.select(sel),
                             None => Vec::new(),
                         }
                     }
-                    _ => self.select(line),
+                    _ if line < self.rows() => self.select(line),
+                    _ => Vec::new(),
                 }
             }
             _ => Vec::new(),

@@ -253,6 +253,7 @@ fn event_loop(app: &mut App, worker: &Worker, rx: &mpsc::Receiver<Action>) -> st
         if dirty {
             let size = term.size()?;
             app.page = (size.height as usize).saturating_sub(10).max(1);
+            app.size = (size.width, size.height);
             term.draw(|f| ui::draw(app, f))?;
             dirty = false;
         }

@@ -70,9 +70,16 @@ pub fn finding_lines(app: &App) -> Vec<Option<usize>> {
     out
 }
 
-pub fn draw(app: &App, f: &mut Frame) {
-    let t = Theme { color: app.color };
-    let area = f.area();
+/// The screen's areas: header, list, details, status line, key bar.
+pub struct Areas {
+    pub header: Rect,
+    pub list: Rect,
+    pub detail: Rect,
+    pub status: Rect,
+    pub keys: Rect,
+}
+
+pub fn areas(area: Rect, zoom: bool) -> Areas {
     let outer = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
@@ -82,7 +89,6 @@ pub fn draw(app: &App, f: &mut Frame) {
             Constraint::Length(1),
         ])
         .split(area);
-    header(app, &t, f, outer[0]);
     let wide = area.width >= 110;
     let body = Layout::default()
         .direction(if wide {
@@ -92,18 +98,57 @@ pub fn draw(app: &App, f: &mut Frame) {
         })
         .constraints([Constraint::Percentage(55), Constraint::Percentage(45)])
         .split(outer[1]);
-    if app.details {
-        detail(app, &t, f, outer[1]);
+    let (list, detail) = if zoom {
+        (Rect::default(), outer[1])
     } else {
-        match app.view {
-            View::Findings => findings_list(app, &t, f, body[0]),
-            View::Tokens => tokens_list(app, &t, f, body[0]),
-            View::Checklist => checklist(app, &t, f, body[0]),
-        }
-        detail(app, &t, f, body[1]);
+        (body[0], body[1])
+    };
+    Areas {
+        header: outer[0],
+        list,
+        detail,
+        status: outer[2],
+        keys: outer[3],
     }
-    status(app, &t, f, outer[2]);
-    keybar(&t, f, outer[3]);
+}
+
+/// The first line of the list shown, so that the selection is in view.
+pub fn list_start(app: &App, inner_height: usize) -> usize {
+    let sel_line = match app.view {
+        View::Findings => finding_lines(app)
+            .iter()
+            .position(|l| *l == Some(app.selected))
+            .unwrap_or(0),
+        _ => app.selected,
+    };
+    list_window(sel_line, inner_height, 0)
+}
+
+/// The list row under screen position (`x`, `y`) in a terminal of `size`, if any.
+pub fn row_at(app: &App, size: (u16, u16), x: u16, y: u16) -> Option<usize> {
+    let a = areas(Rect::new(0, 0, size.0, size.1), app.details);
+    let inner = Block::default().borders(Borders::ALL).inner(a.list);
+    if x < inner.x || x >= inner.x + inner.width || y < inner.y || y >= inner.y + inner.height {
+        return None;
+    }
+    Some(list_start(app, inner.height as usize) + (y - inner.y) as usize)
+}
+
+pub fn draw(app: &App, f: &mut Frame) {
+    let t = Theme { color: app.color };
+    let area = f.area();
+    let a = areas(area, app.details);
+    header(app, &t, f, a.header);
+    if !app.details {
+        match app.view {
+            View::Findings => findings_list(app, &t, f, a.list),
+            View::Tokens => tokens_list(app, &t, f, a.list),
+            View::Checklist => checklist(app, &t, f, a.list),
+        }
+    }
+    detail(app, &t, f, a.detail);
+    status(app, &t, f, a.status);
+    keybar(&t, f, a.keys);
     match &app.popup {
         Some(Popup::Help) => help(&t, f, area),
         Some(Popup::Planning) => {
@@ -376,7 +421,7 @@ fn tokens_list(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
         return;
     }
     let h = inner.height as usize;
-    let start = list_window(app.selected, h, app.offset);
+    let start = list_start(app, h);
     let lines: Vec<Line> = groups
         .iter()
         .enumerate()
