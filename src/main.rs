@@ -210,11 +210,7 @@ fn scan(home: &Home, config: Config, args: ScanArgs, bare: bool) -> Result<ExitC
     }
     let options = ScanOptions {
         quick: args.quick,
-        extra_roots: args
-            .paths
-            .iter()
-            .map(|p| std::path::absolute(p).unwrap_or(p.clone()))
-            .collect(),
+        extra_roots: cli::absolute_paths(&args.paths),
         config,
         skip_probes: args
             .skip

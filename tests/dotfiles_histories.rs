@@ -203,14 +203,20 @@ fn token_on_a_process_command_line_is_critical_and_in_its_environment_info() {
     let mut fx = Fixture::new();
     let argv_token = fx.token("argv");
     let env_token = fx.token("environ");
+    use std::os::unix::process::CommandExt;
     let mut child = std::process::Command::new("sh")
         .args(["-c", "sleep 60; :", "train.py", "--hub-token", &argv_token])
         .env("HF_TOKEN", &env_token)
+        .process_group(0)
         .spawn()
         .unwrap();
     let pid = child.id();
     let run = fx.run(&["scan", "--format", "json", "--quick"]);
-    let _ = child.kill();
+    // The whole group: `sleep` too, so no process with a token outlives the test.
+    let _ = nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    );
     let _ = child.wait();
     let r = run.json();
     let cmd: Vec<_> = with_rule(&r, "hf-token-in-process-cmdline")

@@ -149,7 +149,8 @@ fn dashboard_shows_a_regression_while_it_runs() {
         &script,
     ]);
     assert!(out.status.success());
-    tmux.wait_for("No exposed credentials found.");
+    // (Processes of the machine may carry tokens: do not expect a clean screen.)
+    tmux.wait_for("scanned");
     tmux.wait_for("watch: on");
     // `hf auth login` of an old huggingface_hub writes the token world-readable.
     fx.mkdir(".cache/huggingface", 0o755);
@@ -159,4 +160,59 @@ fn dashboard_shows_a_regression_while_it_runs() {
     fx.assert_no_leak(&screen);
     tmux.wait_for("Regression:");
     tmux.keys(&["q"]);
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let fx = Fixture::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (before, after) = (dir.path().join("b"), dir.path().join("a"));
+    let script = format!(
+        "stty -g > '{b}'; env -i PATH=\"$PATH\" HOME='{h}' TERM=xterm '{bin}' --home '{h}'; stty -g > '{a}'; echo HFGUARD-EXITED; sleep 60",
+        b = before.display(),
+        a = after.display(),
+        h = fx.home().display(),
+        bin = env!("CARGO_BIN_EXE_hfguard"),
+    );
+    let tmux = Tmux {
+        socket: format!("hfguard-test-term-{}", std::process::id()),
+    };
+    assert!(tmux
+        .cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "90",
+            "-y",
+            "26",
+            "sh",
+            "-c",
+            &script
+        ])
+        .status
+        .success());
+    tmux.wait_for("scanned");
+    let pgrep = Command::new("pgrep")
+        .args(["-f", "--", &format!("hfguard --home {}", fx.home().display())])
+        .output()
+        .unwrap();
+    let pids: Vec<String> = String::from_utf8_lossy(&pgrep.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    assert!(!pids.is_empty(), "the dashboard process was not found");
+    for pid in &pids {
+        let _ = Command::new("kill").args(["-TERM", pid]).status();
+    }
+    let end = tmux.wait_for("HFGUARD-EXITED");
+    assert!(
+        !end.contains("Findings ─"),
+        "dashboard still on screen:\n{end}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&before).unwrap(),
+        std::fs::read_to_string(&after).unwrap()
+    );
 }

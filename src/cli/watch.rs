@@ -99,11 +99,7 @@ pub fn watch(home: &Home, config: Config, args: WatchArgs) -> Result<ExitCode, F
         return Ok(ExitCode::SUCCESS);
     }
     let options = ScanOptions {
-        extra_roots: args
-            .paths
-            .iter()
-            .map(|p| std::path::absolute(p).unwrap_or(p.clone()))
-            .collect(),
+        extra_roots: super::absolute_paths(&args.paths),
         config,
         ..Default::default()
     };

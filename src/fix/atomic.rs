@@ -89,7 +89,12 @@ fn open_dir(path: &Path, dir: &Path) -> Result<OwnedFd, FixError> {
 
 /// Opens `name` in `dir` for reading without following links or blocking, and checks it is
 /// a regular file owned by the user with a single link.
-fn open_checked(path: &Path, dir: &OwnedFd, name: &OsStr) -> Result<(OwnedFd, FileStat), FixError> {
+/// Opens `name` in `dir` without following a link or blocking (a FIFO), and stats it.
+fn open_nofollow(
+    path: &Path,
+    dir: &OwnedFd,
+    name: &OsStr,
+) -> Result<(OwnedFd, FileStat), FixError> {
     let fd = openat(
         dir.as_fd(),
         name,
@@ -102,6 +107,11 @@ fn open_checked(path: &Path, dir: &OwnedFd, name: &OsStr) -> Result<(OwnedFd, Fi
     )
     .map_err(|e| errno(path, "cannot open", e))?;
     let st = fstat(fd.as_fd()).map_err(|e| errno(path, "cannot stat", e))?;
+    Ok((fd, st))
+}
+
+fn open_checked(path: &Path, dir: &OwnedFd, name: &OsStr) -> Result<(OwnedFd, FileStat), FixError> {
+    let (fd, st) = open_nofollow(path, dir, name)?;
     check_stat(path, &st)?;
     Ok((fd, st))
 }
@@ -189,18 +199,7 @@ fn verify(path: &Path, expected: &Snapshot, data: &[u8], st: &FileStat) -> Resul
 pub fn chmod(path: &Path, expected_mode: u32, mode: u32) -> Result<(), FixError> {
     let (dir, name) = split(path)?;
     let dfd = open_dir(path, dir)?;
-    let fd = openat(
-        dfd.as_fd(),
-        name,
-        OFlag::O_RDONLY
-            | OFlag::O_NOFOLLOW
-            | OFlag::O_NONBLOCK
-            | OFlag::O_CLOEXEC
-            | OFlag::O_NOCTTY,
-        Mode::empty(),
-    )
-    .map_err(|e| errno(path, "cannot open", e))?;
-    let st = fstat(fd.as_fd()).map_err(|e| errno(path, "cannot stat", e))?;
+    let (fd, st) = open_nofollow(path, &dfd, name)?;
     let is_dir = st.st_mode & libc_s_ifmt() == 0o040000;
     if is_dir {
         let me = nix::unistd::geteuid().as_raw();

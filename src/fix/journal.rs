@@ -256,6 +256,22 @@ impl JournalEntry {
     }
 }
 
+/// The original bytes of a rewritten or removed file, checked against its snapshot.
+fn original_of(rec: &FileRecord, before: &Snapshot, keys: &KeyStore) -> Result<Vec<u8>, FixError> {
+    let fail = |reason: &str| FixError {
+        path: rec.path.clone(),
+        reason: reason.to_string(),
+    };
+    let template = rec.template.as_ref().ok_or_else(|| fail("damaged entry"))?;
+    let original = restore(template, keys, &rec.path)?;
+    if atomic::sha256_hex(&original) != before.sha256 {
+        return Err(fail(
+            "the restored content does not match the original; not writing it",
+        ));
+    }
+    Ok(original)
+}
+
 /// Puts one file back as it was before the fix. `Ok(false)`: it already was.
 pub fn undo_file(rec: &FileRecord, keys: &KeyStore) -> Result<bool, FixError> {
     let path = &rec.path;
@@ -282,16 +298,7 @@ pub fn undo_file(rec: &FileRecord, keys: &KeyStore) -> Result<bool, FixError> {
             match now {
                 Some(s) if s.sha256 == before.sha256 => Ok(false),
                 Some(s) if s.sha256 == after.sha256 => {
-                    let original = restore(
-                        rec.template.as_ref().ok_or_else(|| fail("damaged entry"))?,
-                        keys,
-                        path,
-                    )?;
-                    if atomic::sha256_hex(&original) != before.sha256 {
-                        return Err(fail(
-                            "the restored content does not match the original; not writing it",
-                        ));
-                    }
+                    let original = original_of(rec, before, keys)?;
                     atomic::replace(path, &s, &original, Some(before.mode))?;
                     Ok(true)
                 }
@@ -307,16 +314,7 @@ pub fn undo_file(rec: &FileRecord, keys: &KeyStore) -> Result<bool, FixError> {
                 Some(s) if s.sha256 == before.sha256 => Ok(false),
                 Some(_) => Err(fail("exists again with other content; not overwriting it")),
                 None => {
-                    let original = restore(
-                        rec.template.as_ref().ok_or_else(|| fail("damaged entry"))?,
-                        keys,
-                        path,
-                    )?;
-                    if atomic::sha256_hex(&original) != before.sha256 {
-                        return Err(fail(
-                            "the restored content does not match the original; not writing it",
-                        ));
-                    }
+                    let original = original_of(rec, before, keys)?;
                     atomic::create(path, &original, before.mode)?;
                     Ok(true)
                 }
