@@ -195,7 +195,11 @@ fn sigterm_restores_the_terminal() {
         .success());
     tmux.wait_for("scanned");
     let pgrep = Command::new("pgrep")
-        .args(["-f", "--", &format!("hfguard --home {}", fx.home().display())])
+        .args([
+            "-f",
+            "--",
+            &format!("hfguard --home {}", fx.home().display()),
+        ])
         .output()
         .unwrap();
     let pids: Vec<String> = String::from_utf8_lossy(&pgrep.stdout)
