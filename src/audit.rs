@@ -157,6 +157,11 @@ impl<'a> Collector<'a> {
         self.claimed.lock().unwrap().contains(path)
     }
 
+    /// A copy of the paths claimed so far, for a phase that only reads them (the walk).
+    pub fn claimed_paths(&self) -> HashSet<PathBuf> {
+        self.claimed.lock().unwrap().clone()
+    }
+
     /// Findings so far matching `pred` (for probes that depend on others' results).
     pub fn any_finding(&self, pred: impl Fn(&Finding) -> bool) -> bool {
         self.findings.lock().unwrap().iter().any(pred)

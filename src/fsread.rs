@@ -1,6 +1,8 @@
 //! Reading files the way an audit of someone's home must: never following a symlink, never
 //! opening a FIFO, socket or device (`lstat` first, then `O_NONBLOCK|O_NOFOLLOW`, then `fstat`
-//! on the descriptor), bounded in size, and with errors that say what failed where.
+//! on the descriptor), bounded in size, and with errors that say what failed where. The home
+//! walk takes the file type from the directory entry instead of an `lstat` of its own, and
+//! calls [`open_regular`] and [`read_opened`] directly: open, `fstat`, one `read` per file.
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
@@ -60,26 +62,67 @@ pub enum ReadOutcome {
 /// that it is (still) a regular file, and reads at most `limit` bytes into `buf`.
 pub fn read_regular(path: &Path, limit: u64, buf: &mut Vec<u8>) -> io::Result<ReadOutcome> {
     buf.clear();
+    match open_regular(path)? {
+        Some((file, meta)) => read_opened(&file, meta, limit, buf),
+        None => Ok(ReadOutcome::Vanished),
+    }
+}
+
+/// Opens `path` for reading without following a symlink (`O_NOFOLLOW`) or blocking on a FIFO
+/// (`O_NONBLOCK`), and returns it with the metadata of the descriptor (`fstat`, no second path
+/// lookup); `None` when it is gone or is not a regular file.
+pub fn open_regular(path: &Path) -> io::Result<Option<(File, Metadata)>> {
     let file = match std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOFOLLOW | nix::libc::O_NOCTTY)
         .open(path)
     {
         Ok(f) => f,
-        Err(e) if is_vanished(&e) || e.raw_os_error() == Some(nix::libc::ELOOP) => {
-            return Ok(ReadOutcome::Vanished)
-        }
+        Err(e) if is_vanished(&e) || e.raw_os_error() == Some(nix::libc::ELOOP) => return Ok(None),
         Err(e) => return Err(e),
     };
     let meta = file.metadata()?;
-    if !meta.file_type().is_file() {
-        return Ok(ReadOutcome::Vanished);
-    }
-    let want = meta.len().min(limit);
-    buf.reserve(want as usize + 1);
-    let mut reader: io::Take<&File> = (&file).take(limit);
-    reader.read_to_end(buf)?;
+    Ok(meta.file_type().is_file().then_some((file, meta)))
+}
+
+/// Reads at most `limit` bytes of a file opened by [`open_regular`] into `buf` (replacing
+/// its content).
+///
+/// A file is read in one `read` of the size `fstat` gave (the buffer is reused, so only its
+/// growth is zeroed), without the extra `read` that would only confirm the end: one system
+/// call per file where `read_to_end` makes two or more. A file that reports size 0
+/// (procfs-like) is read to its end.
+pub fn read_opened(
+    mut file: &File,
+    meta: Metadata,
+    limit: u64,
+    buf: &mut Vec<u8>,
+) -> io::Result<ReadOutcome> {
     let truncated = meta.len() > limit;
+    if meta.len() == 0 {
+        buf.clear();
+        file.take(limit).read_to_end(buf)?;
+        return Ok(ReadOutcome::Read { meta, truncated });
+    }
+    let want = meta.len().min(limit) as usize;
+    if buf.len() < want {
+        buf.resize(want, 0);
+    } else {
+        buf.truncate(want);
+    }
+    let mut filled = 0;
+    while filled < want {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                buf.clear();
+                return Err(e);
+            }
+        }
+    }
+    buf.truncate(filled);
     Ok(ReadOutcome::Read { meta, truncated })
 }
 

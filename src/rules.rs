@@ -1,14 +1,17 @@
 //! What a secret looks like: the rules in `assets/rules.toml`, compiled once into a literal
-//! prefilter (Aho-Corasick over every rule's keywords) and one regex per rule.
+//! prefilter over every rule's keywords and one regex per rule.
 //!
-//! [`RuleSet::find`] makes one pass of the prefilter over a buffer; only rules whose keywords
+//! [`RuleSet::find`] makes one pass over a buffer ([`prefilter`]): it learns which keywords
+//! occur (ignoring ASCII case) and where the long base64 runs are; only rules whose keywords
 //! occur run their regex. Base64-encoded secrets (Kubernetes Secrets, Docker `auth`) are found
-//! through the base64 forms of the keywords, decoded, and searched again.
+//! through the base64 forms of the keywords inside those runs, decoded, and searched again.
+
+mod prefilter;
 
 use crate::kind::FileKind;
 use crate::secret::Secret;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use base64::Engine;
+use prefilter::{KeywordSearch, LiteralSet, MIN_RUN};
 use regex::bytes::Regex;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -93,13 +96,51 @@ pub struct SecretMatch {
 /// All rules, compiled.
 pub struct RuleSet {
     pub rules: Vec<Rule>,
-    prefilter: AhoCorasick,
-    /// Prefilter pattern index → rules that keyword belongs to.
-    keyword_rules: Vec<Vec<usize>>,
+    /// Keywords of the rules that apply everywhere (`only_in` unset): the search for files
+    /// of every kind no context rule applies to, variables, command lines and decoded runs.
+    general: Keywords,
+    /// Keywords of every rule: the search for the kinds of file a context rule applies to.
+    all: Keywords,
+    /// The kinds of file some context rule applies to.
+    context_kinds: Vec<FileKind>,
     /// Case-sensitive base64 forms of the keywords of rules that apply everywhere.
-    base64_prefilter: AhoCorasick,
+    base64_forms: LiteralSet,
     hosts: HashMap<String, String>,
     placeholder_words: Vec<String>,
+}
+
+/// A keyword search and the rules each of its keywords belongs to.
+struct Keywords {
+    search: KeywordSearch,
+    /// Keyword index → rules.
+    rules: Vec<Vec<usize>>,
+}
+
+impl Keywords {
+    /// The distinct keywords (ignoring case) of the rules `pick` selects.
+    fn new(specs: &[(Vec<String>, bool)], pick: impl Fn(bool) -> bool) -> Result<Self, String> {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut rules: Vec<Vec<usize>> = Vec::new();
+        for (idx, (kws, general)) in specs.iter().enumerate() {
+            if !pick(*general) {
+                continue;
+            }
+            for kw in kws {
+                let lower = kw.to_ascii_lowercase();
+                match keywords.iter().position(|k| *k == lower) {
+                    Some(p) => rules[p].push(idx),
+                    None => {
+                        keywords.push(lower);
+                        rules.push(vec![idx]);
+                    }
+                }
+            }
+        }
+        Ok(Keywords {
+            search: KeywordSearch::new(&keywords)?,
+            rules,
+        })
+    }
 }
 
 /// The built-in rules, compiled on first use.
@@ -113,28 +154,20 @@ impl RuleSet {
     pub fn from_toml(text: &str) -> Result<RuleSet, String> {
         let file: RulesFile = toml::from_str(text).map_err(|e| format!("rules: {e}"))?;
         let mut rules = Vec::new();
-        let mut keywords: Vec<String> = Vec::new();
-        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut specs: Vec<(Vec<String>, bool)> = Vec::new();
         let mut b64_keywords: Vec<String> = Vec::new();
-        for (idx, spec) in file.rule.into_iter().enumerate() {
+        for spec in file.rule {
             let regex = Regex::new(&spec.pattern)
                 .map_err(|e| format!("rule {}: bad pattern: {e}", spec.id))?;
             if spec.keywords.is_empty() {
                 return Err(format!("rule {}: needs at least one keyword", spec.id));
             }
             for kw in &spec.keywords {
-                let lower = kw.to_ascii_lowercase();
-                match keywords.iter().position(|k| *k == lower) {
-                    Some(p) => keyword_rules[p].push(idx),
-                    None => {
-                        keywords.push(lower);
-                        keyword_rules.push(vec![idx]);
-                    }
-                }
                 if spec.only_in.is_none() && kw.len() >= 3 {
                     b64_keywords.extend(base64_forms(kw.as_bytes()));
                 }
             }
+            specs.push((spec.keywords, spec.only_in.is_none()));
             let has_secret_group = regex.capture_names().any(|n| n == Some("secret"));
             rules.push(Rule {
                 provider: (spec.provider != "host").then_some(spec.provider),
@@ -148,19 +181,23 @@ impl RuleSet {
                 has_secret_group,
             });
         }
-        let prefilter = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&keywords)
-            .map_err(|e| e.to_string())?;
+        let context_kinds = FileKind::ALL
+            .into_iter()
+            .filter(|&k| {
+                rules
+                    .iter()
+                    .any(|r| r.only_in.is_some() && r.applies_to(Some(k)))
+            })
+            .collect();
         b64_keywords.sort();
         b64_keywords.dedup();
-        let base64_prefilter = AhoCorasick::new(&b64_keywords).map_err(|e| e.to_string())?;
+        let base64_forms = LiteralSet::new(&b64_keywords)?;
         Ok(RuleSet {
+            general: Keywords::new(&specs, |general| general)?,
+            all: Keywords::new(&specs, |_| true)?,
             rules,
-            prefilter,
-            keyword_rules,
-            base64_prefilter,
+            context_kinds,
+            base64_forms,
             hosts: file.hosts,
             placeholder_words: file
                 .placeholders
@@ -201,33 +238,51 @@ impl RuleSet {
         }
     }
 
-    /// Cheap test: could `data` hold any secret at all? (The prefilter alone.)
+    /// Cheap test: could `data` hold any secret at all? (The prefilter alone: a keyword of
+    /// any rule, or the base64 form of one, anywhere.)
     pub fn might_match(&self, data: &[u8]) -> bool {
-        self.prefilter.is_match(data) || self.base64_prefilter.is_match(data)
+        let mut any = false;
+        self.all
+            .search
+            .scan(data, &mut |_| any = true, &mut |_, _| {});
+        any || self.base64_forms.leftmost(data).is_some()
     }
 
     /// Finds every secret in `data` (a file of `kind`, or a variable/command line when `kind`
     /// is `None`), appending to `out` sorted by offset.
     pub fn find(&self, data: &[u8], kind: Option<FileKind>, out: &mut Vec<SecretMatch>) {
         let start_len = out.len();
-        let mut triggered = vec![false; self.rules.len()];
-        let mut any = false;
-        for m in self.prefilter.find_overlapping_iter(data) {
-            for &r in &self.keyword_rules[m.pattern().as_usize()] {
-                if !triggered[r] && self.rules[r].applies_to(kind) {
-                    triggered[r] = true;
-                    any = true;
+        let keywords = match kind {
+            Some(k) if self.context_kinds.contains(&k) => &self.all,
+            _ => &self.general,
+        };
+        // Allocated only when a keyword occurs: most buffers have none.
+        let mut triggered: Vec<bool> = Vec::new();
+        let mut encoded: Vec<(usize, usize)> = Vec::new();
+        keywords.search.scan(
+            data,
+            &mut |k| {
+                for &r in &keywords.rules[k] {
+                    if self.rules[r].applies_to(kind) {
+                        if triggered.is_empty() {
+                            triggered = vec![false; self.rules.len()];
+                        }
+                        triggered[r] = true;
+                    }
                 }
-            }
-        }
-        if any {
-            for (idx, rule) in self.rules.iter().enumerate() {
-                if triggered[idx] {
-                    self.run_rule(idx, rule, data, 0, None, out);
+            },
+            &mut |start, end| {
+                if let Some(run) = self.encoded_run(data, start, end) {
+                    encoded.push(run);
                 }
-            }
+            },
+        );
+        for (idx, _) in triggered.iter().enumerate().filter(|(_, t)| **t) {
+            self.run_rule(idx, &self.rules[idx], data, 0, None, out);
         }
-        self.find_base64(data, out);
+        for (start, end) in encoded {
+            self.find_encoded(data, start, end, out);
+        }
         out[start_len..].sort_by_key(|m| (m.offset, m.rule));
     }
 
@@ -277,31 +332,38 @@ impl RuleSet {
         }
     }
 
-    /// Decodes base64 runs that contain the encoded form of a keyword and searches them.
-    fn find_base64(&self, data: &[u8], out: &mut Vec<SecretMatch>) {
-        let mut done_until = 0usize;
-        for m in self.base64_prefilter.find_iter(data) {
-            if m.start() < done_until {
-                continue;
-            }
-            let (start, end) = base64_run(data, m.start(), m.end());
-            done_until = end;
-            if end - start < 20 {
-                continue;
-            }
-            let Some(decoded) = decode_base64_lenient(&data[start..end]) else {
-                continue;
-            };
-            let mut triggered = vec![false; self.rules.len()];
-            for k in self.prefilter.find_overlapping_iter(&decoded) {
-                for &r in &self.keyword_rules[k.pattern().as_usize()] {
-                    triggered[r] = self.rules[r].only_in.is_none();
+    /// The part of the base64 run `data[start..end]` to decode, if it holds the encoded form
+    /// of a keyword: from the first form found (back to the run's start or its last `=`) to
+    /// the run's end, when that is at least [`MIN_RUN`] long.
+    ///
+    /// "First" is the leftmost-starting form; the first-ending one gives the same start,
+    /// since the leftmost-starting form spans it and no form holds a `=`.
+    fn encoded_run(&self, data: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
+        let form = start + self.base64_forms.leftmost(&data[start..end])?;
+        // Back from the form over base64 bytes, stopping after a `=`: within the run, all
+        // bytes are base64, so that is the last `=` before the form, or the run's start.
+        let s = memchr::memrchr(b'=', &data[start..form]).map_or(start, |i| start + i + 1);
+        (end - s >= MIN_RUN).then_some((s, end))
+    }
+
+    /// Decodes `data[start..end]` and searches it with the rules that apply everywhere.
+    fn find_encoded(&self, data: &[u8], start: usize, end: usize, out: &mut Vec<SecretMatch>) {
+        let Some(decoded) = decode_base64_lenient(&data[start..end]) else {
+            return;
+        };
+        let mut triggered = vec![false; self.rules.len()];
+        self.general.search.scan(
+            &decoded,
+            &mut |k| {
+                for &r in &self.general.rules[k] {
+                    triggered[r] = true;
                 }
-            }
-            for (idx, rule) in self.rules.iter().enumerate() {
-                if triggered[idx] {
-                    self.run_rule(idx, rule, &decoded, 0, Some(start), out);
-                }
+            },
+            &mut |_, _| {},
+        );
+        for (idx, rule) in self.rules.iter().enumerate() {
+            if triggered[idx] {
+                self.run_rule(idx, rule, &decoded, 0, Some(start), out);
             }
         }
     }
@@ -411,25 +473,15 @@ fn base64_forms(keyword: &[u8]) -> Vec<String> {
     forms
 }
 
-fn is_base64_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
-}
-
-/// The maximal base64 run around `[s, e)`.
-fn base64_run(data: &[u8], mut s: usize, mut e: usize) -> (usize, usize) {
-    while s > 0 && is_base64_byte(data[s - 1]) && data[s - 1] != b'=' {
-        s -= 1;
-    }
-    while e < data.len() && is_base64_byte(data[e]) {
-        e += 1;
-    }
-    (s, e)
-}
-
 /// Decodes standard or URL-safe base64, padded or not.
 fn decode_base64_lenient(run: &[u8]) -> Option<Vec<u8>> {
     use base64::engine::{general_purpose, DecodePaddingMode, GeneralPurposeConfig};
-    let trimmed: Vec<u8> = run.iter().copied().filter(|&b| b != b'=').collect();
+    // Padding may sit anywhere in a run (concatenated values); most runs have none.
+    let trimmed: std::borrow::Cow<[u8]> = if memchr::memchr(b'=', run).is_some() {
+        run.iter().copied().filter(|&b| b != b'=').collect()
+    } else {
+        run.into()
+    };
     // A single leftover character cannot encode a byte.
     let usable = if trimmed.len() % 4 == 1 {
         trimmed.len() - 1
@@ -523,5 +575,209 @@ mod tests {
             Some("huggingface")
         );
         assert_eq!(rs.provider_for_host("example.org"), None);
+    }
+
+    /// The matcher as it was before the one-pass prefilter (a case-insensitive Aho-Corasick
+    /// automaton over every keyword, overlapping matches, then the base64 forms over the whole
+    /// buffer), kept here to check that the fast path finds exactly the same secrets.
+    fn find_reference(data: &[u8], kind: Option<FileKind>) -> Vec<(usize, usize, String)> {
+        use super::prefilter::is_base64_byte;
+        use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+        let rs = builtin();
+        let file: RulesFile = toml::from_str(RULES_TOML).unwrap();
+        let (mut keywords, mut keyword_rules, mut b64): (
+            Vec<String>,
+            Vec<Vec<usize>>,
+            Vec<String>,
+        ) = Default::default();
+        for (idx, spec) in file.rule.iter().enumerate() {
+            for kw in &spec.keywords {
+                let lower = kw.to_ascii_lowercase();
+                match keywords.iter().position(|k| *k == lower) {
+                    Some(p) => keyword_rules[p].push(idx),
+                    None => {
+                        keywords.push(lower);
+                        keyword_rules.push(vec![idx]);
+                    }
+                }
+                if spec.only_in.is_none() && kw.len() >= 3 {
+                    b64.extend(base64_forms(kw.as_bytes()));
+                }
+            }
+        }
+        b64.sort();
+        b64.dedup();
+        let prefilter = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&keywords)
+            .unwrap();
+        let b64 = AhoCorasick::new(&b64).unwrap();
+        let mut out = Vec::new();
+        let mut triggered = vec![false; rs.rules.len()];
+        for m in prefilter.find_overlapping_iter(data) {
+            for &r in &keyword_rules[m.pattern().as_usize()] {
+                triggered[r] |= rs.rules[r].applies_to(kind);
+            }
+        }
+        for (idx, rule) in rs.rules.iter().enumerate() {
+            if triggered[idx] {
+                rs.run_rule(idx, rule, data, 0, None, &mut out);
+            }
+        }
+        let mut done_until = 0usize;
+        for m in b64.find_iter(data) {
+            if m.start() < done_until {
+                continue;
+            }
+            let (mut start, mut end) = (m.start(), m.end());
+            while start > 0 && is_base64_byte(data[start - 1]) && data[start - 1] != b'=' {
+                start -= 1;
+            }
+            while end < data.len() && is_base64_byte(data[end]) {
+                end += 1;
+            }
+            done_until = end;
+            if end - start < 20 {
+                continue;
+            }
+            let Some(decoded) = decode_base64_lenient(&data[start..end]) else {
+                continue;
+            };
+            let mut triggered = vec![false; rs.rules.len()];
+            for k in prefilter.find_overlapping_iter(&decoded) {
+                for &r in &keyword_rules[k.pattern().as_usize()] {
+                    triggered[r] = rs.rules[r].only_in.is_none();
+                }
+            }
+            for (idx, rule) in rs.rules.iter().enumerate() {
+                if triggered[idx] {
+                    rs.run_rule(idx, rule, &decoded, 0, Some(start), &mut out);
+                }
+            }
+        }
+        out.sort_by_key(|m| (m.offset, m.rule));
+        out.iter()
+            .map(|m| (m.rule, m.offset, m.secret.expose().to_string()))
+            .collect()
+    }
+
+    /// Buffers made of the pieces secrets hide among: keywords in any case, tokens of every
+    /// rule, base64 of tokens at every alignment, `=`, base64 noise, words and separators.
+    fn random_buffer(seed: u64, len: usize) -> Vec<u8> {
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        struct Rng(u64);
+        impl Rng {
+            fn next(&mut self) -> u64 {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                self.0
+            }
+            fn below(&mut self, n: usize) -> usize {
+                (self.next() % n as u64) as usize
+            }
+            fn alnum(&mut self, n: usize) -> String {
+                const ALNUM: &[u8] =
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+                (0..n).map(|_| ALNUM[self.below(62)] as char).collect()
+            }
+        }
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut out = Vec::with_capacity(len + 256);
+        while out.len() < len {
+            let token = match rng.below(8) {
+                0 => format!("hf_{}", rng.alnum(34)),
+                1 => format!("api_org_{}", rng.alnum(34)),
+                2 => format!("sk-proj-{}T3BlbkFJ{}", rng.alnum(30), rng.alnum(30)),
+                3 => format!("AKIA{}", "ABCDEFGHIJKLMNOP".repeat(1 + rng.below(2))),
+                4 => format!("aws_secret_access_key = {}", rng.alnum(40)),
+                5 => format!("ghp_{}", rng.alnum(36)),
+                6 => format!("\"key\": \"{}\"", "0123456789abcdef0123456789abcdef"),
+                _ => format!("gsk_{}", rng.alnum(52)),
+            };
+            let piece: Vec<u8> = match rng.below(12) {
+                0 => token.into_bytes(),
+                1 | 2 => {
+                    let raw = format!("{}{token}", &"xy:"[..rng.below(3)]);
+                    if rng.below(2) == 0 {
+                        STANDARD.encode(raw).into_bytes()
+                    } else {
+                        URL_SAFE_NO_PAD.encode(raw).into_bytes()
+                    }
+                }
+                3 => {
+                    let kws = [
+                        "HF_",
+                        "hf_",
+                        "Api_Org_",
+                        "t3blbkfj",
+                        "AKIA",
+                        "asia",
+                        "\"KEY\"",
+                        "Refresh_Token",
+                        "github_PAT_",
+                        "://",
+                        "machine",
+                        "password",
+                        "aiza",
+                    ];
+                    kws[rng.below(kws.len())].as_bytes().to_vec()
+                }
+                4 => b"=".to_vec(),
+                5 => {
+                    let n = rng.below(80);
+                    rng.alnum(n).into_bytes()
+                }
+                6 => b"\n".to_vec(),
+                7 => b"  ".to_vec(),
+                8 => b"\"auth\": \"dXNlcjpwYXNzd29yZDEyMw==\"".to_vec(),
+                9 => b"https://user:s3cr3tpass@huggingface.co/x".to_vec(),
+                _ => b"import torch; model = AutoModel.from_pretrained(path)".to_vec(),
+            };
+            out.extend_from_slice(&piece);
+        }
+        out
+    }
+
+    #[test]
+    fn one_pass_finds_what_the_reference_matcher_finds() {
+        let rs = builtin();
+        let kinds = [
+            None,
+            Some(FileKind::ProjectFile),
+            Some(FileKind::Notebook),
+            Some(FileKind::GitRemote),
+            Some(FileKind::DockerConfig),
+            Some(FileKind::Netrc),
+        ];
+        let mut total = 0;
+        for seed in 0..120u64 {
+            // Mostly small buffers; some cross the prefilter's 64 KiB chunks.
+            let len = if seed % 10 == 0 {
+                200_000
+            } else {
+                (seed as usize * 37) % 3000
+            };
+            let data = random_buffer(seed, len);
+            for kind in kinds {
+                let mut out = Vec::new();
+                rs.find(&data, kind, &mut out);
+                let got: Vec<(usize, usize, String)> = out
+                    .iter()
+                    .map(|m| (m.rule, m.offset, m.secret.expose().to_string()))
+                    .collect();
+                assert_eq!(
+                    got,
+                    find_reference(&data, kind),
+                    "seed {seed} kind {kind:?}"
+                );
+                total += got.len();
+            }
+        }
+        assert!(
+            total > 1000,
+            "the buffers should hold many secrets, found {total}"
+        );
     }
 }

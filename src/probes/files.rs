@@ -193,9 +193,58 @@ pub fn scan_file(c: &Collector, path: &Path, kind: FileKind, limit: u64, buf: &m
             return;
         }
     };
-    c.count_file(buf.len() as u64);
-    let found = scan_content(c, path, kind, buf);
-    permissions::check_file(c, path, kind, &meta, !buf.is_empty(), found);
+    scan_read(c, path, kind, &meta, buf);
+}
+
+/// Scans a file met in the home walk, which the walker already saw as a regular file (so no
+/// `lstat` first): open, `fstat`, one `read`. Files larger than `max_size` are counted as
+/// skipped, unread. `buf` is reused across files by the caller.
+pub fn scan_walked_file(
+    c: &Collector,
+    path: &Path,
+    kind: FileKind,
+    max_size: u64,
+    buf: &mut Vec<u8>,
+) {
+    let (file, meta) = match fsread::open_regular(path) {
+        Ok(Some(opened)) => opened,
+        Ok(None) => return,
+        Err(e) => {
+            // Too big to read anyway: skipped, as if its size had been checked first.
+            if let Ok(Entry::Regular(m)) = fsread::lstat(path) {
+                if m.len() > max_size {
+                    c.skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return;
+                }
+            }
+            c.warn(format!(
+                "unreadable: {} ({})",
+                path.display(),
+                fsread::reason(&e)
+            ));
+            return;
+        }
+    };
+    if meta.len() > max_size {
+        c.skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return;
+    }
+    match fsread::read_opened(&file, meta, max_size, buf) {
+        Ok(ReadOutcome::Read { meta, .. }) => scan_read(c, path, kind, &meta, buf),
+        Ok(ReadOutcome::Vanished) => {}
+        Err(e) => c.warn(format!(
+            "unreadable: {} ({})",
+            path.display(),
+            fsread::reason(&e)
+        )),
+    }
+}
+
+/// Counts a file read into `data` and scans it: secrets, then permissions.
+fn scan_read(c: &Collector, path: &Path, kind: FileKind, meta: &std::fs::Metadata, data: &[u8]) {
+    c.count_file(data.len() as u64);
+    let found = scan_content(c, path, kind, data);
+    permissions::check_file(c, path, kind, meta, !data.is_empty(), found);
 }
 
 /// Scans `data` (the content of `path`); returns the providers of the secrets found.
@@ -220,14 +269,15 @@ fn scan_content(c: &Collector, path: &Path, kind: FileKind, data: &[u8]) -> Vec<
         c.skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return Vec::new();
     }
-    if !rules.might_match(data) && !kind.is_hf_token_file() {
-        return Vec::new();
-    }
+    // One pass of the prefilter decides which rules run; most files end here with nothing.
     rules.find(data, Some(kind), &mut matches);
     if matches.is_empty() && kind.is_hf_token_file() {
         if let Some(m) = whole_file_token(data) {
             matches.push(m);
         }
+    }
+    if matches.is_empty() {
+        return Vec::new();
     }
     report(
         c,

@@ -5,8 +5,9 @@
 use crate::audit::Collector;
 use crate::home::AI_LOG_DIRS;
 use crate::kind::FileKind;
-use crate::probes::files::scan_file;
+use crate::probes::files::{scan_file, scan_walked_file};
 use ignore::{DirEntry, WalkBuilder, WalkState};
+use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -122,11 +123,14 @@ pub fn classify(home: &Path, path: &Path) -> FileKind {
     if name.starts_with(".env") || name.ends_with(".env") {
         return FileKind::EnvFile;
     }
-    if let Ok(rel) = path.strip_prefix(home) {
-        for (dir, ext) in AI_LOG_DIRS {
-            if rel.starts_with(dir) && name.ends_with(ext) {
-                return FileKind::AiSessionLog;
-            }
+    // The name test first: it is cheap, and few files end in `.json`/`.jsonl`.
+    for (dir, ext) in AI_LOG_DIRS {
+        if name.ends_with(ext)
+            && path
+                .strip_prefix(home)
+                .is_ok_and(|rel| rel.starts_with(dir))
+        {
+            return FileKind::AiSessionLog;
         }
     }
     if name.ends_with("_history") || name.ends_with(".history") {
@@ -209,9 +213,15 @@ pub fn walk(c: &Collector) {
         !e.path().join("CACHEDIR.TAG").is_file()
     });
     let max_size = cfg.max_file_size;
+    // The known locations were all claimed before the walk and nothing claims during it: one
+    // copy, read without a lock by every walker thread, and looked up (hashing every component)
+    // only for files whose name is the name of one of them.
+    let claimed = c.claimed_paths();
+    let claimed_names: HashSet<&OsStr> = claimed.iter().filter_map(|p| p.file_name()).collect();
     builder.build_parallel().run(|| {
         let mut buf = Vec::with_capacity(64 * 1024);
         let skip_ext = &skip_ext;
+        let (claimed, claimed_names) = (&claimed, &claimed_names);
         Box::new(move |entry| {
             let entry = match entry {
                 Ok(e) => e,
@@ -227,7 +237,7 @@ pub fn walk(c: &Collector) {
                 return WalkState::Continue;
             }
             let path = entry.path();
-            if c.is_claimed(path) {
+            if claimed_names.contains(entry.file_name()) && claimed.contains(path) {
                 return WalkState::Continue;
             }
             if let Some(ext) = path.extension().and_then(OsStr::to_str) {
@@ -236,12 +246,9 @@ pub fn walk(c: &Collector) {
                     return WalkState::Continue;
                 }
             }
-            if entry.metadata().is_ok_and(|m| m.len() > max_size) {
-                c.skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                return WalkState::Continue;
-            }
             let kind = classify(&c.home.dir, path);
-            scan_file(c, path, kind, max_size, &mut buf);
+            // The size check happens on the open descriptor: no `stat` of the path first.
+            scan_walked_file(c, path, kind, max_size, &mut buf);
             WalkState::Continue
         })
     });
