@@ -149,6 +149,26 @@ fn refuses_hard_links_and_other_owners() {
     }
 }
 
+/// Audits `home` (known locations) and plans `kind` for its finding of `rule`.
+fn plan_one(
+    home: &hfguard::home::Home,
+    rule: &str,
+    kind: hfguard::finding::FixKind,
+) -> hfguard::fix::Plan {
+    let options = hfguard::audit::ScanOptions {
+        quick: true,
+        ..Default::default()
+    };
+    let report = hfguard::audit::run(home, &options, &hfguard::audit::NoSink);
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule == rule)
+        .unwrap()
+        .clone();
+    hfguard::fix::plan(home, &[(f, kind)])
+}
+
 #[test]
 fn a_file_changed_or_swapped_since_the_plan_is_left_alone() {
     let mut fx = Fixture::new();
@@ -158,21 +178,11 @@ fn a_file_changed_or_swapped_since_the_plan_is_left_alone() {
     let env: Vec<(String, std::ffi::OsString)> =
         fx.env.iter().map(|(k, v)| (k.clone(), v.into())).collect();
     let home = hfguard::home::Home::new(fx.home(), env);
-    let report = hfguard::audit::run(
+    let plan = plan_one(
         &home,
-        &hfguard::audit::ScanOptions {
-            quick: true,
-            ..Default::default()
-        },
-        &hfguard::audit::NoSink,
+        "hf-token-in-shell-history",
+        hfguard::finding::FixKind::Redact,
     );
-    let f = report
-        .findings
-        .iter()
-        .find(|f| f.rule == "hf-token-in-shell-history")
-        .unwrap()
-        .clone();
-    let plan = hfguard::fix::plan(&home, &[(f, hfguard::finding::FixKind::Redact)]);
     // The shell appends a command between plan and apply.
     std::fs::OpenOptions::new()
         .append(true)
@@ -195,21 +205,11 @@ fn a_file_changed_or_swapped_since_the_plan_is_left_alone() {
 
     // A file swapped for a symlink between plan and apply is refused, not followed.
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let report = hfguard::audit::run(
+    let plan = plan_one(
         &home,
-        &hfguard::audit::ScanOptions {
-            quick: true,
-            ..Default::default()
-        },
-        &hfguard::audit::NoSink,
+        "shell-history-permissions",
+        hfguard::finding::FixKind::Chmod,
     );
-    let f = report
-        .findings
-        .iter()
-        .find(|f| f.rule == "shell-history-permissions")
-        .unwrap()
-        .clone();
-    let plan = hfguard::fix::plan(&home, &[(f, hfguard::finding::FixKind::Chmod)]);
     let elsewhere = fx.write("elsewhere", "x", 0o644);
     std::fs::rename(&p, fx.path("moved")).unwrap();
     std::os::unix::fs::symlink(&elsewhere, &p).unwrap();
