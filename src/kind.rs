@@ -188,21 +188,14 @@ impl FileKind {
         )
     }
 
-    /// Files whose content is a secret whatever it looks like (token files, gcloud's token
-    /// databases): non-empty means it holds one. Other credential files (`~/.aws/config`
+    /// Files whose content is a secret whatever it looks like (`stored_tokens`, gcloud's
+    /// token databases): non-empty means it holds one. (A token file's whole content is taken
+    /// as a token unless it is a placeholder, so it needs no such rule.) Other credential files (`~/.aws/config`
     /// with only a region, a Docker config using `credsStore`) hold one only when a rule
     /// finds it.
     pub fn holds_secrets_by_nature(self) -> bool {
         use FileKind::*;
-        matches!(
-            self,
-            HfTokenFile
-                | HfStoredTokens
-                | HfStagingToken
-                | HfLegacyToken
-                | GcloudCredentials
-                | KaggleConfig
-        )
+        matches!(self, HfStoredTokens | GcloudCredentials | KaggleConfig)
     }
 
     /// Whether the Hugging Face token file formats apply (the whole file is one token).

@@ -211,6 +211,13 @@ impl RuleSet {
     /// The rule with this detector id.
     /// How many leading characters of `value` are a public marker (`hf_`, `sk-ant-`): the
     /// prefix of the first rule that matches the whole value, else none.
+    /// Whether a value that no rule matched, found where a Hugging Face token is expected
+    /// (a token file, `HF_TOKEN`), is a placeholder rather than a token of an unknown format.
+    pub fn is_placeholder_token(&self, value: &str) -> bool {
+        let prefix = if value.starts_with("hf_") { 3 } else { 0 };
+        self.is_placeholder(value.as_bytes(), prefix, 3.0)
+    }
+
     pub fn prefix_of(&self, value: &str) -> usize {
         let mut out = Vec::new();
         self.find(value.as_bytes(), None, &mut out);

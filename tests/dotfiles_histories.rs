@@ -185,6 +185,9 @@ fn environment_variables_are_reported_by_name_never_by_value() {
     let t = fx.token("env");
     fx.set_env("HF_TOKEN", t.clone());
     fx.set_env("HF_HUB_OFFLINE", "1");
+    // Placeholders in the variables huggingface_hub reads are not tokens.
+    fx.set_env("HUGGING_FACE_HUB_TOKEN", "hf_YOUR_TOKEN_HERE");
+    fx.set_env("HF_API_TOKEN", "xxxxxxxxxxxxxxxx");
     let r = fx.scan(&["--quick"]);
     let f = with_rule(&r, "hf-token-in-environment");
     assert_eq!(f.len(), 1, "{r:#}");

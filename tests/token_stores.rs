@@ -329,3 +329,12 @@ fn credential_files_without_a_secret_are_not_permission_findings() {
         &fx.path(".config/gcloud/access_tokens.db"),
     );
 }
+
+#[test]
+fn a_token_file_holding_a_placeholder_is_not_a_token() {
+    let fx = Fixture::new();
+    fx.write(".cache/huggingface/token", "hf_YOUR_TOKEN_HERE\n", 0o600);
+    fx.write(".huggingface/token", "<paste your token>", 0o600);
+    let r = fx.scan(&["--quick"]);
+    assert!(findings(&r).is_empty(), "{r:#}");
+}

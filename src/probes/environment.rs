@@ -25,7 +25,7 @@ pub fn secrets_in_assignment(name: &str, value: &[u8]) -> Vec<SecretMatch> {
     rules.find(&text, None, &mut out);
     if out.is_empty() && HF_VARIABLES.contains(&name) {
         let v = String::from_utf8_lossy(value).trim().to_string();
-        if v.len() >= 8 && !v.contains('$') {
+        if v.len() >= 8 && !rules.is_placeholder_token(&v) {
             if let Some(rule) = rules.by_id("hf-token") {
                 let prefix = if v.starts_with("hf_") { 3 } else { 0 };
                 out.push(SecretMatch {

@@ -327,7 +327,10 @@ fn scan_zip(c: &Collector, path: &Path, data: &[u8]) -> Vec<Option<String>> {
 /// a plaintext token.
 fn whole_file_token(data: &[u8]) -> Option<SecretMatch> {
     let text = std::str::from_utf8(data).ok()?.trim();
-    if text.len() < 8 || text.chars().any(char::is_whitespace) {
+    if text.len() < 8
+        || text.chars().any(char::is_whitespace)
+        || rules::builtin().is_placeholder_token(text)
+    {
         return None;
     }
     let rule = rules::builtin().by_id("hf-token")?;
