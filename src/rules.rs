@@ -208,9 +208,6 @@ impl RuleSet {
         })
     }
 
-    /// The rule with this detector id.
-    /// How many leading characters of `value` are a public marker (`hf_`, `sk-ant-`): the
-    /// prefix of the first rule that matches the whole value, else none.
     /// Whether a value that no rule matched, found where a Hugging Face token is expected
     /// (a token file, `HF_TOKEN`), is a placeholder rather than a token of an unknown format.
     pub fn is_placeholder_token(&self, value: &str) -> bool {
@@ -218,6 +215,8 @@ impl RuleSet {
         self.is_placeholder(value.as_bytes(), prefix, 3.0)
     }
 
+    /// How many leading characters of `value` are a public marker (`hf_`, `sk-ant-`): the
+    /// prefix of the first rule that matches the whole value, else none.
     pub fn prefix_of(&self, value: &str) -> usize {
         let mut out = Vec::new();
         self.find(value.as_bytes(), None, &mut out);
@@ -226,6 +225,7 @@ impl RuleSet {
             .map_or(0, |m| self.rules[m.rule].prefix)
     }
 
+    /// The rule with this detector id.
     pub fn by_id(&self, id: &str) -> Option<usize> {
         self.rules.iter().position(|r| r.id == id)
     }
