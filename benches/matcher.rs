@@ -231,5 +231,13 @@ fn bench_small(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_find, bench_small);
+fn bench_compile(c: &mut Criterion) {
+    // Paid once per run, before the first file: part of every audit's start-up.
+    let text = include_str!("../assets/rules.toml");
+    c.bench_function("compile the built-in rules", |b| {
+        b.iter(|| rules::RuleSet::from_toml(black_box(text)).map(|r| r.rules.len()))
+    });
+}
+
+criterion_group!(benches, bench_find, bench_small, bench_compile);
 criterion_main!(benches);
