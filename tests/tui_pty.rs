@@ -220,3 +220,86 @@ fn sigterm_restores_the_terminal() {
         std::fs::read_to_string(&after).unwrap()
     );
 }
+
+/// A bare pseudo-terminal that answers no query (no tmux in between): the dashboard must not
+/// wait on the terminal before its first frame, must draw it, and must quit cleanly on `q`
+/// while its scan may still run.
+/// A round trip such as a cursor-position query would cost every start a wait for the
+/// terminal, and on a terminal that never answers it failed the dashboard after two seconds.
+#[test]
+fn first_frame_needs_no_answer_from_the_terminal() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+
+    let mut fx = Fixture::new();
+    let t = fx.token("bare");
+    fx.write(".env", format!("HF_TOKEN={t}\n"), 0o600);
+    let size = nix::pty::Winsize {
+        ws_row: 24,
+        ws_col: 80,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let pty = nix::pty::openpty(Some(&size), None).unwrap();
+    let mut cmd = fx.command(&[]);
+    cmd.env("TERM", "xterm-256color")
+        .stdin(pty.slave.try_clone().unwrap())
+        .stdout(pty.slave.try_clone().unwrap())
+        .stderr(pty.slave);
+    let mut child = cmd.spawn().unwrap();
+    drop(cmd); // the parent's copies of the slave end, so the reader sees EOF at exit
+
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let mut master = std::fs::File::from(pty.master);
+    let mut writer = master.try_clone().unwrap();
+    let reader = {
+        let out = out.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 65536];
+            // EIO once the child has gone and the slave is closed.
+            while let Ok(n @ 1..) = master.read(&mut buf) {
+                out.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let text = || String::from_utf8_lossy(&out.lock().unwrap()).into_owned();
+    let mut wait_for = |what: &str| {
+        let start = Instant::now();
+        while !text().contains(what) {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!(
+                    "hfguard exited ({status}) before showing {what:?}:\n{}",
+                    text()
+                );
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "never showed {what:?}:\n{}",
+                text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // The key bar is the bottom row, the last text of a frame. (Later frames only write the
+    // cells that changed, so words of later frames cannot be looked for in the raw output.)
+    wait_for("quit");
+    writer.write_all(b"q").unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "q did not quit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    reader.join().unwrap();
+    let all = text();
+    assert!(status.success(), "exit {status}:\n{all}");
+    assert!(
+        !all.contains("\x1b[6n"),
+        "the dashboard asked the terminal for the cursor position"
+    );
+    // It drew the alternate screen and left it.
+    assert!(all.contains("\x1b[?1049h") && all.contains("\x1b[?1049l"));
+    fx.assert_no_leak(&all);
+}

@@ -245,8 +245,15 @@ pub fn run(home: Home, options: ScanOptions, config_path: PathBuf) -> std::io::R
 }
 
 fn event_loop(app: &mut App, worker: &Worker, rx: &mpsc::Receiver<Action>) -> std::io::Result<()> {
+    // Clear with a plain escape rather than `Terminal::clear`, which asks the terminal where
+    // the cursor is and waits for the answer: that costs a round trip before the first frame,
+    // and a terminal that never answers would fail the dashboard after two seconds.
+    execute!(
+        std::io::stdout(),
+        terminal::Clear(terminal::ClearType::All),
+        crossterm::cursor::MoveTo(0, 0)
+    )?;
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
-    term.clear()?;
     worker.run(Effect::Scan);
     let mut dirty = true;
     loop {
