@@ -49,6 +49,8 @@ pub enum Popup {
 pub enum Action {
     Key(KeyEvent),
     Mouse(MouseEvent),
+    /// The terminal changed size: the next frame lays out again.
+    Resize,
     ScanStarted,
     Found(Finding),
     Warning(String),
@@ -337,6 +339,7 @@ impl App {
         match action {
             Action::Key(k) => self.key(k),
             Action::Mouse(m) => self.mouse(m),
+            Action::Resize => vec![],
             Action::ScanStarted => {
                 self.scanning = true;
                 self.files = 0;

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 static TERMINATED: AtomicBool = AtomicBool::new(false);
 
@@ -223,7 +223,7 @@ pub fn run(home: Home, options: ScanOptions, config_path: PathBuf) -> std::io::R
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut app = App::new(home.dir.clone(), who(), color);
     let (tx, rx) = mpsc::channel();
-    let worker = Worker::new(home, options, config_path, tx);
+    let worker = Worker::new(home, options, config_path, tx.clone());
 
     let prev = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -239,12 +239,46 @@ pub fn run(home: Home, options: ScanOptions, config_path: PathBuf) -> std::io::R
     }
     terminal::enable_raw_mode()?;
     execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
-    let result = event_loop(&mut app, &worker, &rx);
+    let result = event_loop(&mut app, &worker, tx, &rx);
     restore_terminal();
     result
 }
 
-fn event_loop(app: &mut App, worker: &Worker, rx: &mpsc::Receiver<Action>) -> std::io::Result<()> {
+/// The longest the loop sleeps with nothing to do: how soon it notices SIGTERM.
+const IDLE: Duration = Duration::from_millis(250);
+/// The shortest time between two frames drawn for worker news (about 60 per second), so a
+/// scan streaming findings does not spend its CPU on drawing; keys and mouse draw at once.
+const FRAME: Duration = Duration::from_millis(16);
+
+/// Reads the terminal on a thread of its own and sends keys, mouse and resizes down the same
+/// channel as the workers' results, so the loop sleeps until anything happens and then
+/// draws at once, instead of waking on a timer. A failed read ends the dashboard with the
+/// error: without input the user could not quit.
+fn read_input(tx: Sender<Action>, failed: Arc<Mutex<Option<std::io::Error>>>) {
+    std::thread::spawn(move || loop {
+        let action = match event::read() {
+            Ok(Event::Key(k)) => Action::Key(k),
+            Ok(Event::Mouse(m)) => Action::Mouse(m),
+            Ok(Event::Resize(..)) => Action::Resize,
+            Ok(_) => continue,
+            Err(e) => {
+                *failed.lock().unwrap() = Some(e);
+                TERMINATED.store(true, Ordering::SeqCst);
+                return;
+            }
+        };
+        if tx.send(action).is_err() {
+            return;
+        }
+    });
+}
+
+fn event_loop(
+    app: &mut App,
+    worker: &Worker,
+    tx: Sender<Action>,
+    rx: &mpsc::Receiver<Action>,
+) -> std::io::Result<()> {
     // Clear with a plain escape rather than `Terminal::clear`, which asks the terminal where
     // the cursor is and waits for the answer: that costs a round trip before the first frame,
     // and a terminal that never answers would fail the dashboard after two seconds.
@@ -254,38 +288,41 @@ fn event_loop(app: &mut App, worker: &Worker, rx: &mpsc::Receiver<Action>) -> st
         crossterm::cursor::MoveTo(0, 0)
     )?;
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    let input_failed = Arc::new(Mutex::new(None));
+    read_input(tx, input_failed.clone());
     worker.run(Effect::Scan);
-    let mut dirty = true;
+    let (mut dirty, mut urgent) = (true, true);
+    let mut last_draw = Instant::now();
     loop {
-        if dirty {
+        if dirty && (urgent || last_draw.elapsed() >= FRAME) {
             let size = term.size()?;
             app.page = (size.height as usize).saturating_sub(10).max(1);
             app.size = (size.width, size.height);
             term.draw(|f| ui::draw(app, f))?;
-            dirty = false;
+            last_draw = Instant::now();
+            (dirty, urgent) = (false, false);
         }
+        let wait = if dirty {
+            FRAME.saturating_sub(last_draw.elapsed())
+        } else {
+            IDLE
+        };
         let mut effects = Vec::new();
-        if event::poll(Duration::from_millis(50))? {
-            match event::read()? {
-                Event::Key(k) => effects.extend(app.update(Action::Key(k))),
-                Event::Mouse(m) => effects.extend(app.update(Action::Mouse(m))),
-                Event::Resize(..) => {}
-                _ => {}
-            }
+        let first = rx.recv_timeout(wait).ok();
+        // Many findings may be waiting: take them all before the next frame.
+        for a in first
+            .into_iter()
+            .chain(std::iter::from_fn(|| rx.try_recv().ok()).take(10_000))
+        {
+            urgent |= matches!(a, Action::Key(_) | Action::Mouse(_) | Action::Resize);
+            effects.extend(app.update(a));
             dirty = true;
         }
-        // Worker messages: many findings may arrive between frames.
-        for _ in 0..10_000 {
-            match rx.try_recv() {
-                Ok(a) => {
-                    effects.extend(app.update(a));
-                    dirty = true;
-                }
-                Err(_) => break,
-            }
-        }
         if TERMINATED.load(Ordering::SeqCst) {
-            return Ok(());
+            return match input_failed.lock().unwrap().take() {
+                Some(e) => Err(e),
+                None => Ok(()),
+            };
         }
         for e in effects {
             if e == Effect::Quit {
