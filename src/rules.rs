@@ -40,6 +40,8 @@ struct RuleSpec {
     only_in: Option<Vec<FileKind>>,
     #[serde(default)]
     decode: Option<Decode>,
+    #[serde(default)]
+    password: bool,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +71,8 @@ pub struct Rule {
     decode: Option<Decode>,
     /// The pattern names a `secret` group (context rule): the boundary is the pattern's.
     has_secret_group: bool,
+    /// A person chose the secret: see [`RuleSet::is_placeholder_password`].
+    password: bool,
 }
 
 impl Rule {
@@ -80,6 +84,10 @@ impl Rule {
         }
     }
 }
+
+/// How a secret that `hfguard fix` redacted starts (`[hfguard:redacted:hf_...kXyZ]`): never
+/// a secret itself.
+pub const REDACTED_MARKER: &str = "[hfguard:redacted:";
 
 /// A secret found in a buffer.
 #[derive(Debug)]
@@ -179,6 +187,7 @@ impl RuleSet {
                 only_in: spec.only_in,
                 decode: spec.decode,
                 has_secret_group,
+                password: spec.password,
             });
         }
         let context_kinds = FileKind::ALL
@@ -320,7 +329,12 @@ impl RuleSet {
                 },
                 None => (m.as_bytes().to_vec(), rule.prefix),
             };
-            if self.is_placeholder(&value, prefix, rule.min_entropy) {
+            let placeholder = if rule.password {
+                self.is_placeholder_password(&value)
+            } else {
+                self.is_placeholder(&value, prefix, rule.min_entropy)
+            };
+            if placeholder {
                 continue;
             }
             let provider = match &rule.provider {
@@ -373,6 +387,57 @@ impl RuleSet {
                 self.run_rule(idx, rule, &decoded, 0, Some(start), out);
             }
         }
+    }
+
+    /// Whether a password a person chose is a placeholder. Passwords hold `%` (URL-encoded),
+    /// `*`, `$` and words such as "password" often enough that the token tests above would
+    /// drop real ones; only a value that is a template as a whole, one character repeated, or
+    /// nothing but placeholder words is dropped.
+    fn is_placeholder_password(&self, value: &[u8]) -> bool {
+        let find = |needle: &[u8]| memchr::memmem::find(value, needle).is_some();
+        let var_start = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
+        if value.is_empty()
+            || find(b"${")
+            || find(b"{{")
+            || find(b"%(")
+            || find(REDACTED_MARKER.as_bytes())
+            || (value[0] == b'$' && var_start(value.get(1)))
+            || (value[0] == b'<' && value.last() == Some(&b'>'))
+            || value.iter().all(|&b| b == value[0])
+        {
+            return true;
+        }
+        // Nothing left once placeholder words and a few fillers are taken off, longest first:
+        // "your_password_here", "changeme", "<MY-TOKEN>" go; "hunter2", "Passw0rd!" stay.
+        let mut rest: Vec<u8> = value
+            .iter()
+            .filter(|b| b.is_ascii_alphanumeric())
+            .map(u8::to_ascii_lowercase)
+            .collect();
+        if rest.is_empty() {
+            return false; // all punctuation, and not one character repeated: a real password
+        }
+        const FILLERS: [&str; 9] = [
+            "my", "the", "here", "pass", "passwd", "secret", "token", "user", "api",
+        ];
+        let mut words: Vec<&str> = self
+            .placeholder_words
+            .iter()
+            .map(String::as_str)
+            .chain(FILLERS)
+            .collect();
+        words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        'strip: while !rest.is_empty() {
+            for w in &words {
+                let w: Vec<u8> = w.bytes().filter(u8::is_ascii_alphanumeric).collect();
+                if !w.is_empty() && rest.starts_with(&w) {
+                    rest.drain(..w.len());
+                    continue 'strip;
+                }
+            }
+            return false;
+        }
+        true
     }
 
     /// Placeholders, examples and template references are not secrets.
@@ -526,6 +591,50 @@ mod tests {
     }
 
     const HF: &str = "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";
+
+    #[test]
+    fn passwords_people_chose_are_kept_and_templates_dropped() {
+        let creds = |pw: &str| {
+            secrets(
+                &format!("https://alice:{pw}@git.example.org\n"),
+                Some(FileKind::GitCredentials),
+            )
+        };
+        // Real passwords, including URL-encoded ones and ones with placeholder words in them.
+        for pw in [
+            "Tr0ub4dor%263xK9",
+            "MyPassword123",
+            "hunter2-Example!",
+            "p*ss(w0rd)",
+            "!#$^&*~",
+        ] {
+            assert_eq!(creds(pw), [("url-credentials".into(), pw.into())], "{pw}");
+        }
+        // Templates and placeholders.
+        for pw in [
+            "${GIT_TOKEN}",
+            "$GIT_TOKEN",
+            "{{ token }}",
+            "%(password)s",
+            "<password>",
+            "********",
+            "your_password_here",
+            "changeme",
+            "PASSWORD",
+            "my-secret-token",
+            "[hfguard:redacted:...Xq9Z]",
+        ] {
+            assert!(creds(pw).is_empty(), "{pw} is a placeholder");
+        }
+        let netrc = |pw: &str| {
+            secrets(
+                &format!("machine example.org login me password {pw}\n"),
+                Some(FileKind::Netrc),
+            )
+        };
+        assert_eq!(netrc("Passw0rd%21").len(), 1);
+        assert!(netrc("changeme").is_empty());
+    }
 
     #[test]
     fn hf_token_found_with_boundaries() {

@@ -36,6 +36,11 @@ impl Secret {
         Secret::new(String::from_utf8_lossy(bytes).into_owned(), prefix_len)
     }
 
+    /// How many leading bytes are the public marker.
+    pub fn prefix_len(&self) -> usize {
+        self.prefix_len
+    }
+
     /// The plaintext. Callers must never print it; it exists for fixes (keyring) and matching.
     pub fn expose(&self) -> &str {
         &self.value

@@ -4,6 +4,7 @@
 mod common;
 use common::*;
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::Command;
 
 fn fix(fx: &Fixture, args: &[&str]) -> Run {
@@ -383,6 +384,76 @@ fn startup_files_get_a_keyring_lookup_that_shells_accept() {
     }
 }
 
+/// Real git in `dir` with the fixture's home and environment; `input` on its stdin.
+fn git_in(fx: &Fixture, dir: &Path, args: &[&str], input: Option<&str>) -> String {
+    let mut c = Command::new("git");
+    c.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("HOME", fx.home())
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .envs(&fx.env)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    if let Some(i) = input {
+        child.stdin.take().unwrap().write_all(i.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "git {args:?} failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A password git stored URL-encoded (`%40` for `@`) is found, and after the keyring fix git
+/// gets it decoded, with the user name the removed line carried.
+#[test]
+fn a_url_encoded_password_reaches_git_decoded_with_its_user_name() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let password = fx.secret("p@ss:w0rd/Xq9Z7k%");
+    let encoded = fx.secret("p%40ss%3Aw0rd%2FXq9Z7k%25");
+    fx.write(
+        ".git-credentials",
+        format!("https://carol:{encoded}@git.example.test\n"),
+        0o600,
+    );
+    let before = fx.read(".git-credentials");
+    let r = fx.scan(&[]);
+    let f = one(
+        &r,
+        "url-credentials-in-git-credentials",
+        &fx.path(".git-credentials"),
+    );
+    fix(&fx, &["--only", "keyring", f["id"].as_str().unwrap()]);
+    // Its only line went, so the file went.
+    assert!(!fx.path(".git-credentials").exists());
+    let config = String::from_utf8(fx.read(".gitconfig")).unwrap();
+    assert!(
+        config.contains("[credential \"https://git.example.test\"]")
+            && config.contains("\tusername = \"carol\"\n"),
+        "{config}"
+    );
+    let out = git_in(
+        &fx,
+        fx.home(),
+        &["credential", "fill"],
+        Some("protocol=https\nhost=git.example.test\n\n"),
+    );
+    assert!(out.contains("username=carol\n"), "user name lost");
+    assert!(
+        out.contains(&format!("password={password}\n")),
+        "git did not get the decoded password"
+    );
+    undo_last(&fx);
+    assert!(
+        fx.read(".git-credentials") == before,
+        "not restored byte for byte"
+    );
+    assert!(!fx.path(".gitconfig").exists());
+}
+
 #[test]
 fn git_credentials_move_to_a_helper_that_real_git_uses() {
     let mut fx = Fixture::new();
@@ -395,26 +466,7 @@ fn git_credentials_move_to_a_helper_that_real_git_uses() {
     );
     fx.write(".gitconfig", "[credential]\n\thelper = store\n", 0o644);
     let repo = fx.mkdir("code/m", 0o755);
-    let git = |args: &[&str], input: Option<&str>| {
-        let mut c = Command::new("git");
-        c.args(args)
-            .current_dir(&repo)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap())
-            .env("HOME", fx.home())
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .envs(&fx.env)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        if let Some(i) = input {
-            child.stdin.take().unwrap().write_all(i.as_bytes()).unwrap();
-        }
-        drop(child.stdin.take());
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "git {args:?} failed");
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let git = |args: &[&str], input: Option<&str>| git_in(&fx, &repo, args, input);
     git(&["init", "-q"], None);
     git(
         &[

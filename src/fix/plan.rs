@@ -118,7 +118,8 @@ fn shell_quote(s: &str) -> String {
 /// The marker that replaces a redacted secret: says what was there, does not look like it.
 pub fn marker(secret: &Secret) -> String {
     format!(
-        "[hfguard:redacted:{}]",
+        "{}{}]",
+        rules::REDACTED_MARKER,
         secret.redacted().replace('…', "...")
     )
 }
@@ -180,7 +181,8 @@ struct Planner<'a> {
     plan: Plan,
     files: BTreeMap<PathBuf, FileState>,
     chmods: BTreeMap<PathBuf, (u32, u32, Vec<String>)>,
-    helper_hosts: BTreeMap<String, String>,
+    /// Host → (keyring name, user name from the URL) for git's credential helper.
+    helper_hosts: BTreeMap<String, (String, Option<String>)>,
     cmd: String,
     today: String,
 }
@@ -317,6 +319,7 @@ impl Planner<'_> {
         let mut note = None;
         let mut store = false;
         let mut helper_host = None;
+        let mut helper_user = None;
         if !keyring {
             edits.extend(markers());
             if kind == FileKind::ShellHistory {
@@ -369,6 +372,7 @@ impl Planner<'_> {
                 FileKind::GitCredentials => {
                     let (ls, le) = line_bounds(data, s);
                     helper_host = url_host(&data[ls..le]);
+                    helper_user = url_user(&data[ls..le], s - ls);
                     edits.push(Edit {
                         start: ls,
                         end: le,
@@ -378,6 +382,7 @@ impl Planner<'_> {
                 FileKind::GitRemote => {
                     let (ls, le) = line_bounds(data, s);
                     helper_host = url_host(&data[ls..le]);
+                    helper_user = url_user(&data[ls..le], s - ls);
                     // https://user:TOKEN@host → https://user@host; https://TOKEN@host → https://host
                     let (start, end) = if s > 0 && data[s - 1] == b':' {
                         (s - 1, e)
@@ -448,11 +453,17 @@ impl Planner<'_> {
         }
         st.edits.extend(edits);
         st.findings.push(f.id.clone());
-        let secret = m.secret.clone();
+        // Git decodes `%XX` in a URL's user and password; the keyring must hold what git
+        // would have sent.
+        let secret = if helper_host.is_some() {
+            Secret::new(percent_decode(m.secret.expose()), m.secret.prefix_len())
+        } else {
+            m.secret.clone()
+        };
         if store {
             let name = self.store(f.provider.as_deref(), &secret);
             if let Some(host) = helper_host {
-                self.helper_hosts.insert(host, name);
+                self.helper_hosts.insert(host, (name, helper_user));
             }
         }
         if let Some(n) = note {
@@ -477,7 +488,7 @@ impl Planner<'_> {
         };
         let existing = std::fs::read(&path).unwrap_or_default();
         let mut text = String::new();
-        for (host, name) in hosts {
+        for (host, (name, user)) in hosts {
             let section = format!("[credential \"https://{host}\"]");
             if String::from_utf8_lossy(&existing).contains(&section) {
                 continue;
@@ -489,6 +500,11 @@ impl Planner<'_> {
                 "\n# hfguard {}: git asks the OS keyring for {host} credentials (undo: hfguard undo {})\n{section}\n\thelper =\n\thelper = \"{helper}\"\n",
                 self.today, self.plan.id
             ));
+            // The user name the removed URL carried, so git still sends it.
+            if let Some(user) = user {
+                let user = user.replace('\\', "\\\\").replace('"', "\\\"");
+                text.push_str(&format!("\tusername = \"{user}\"\n"));
+            }
         }
         if text.is_empty() {
             return;
@@ -594,6 +610,41 @@ impl Planner<'_> {
 }
 
 /// The host of the first URL on a line.
+/// The user name in the URL whose password or token starts at `secret_at` in `line`
+/// (`https://user:SECRET@host`), percent-decoded; none when the secret is the user part.
+fn url_user(line: &[u8], secret_at: usize) -> Option<String> {
+    let before = String::from_utf8_lossy(&line[..secret_at.min(line.len())]);
+    let user = before.strip_suffix(':')?.rsplit("://").next()?;
+    let user = user.rsplit(['/', '"', ' ', '\t', '=']).next()?;
+    (!user.is_empty()).then(|| percent_decode(user))
+}
+
+/// `%XX` sequences decoded (as git does for a URL's user and password); anything else, and
+/// a sequence that does not decode to UTF-8, is kept as it is.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).and_then(|&c| hex(c)),
+            b.get(i + 2).and_then(|&c| hex(c)),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
 fn url_host(line: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(line);
     let after = text.split("://").nth(1)?;
