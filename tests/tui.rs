@@ -477,3 +477,23 @@ fn mouse_click_selects_the_row_under_it_and_the_wheel_scrolls() {
     app.update(at(MouseEventKind::Down(MouseButton::Left), 10, row));
     assert_eq!(app.current().unwrap().id, "hfg-000000000004");
 }
+
+/// The findings list shows a scrollbar on its right border when it does not fit: the thumb
+/// starts at the top, and reaches the bottom once the last finding is selected.
+#[test]
+fn a_list_that_does_not_fit_has_a_scrollbar_that_follows_the_selection() {
+    let mut app = sample(true);
+    let column = |app: &App| -> String {
+        // 80×24: the list's border column is 79, its rows 4 to 11.
+        let t = render(app, 80, 24);
+        let buf = t.backend().buffer();
+        (4..12).map(|y| buf[(79, y)].symbol().to_string()).collect()
+    };
+    assert_eq!(column(&app), "███████║");
+    app.update(key('G'));
+    assert_eq!(column(&app), "║███████");
+    // When everything fits (a taller terminal), the border is a plain border.
+    let t = render(&app, 80, 40);
+    let buf = t.backend().buffer();
+    assert!((4..12).all(|y| buf[(79, y)].symbol() == "│"));
+}

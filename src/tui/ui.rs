@@ -5,10 +5,12 @@ use super::app::{App, Popup, ToastLevel, View};
 use super::keys::BINDINGS;
 use crate::finding::{Category, Finding, Severity};
 use crate::report::{self, CheckStatus};
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::layout::{Constraint, Direction, Layout, Margin, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{
+    Block, Borders, Clear, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, Wrap,
+};
 use ratatui::Frame;
 
 struct Theme {
@@ -303,6 +305,28 @@ fn list_window(selected_line: usize, height: usize, offset: usize) -> usize {
     }
 }
 
+/// A scrollbar over the right border of a list block at `area` when its `total` lines do not
+/// fit in `shown`, the first shown being `start`: where the view is, and how much is hidden.
+fn scrollbar(f: &mut Frame, area: Rect, total: usize, shown: usize, start: usize) {
+    if total <= shown {
+        return;
+    }
+    // Positions run from 0 to the last first-line; the thumb spans what is shown.
+    let mut state = ScrollbarState::new(total - shown + 1)
+        .viewport_content_length(shown)
+        .position(start);
+    f.render_stateful_widget(
+        Scrollbar::new(ScrollbarOrientation::VerticalRight)
+            .begin_symbol(None)
+            .end_symbol(None),
+        area.inner(Margin {
+            vertical: 1,
+            horizontal: 0,
+        }),
+        &mut state,
+    );
+}
+
 fn finding_row(app: &App, t: &Theme, fi: &Finding, selected: bool, width: usize) -> Line<'static> {
     let fixed = app.fixed.contains(&fi.id);
     let mut spans = vec![
@@ -404,6 +428,7 @@ fn findings_list(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
         }
     }
     f.render_widget(Paragraph::new(out), inner);
+    scrollbar(f, area, lines.len(), h, start);
 }
 
 fn tokens_list(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
@@ -460,6 +485,7 @@ fn tokens_list(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
         })
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
+    scrollbar(f, area, groups.len(), h, start);
 }
 
 fn checklist(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
