@@ -244,6 +244,31 @@ fn extra_roots_quick_and_configured_skips() {
     one(&r, "hf-token-in-project-file", &outside);
     one(&r, "hf-token-in-project-file", &inside);
 
+    // A root inside the home, or around it, is walked once: the same number of files; and
+    // one inside a skipped folder is walked because it was asked for.
+    let files = |args: &[&str]| {
+        let out = fx
+            .run(&[&["scan", "--skip", "processes"], args].concat())
+            .stdout;
+        let last = out.lines().last().unwrap_or_default().to_string();
+        last.split(" · ").nth(1).unwrap_or_default().to_string()
+    };
+    let alone = files(&[]);
+    assert!(alone.starts_with("1 file scanned"), "{alone}");
+    let work = fx.path("work");
+    assert_eq!(files(&["--path", work.to_str().unwrap()]), alone);
+    let sub = other.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(sub.join("more.md"), "nothing\n").unwrap();
+    let (o, s) = (other.path().to_str().unwrap(), sub.to_str().unwrap());
+    let outer = files(&["--path", o]);
+    assert!(outer.starts_with("3 files scanned"), "{outer}");
+    assert_eq!(files(&["--path", s, "--path", o]), outer);
+    let skipped = fx.write("proj/node_modules/x/todo.md", format!("token {t}\n"), 0o644);
+    assert!(rules_at(&fx.scan(&[]), &skipped).is_empty());
+    let r = fx.scan(&["--path", fx.path("proj/node_modules/x").to_str().unwrap()]);
+    one(&r, "hf-token-in-project-file", &skipped);
+
     let r = fx.scan(&["--quick"]);
     assert!(findings(&r).is_empty(), "--quick walked: {r:#}");
 

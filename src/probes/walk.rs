@@ -157,10 +157,20 @@ fn is_model_blobs(entry: &DirEntry) -> bool {
 /// location.
 pub fn walk(c: &Collector) {
     let cfg = &c.options.config.scan;
-    let mut roots: Vec<PathBuf> = vec![c.home.dir.clone()];
-    roots.extend(c.options.extra_roots.iter().cloned());
-    roots.extend(cfg.paths.iter().map(|p| c.home.expand(p)));
-    roots.dedup();
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for r in std::iter::once(c.home.dir.clone())
+        .chain(c.options.extra_roots.iter().cloned())
+        .chain(cfg.paths.iter().map(|p| c.home.expand(p)))
+    {
+        let r = std::path::absolute(&r).unwrap_or(r);
+        if !roots.contains(&r) {
+            roots.push(r);
+        }
+    }
+    // A root inside another (`--path ~/work`, or the home under `--path /data`) is walked
+    // once, by its own walk: the outer walk does not enter it. Its own walk also reaches it
+    // when the outer one would skip it (`--path ~/.cache/notes`).
+    let nested: HashSet<PathBuf> = roots.iter().cloned().collect();
     let skip_dirs: Vec<String> = SKIP_DIRS
         .iter()
         .map(|s| s.to_string())
@@ -207,6 +217,9 @@ pub fn walk(c: &Collector) {
             return false;
         }
         if skip_paths.iter().any(|p| p == e.path()) {
+            return false;
+        }
+        if e.depth() > 0 && nested.contains(e.path()) {
             return false;
         }
         // Cache folders tagged per https://bford.info/cachedir/ hold nothing of the user's.

@@ -101,8 +101,9 @@ pub fn render(report: &Report, style: TextStyle) -> String {
         ))
     };
     let mut extra = format!(
-        "{} files scanned ({}) in {:.2} s",
+        "{} file{} scanned ({}) in {:.2} s",
         report.stats.files,
+        if report.stats.files == 1 { "" } else { "s" },
         human_bytes(report.stats.bytes),
         report.stats.elapsed.as_secs_f64()
     );
