@@ -372,6 +372,8 @@ impl Planner<'_> {
                 FileKind::GitCredentials => {
                     let (ls, le) = line_bounds(data, s);
                     helper_host = url_host(&data[ls..le]);
+                    // The line goes, and its user name with it: git is told it in the
+                    // config. (A remote URL keeps its user name.)
                     helper_user = url_user(&data[ls..le], s - ls);
                     edits.push(Edit {
                         start: ls,
@@ -382,7 +384,6 @@ impl Planner<'_> {
                 FileKind::GitRemote => {
                     let (ls, le) = line_bounds(data, s);
                     helper_host = url_host(&data[ls..le]);
-                    helper_user = url_user(&data[ls..le], s - ls);
                     // https://user:TOKEN@host → https://user@host; https://TOKEN@host → https://host
                     let (start, end) = if s > 0 && data[s - 1] == b':' {
                         (s - 1, e)
@@ -463,7 +464,9 @@ impl Planner<'_> {
         if store {
             let name = self.store(f.provider.as_deref(), &secret);
             if let Some(host) = helper_host {
-                self.helper_hosts.insert(host, (name, helper_user));
+                let entry = self.helper_hosts.entry(host).or_default();
+                entry.0 = name;
+                entry.1 = helper_user.or(entry.1.take());
             }
         }
         if let Some(n) = note {
