@@ -40,12 +40,20 @@ fn restore_terminal() {
     );
 }
 
-/// `user@host`, for the header.
+/// `user@host`, for the header. The user name comes from `$USER` when it is set: asking the
+/// user database can take a directory server (LDAP, SSSD) a noticeable while, and this runs
+/// before the first frame.
 pub fn who() -> String {
-    let user = nix::unistd::User::from_uid(nix::unistd::getuid())
+    let user = std::env::var("USER")
         .ok()
-        .flatten()
-        .map_or_else(|| "?".to_string(), |u| u.name);
+        .filter(|u| !u.is_empty())
+        .or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+        })
+        .unwrap_or_else(|| "?".to_string());
     let host = nix::unistd::gethostname()
         .ok()
         .map_or_else(|| "?".to_string(), |h| h.to_string_lossy().into_owned());
