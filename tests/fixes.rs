@@ -317,6 +317,36 @@ fn keyring_fix_moves_the_token_and_leaves_it_usable() {
     assert_eq!(st.signal(), Some(15));
 }
 
+/// The token file holds one token and `.bashrc` exports another: after the keyring fix, a new
+/// shell must still get the second one, not whichever took the provider's name first.
+#[test]
+fn a_shell_keeps_its_own_token_when_another_took_the_name() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let (file_token, shell_token) = (fx.token("in-file"), fx.token("in-bashrc"));
+    fx.mkdir(".cache/huggingface", 0o700);
+    fx.write(".cache/huggingface/token", &file_token, 0o600);
+    fx.write(".bashrc", format!("export HF_TOKEN={shell_token}\n"), 0o644);
+    fix(&fx, &["--all", "--only", "keyring"]);
+    fx.set_env("EXPECTED", shell_token.clone());
+    let bash = fx.path(".bashrc");
+    assert!(
+        sh(
+            &fx,
+            "bash",
+            &format!(". {}; [ \"$HF_TOKEN\" = \"$EXPECTED\" ]", bash.display())
+        )
+        .status
+        .success(),
+        "a new shell got another token than the one its .bashrc exported:\n{}",
+        String::from_utf8_lossy(&fx.read(".bashrc"))
+    );
+    // And `token get` still gives what the token file held.
+    fx.secrets.clear(); // this output is a token by design
+    let run = fx.run(&["token", "get"]);
+    assert!(run.stdout == file_token, "token get gave another token");
+}
+
 #[test]
 fn startup_files_get_a_keyring_lookup_that_shells_accept() {
     let mut fx = Fixture::new();

@@ -208,7 +208,12 @@ pub fn plan(home: &Home, choices: &[(Finding, FixKind)]) -> Plan {
         cmd: self_command(home),
         today: now[..10].to_string(),
     };
-    for (f, kind) in choices {
+    // The token file first: its token, the one huggingface_hub uses, gets the provider's
+    // plain name (`huggingface`, what `token get` returns); a different token found elsewhere
+    // gets `huggingface-2`, and the file it came from looks that name up.
+    let mut order: Vec<&(Finding, FixKind)> = choices.iter().collect();
+    order.sort_by_key(|(f, _)| FileKind::from_rule(&f.rule) != Some(FileKind::HfTokenFile));
+    for (f, kind) in order {
         let r = match kind {
             FixKind::Chmod => p.chmod(f),
             FixKind::Redact => p.content(f, false),
@@ -261,7 +266,9 @@ impl Planner<'_> {
         Ok(self.files.get_mut(path).expect("just inserted"))
     }
 
-    fn store(&mut self, provider: Option<&str>, secret: &Secret) -> String {
+    /// The keyring name `secret` gets: the provider's name, or `<provider>-2`, `-3`… when
+    /// another secret of this plan already has it.
+    fn name_for(&self, provider: Option<&str>, secret: &Secret) -> String {
         let base = token_name(provider);
         let mut name = base.clone();
         let mut n = 2;
@@ -272,13 +279,19 @@ impl Planner<'_> {
                     name = format!("{base}-{n}");
                     n += 1;
                 }
-                None => break,
+                None => return name,
             }
         }
-        self.plan.tokens.push(TokenToStore {
-            name: name.clone(),
-            secret: secret.clone(),
-        });
+    }
+
+    fn store(&mut self, provider: Option<&str>, secret: &Secret) -> String {
+        let name = self.name_for(provider, secret);
+        if !self.plan.tokens.iter().any(|t| t.name == name) {
+            self.plan.tokens.push(TokenToStore {
+                name: name.clone(),
+                secret: secret.clone(),
+            });
+        }
         name
     }
 
@@ -303,6 +316,18 @@ impl Planner<'_> {
         let st = self.load(&path, kind)?;
         let all = locate(&st.data, kind, f)?;
         let m = &all[0];
+        // Git decodes `%XX` in a URL's user and password; the keyring must hold what git
+        // would have sent.
+        let secret = if matches!(kind, FileKind::GitCredentials | FileKind::GitRemote) {
+            Secret::new(percent_decode(m.secret.expose()), m.secret.prefix_len())
+        } else {
+            m.secret.clone()
+        };
+        // The name the keyring fix stores it under (store() below gives the same): what a
+        // start-up file must look up, which is not the provider's name when another secret
+        // of this plan took it first.
+        let name = self.name_for(f.provider.as_deref(), &secret);
+        let st = self.files.get_mut(&path).expect("loaded above");
         let (s, e) = (m.offset, m.offset + m.secret.expose().len());
         // Every occurrence of the secret on the line, replaced by the marker.
         let markers = || -> Vec<Edit> {
@@ -399,7 +424,6 @@ impl Planner<'_> {
                     });
                 }
                 FileKind::StartupFile if !cannot_run_commands(&path) => {
-                    let name = token_name(f.provider.as_deref());
                     let name_arg = if name == "huggingface" {
                         String::new()
                     } else {
@@ -438,7 +462,6 @@ impl Planner<'_> {
                     note = Some("New shells look the token up in the OS keyring; open shells keep the old value until restarted.".into());
                 }
                 FileKind::StartupFile | FileKind::EnvFile | FileKind::Netrc => {
-                    let name = token_name(f.provider.as_deref());
                     edits.extend(markers());
                     note = Some(format!(
                         "This file cannot look the token up itself; it is in the OS keyring as `{name}`: run programs that need it with `{cmd} exec --name {name} -- CMD`."
@@ -454,15 +477,9 @@ impl Planner<'_> {
         }
         st.edits.extend(edits);
         st.findings.push(f.id.clone());
-        // Git decodes `%XX` in a URL's user and password; the keyring must hold what git
-        // would have sent.
-        let secret = if helper_host.is_some() {
-            Secret::new(percent_decode(m.secret.expose()), m.secret.prefix_len())
-        } else {
-            m.secret.clone()
-        };
         if store {
-            let name = self.store(f.provider.as_deref(), &secret);
+            let stored = self.store(f.provider.as_deref(), &secret);
+            debug_assert_eq!(stored, name);
             if let Some(host) = helper_host {
                 let entry = self.helper_hosts.entry(host).or_default();
                 entry.0 = name;
