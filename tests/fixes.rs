@@ -347,6 +347,72 @@ fn a_shell_keeps_its_own_token_when_another_took_the_name() {
     assert!(run.stdout == file_token, "token get gave another token");
 }
 
+/// A later fix must not overwrite a token an earlier fix put in the keyring: a different
+/// token gets a name of its own, the same token reuses its name, and a keyring entry changed
+/// behind hfguard's back stops the fix before anything changes.
+#[test]
+fn a_later_fix_never_overwrites_a_token_already_in_the_keyring() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let (first, other) = (fx.token("first-run"), fx.token("second-run"));
+    fx.mkdir(".cache/huggingface", 0o700);
+    fx.write(".cache/huggingface/token", &first, 0o600);
+    fix(&fx, &["--all", "--only", "keyring"]);
+    // Days later: another token in .bashrc, the first one in .zshrc.
+    fx.write(".bashrc", format!("export HF_TOKEN={other}\n"), 0o644);
+    fx.write(".zshrc", format!("export HF_TOKEN={first}\n"), 0o644);
+    fix(&fx, &["--all", "--only", "keyring"]);
+    let bashrc = String::from_utf8(fx.read(".bashrc")).unwrap();
+    assert!(
+        bashrc.contains("token get --name huggingface-2)"),
+        "{bashrc}"
+    );
+    let zshrc = String::from_utf8(fx.read(".zshrc")).unwrap();
+    assert!(zshrc.contains("token get)\""), "{zshrc}");
+    fx.set_env("EXPECTED", other.clone());
+    let check = |rc: &str, want: &str| {
+        let rc = fx.path(rc);
+        sh(
+            &fx,
+            "bash",
+            &format!(". {}; [ \"$HF_TOKEN\" = \"{want}\" ]", rc.display()),
+        )
+        .status
+        .success()
+    };
+    assert!(
+        check(".bashrc", "$EXPECTED"),
+        "a new shell lost .bashrc's token"
+    );
+    fx.secrets.clear(); // `token get` prints tokens by design
+    let get = |name: &str| fx.run(&["token", "get", "--name", name]).stdout;
+    assert!(
+        get("huggingface") == first,
+        "the first token was overwritten"
+    );
+    assert!(get("huggingface-2") == other);
+
+    // The index is lost (or the keyring changed behind hfguard's back): the plan cannot know
+    // `huggingface` is taken, and the fix refuses before changing anything.
+    std::fs::remove_file(fx.path(".local/state/hfguard/tokens.json")).unwrap();
+    let third = hf_token("third-run");
+    fx.write(".profile", format!("export HF_TOKEN={third}\n"), 0o644);
+    let before = fx.read(".profile");
+    let run = fx.run(&["fix", "--all", "--only", "keyring", "--yes"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("already holds another secret named `huggingface`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        get("huggingface") == first,
+        "the first token was overwritten"
+    );
+    assert!(fx.read(".profile") == before, "a file changed");
+}
+
 #[test]
 fn startup_files_get_a_keyring_lookup_that_shells_accept() {
     let mut fx = Fixture::new();

@@ -42,6 +42,12 @@ pub fn failpoint(_name: &str) {
 #[derive(Debug)]
 pub enum ApplyError {
     Key(KeyError),
+    /// The keyring holds another secret under a name the plan stores to.
+    NameTaken {
+        name: String,
+        /// The secret already there, redacted.
+        holds: String,
+    },
     File(FixError),
     Journal(String),
 }
@@ -50,6 +56,10 @@ impl std::fmt::Display for ApplyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ApplyError::Key(e) => write!(f, "{e}"),
+            ApplyError::NameTaken { name, holds } => write!(
+                f,
+                "the keyring already holds another secret named `{name}` ({holds}), which the fix would overwrite. Plan the fix again (hfguard's index of names may have been lost), or remove that entry with `hfguard token rm --name {name}`"
+            ),
             ApplyError::File(e) => write!(f, "{e}"),
             ApplyError::Journal(e) => write!(f, "journal: {e}"),
         }
@@ -67,6 +77,20 @@ pub struct Outcome {
 pub fn apply(plan: &Plan, keys: &KeyStore, journal: &Journal) -> Result<Outcome, ApplyError> {
     journal.recover().map_err(ApplyError::Journal)?;
     // 1. Secrets into the keyring, each read back and compared, before any plaintext goes.
+    //    A name that holds another secret is never overwritten: the plan chose the names from
+    //    hfguard's index, and the keyring may have changed since (or the index been lost).
+    for t in &plan.tokens {
+        match keys.get(&t.name) {
+            Ok(existing) if existing.expose() != t.secret.expose() => {
+                return Err(ApplyError::NameTaken {
+                    name: t.name.clone(),
+                    holds: existing.redacted(),
+                });
+            }
+            Ok(_) | Err(KeyError::NotFound(_)) => {}
+            Err(e) => return Err(ApplyError::Key(e)),
+        }
+    }
     let mut created = Vec::new();
     for t in &plan.tokens {
         match keys.get(&t.name) {

@@ -183,6 +183,8 @@ struct Planner<'a> {
     chmods: BTreeMap<PathBuf, (u32, u32, Vec<String>)>,
     /// Host → (keyring name, user name from the URL) for git's credential helper.
     helper_hosts: BTreeMap<String, (String, Option<String>)>,
+    /// Names already in the keyring (from hfguard's index) → their secret's fingerprint.
+    taken: BTreeMap<String, Option<String>>,
     cmd: String,
     today: String,
 }
@@ -205,6 +207,10 @@ pub fn plan(home: &Home, choices: &[(Finding, FixKind)]) -> Plan {
         files: BTreeMap::new(),
         chmods: BTreeMap::new(),
         helper_hosts: BTreeMap::new(),
+        taken: crate::keystore::KeyStore::new(home)
+            .fingerprints()
+            .into_iter()
+            .collect(),
         cmd: self_command(home),
         today: now[..10].to_string(),
     };
@@ -267,21 +273,26 @@ impl Planner<'_> {
     }
 
     /// The keyring name `secret` gets: the provider's name, or `<provider>-2`, `-3`… when
-    /// another secret of this plan already has it.
+    /// another secret has it, in this plan or already in the keyring (an earlier fix). A
+    /// name the same secret already has is reused.
     fn name_for(&self, provider: Option<&str>, secret: &Secret) -> String {
         let base = token_name(provider);
+        let fingerprint = secret.fingerprint();
         let mut name = base.clone();
-        let mut n = 2;
-        loop {
-            match self.plan.tokens.iter().find(|t| t.name == name) {
-                Some(t) if t.secret.expose() == secret.expose() => return name,
-                Some(_) => {
-                    name = format!("{base}-{n}");
-                    n += 1;
-                }
-                None => return name,
+        for n in 2.. {
+            let free = match self.plan.tokens.iter().find(|t| t.name == name) {
+                Some(t) => t.secret.expose() == secret.expose(),
+                None => match self.taken.get(&name) {
+                    Some(fp) => fp.as_deref() == Some(fingerprint.as_str()),
+                    None => true,
+                },
+            };
+            if free {
+                break;
             }
+            name = format!("{base}-{n}");
         }
+        name
     }
 
     fn store(&mut self, provider: Option<&str>, secret: &Secret) -> String {
