@@ -28,14 +28,27 @@ fn undo_last(fx: &Fixture) {
 
 /// Runs `sh` with the fixture's environment (the keyring variables included).
 fn sh(fx: &Fixture, shell: &str, script: &str) -> std::process::Output {
+    sh_with(fx, shell, script, &[])
+}
+
+fn sh_with(fx: &Fixture, shell: &str, script: &str, env: &[(&str, &str)]) -> std::process::Output {
     Command::new(shell)
         .args(["-c", script])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap())
         .env("HOME", fx.home())
         .envs(&fx.env)
+        .envs(env.iter().copied())
         .output()
         .unwrap()
+}
+
+/// Whether a new bash that sources `rc` gets `HF_TOKEN` = `want`.
+fn new_bash_has_token(fx: &Fixture, rc: &str, want: &str) -> bool {
+    let script = format!(". {}; [ \"$HF_TOKEN\" = \"$WANT\" ]", fx.path(rc).display());
+    sh_with(fx, "bash", &script, &[("WANT", want)])
+        .status
+        .success()
 }
 
 fn has(cmd: &str) -> bool {
@@ -328,16 +341,8 @@ fn a_shell_keeps_its_own_token_when_another_took_the_name() {
     fx.write(".cache/huggingface/token", &file_token, 0o600);
     fx.write(".bashrc", format!("export HF_TOKEN={shell_token}\n"), 0o644);
     fix(&fx, &["--all", "--only", "keyring"]);
-    fx.set_env("EXPECTED", shell_token.clone());
-    let bash = fx.path(".bashrc");
     assert!(
-        sh(
-            &fx,
-            "bash",
-            &format!(". {}; [ \"$HF_TOKEN\" = \"$EXPECTED\" ]", bash.display())
-        )
-        .status
-        .success(),
+        new_bash_has_token(&fx, ".bashrc", &shell_token),
         "a new shell got another token than the one its .bashrc exported:\n{}",
         String::from_utf8_lossy(&fx.read(".bashrc"))
     );
@@ -369,19 +374,8 @@ fn a_later_fix_never_overwrites_a_token_already_in_the_keyring() {
     );
     let zshrc = String::from_utf8(fx.read(".zshrc")).unwrap();
     assert!(zshrc.contains("token get)\""), "{zshrc}");
-    fx.set_env("EXPECTED", other.clone());
-    let check = |rc: &str, want: &str| {
-        let rc = fx.path(rc);
-        sh(
-            &fx,
-            "bash",
-            &format!(". {}; [ \"$HF_TOKEN\" = \"{want}\" ]", rc.display()),
-        )
-        .status
-        .success()
-    };
     assert!(
-        check(".bashrc", "$EXPECTED"),
+        new_bash_has_token(&fx, ".bashrc", &other),
         "a new shell lost .bashrc's token"
     );
     fx.secrets.clear(); // `token get` prints tokens by design
