@@ -64,7 +64,10 @@ pub struct Rule {
     pub name: String,
     /// `None` when the provider comes from the URL host.
     provider: Option<String>,
-    regex: Regex,
+    pattern: String,
+    /// Compiled on first use: most rules never meet their keyword in a run, and compiling
+    /// all of them is most of a quick audit's start-up.
+    regex: OnceLock<Regex>,
     prefix: usize,
     min_entropy: f64,
     only_in: Option<Vec<FileKind>>,
@@ -76,6 +79,12 @@ pub struct Rule {
 }
 
 impl Rule {
+    fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            Regex::new(&self.pattern).expect("every rule compiles (rules::tests::every_rule_compiles)")
+        })
+    }
+
     fn applies_to(&self, kind: Option<FileKind>) -> bool {
         match (&self.only_in, kind) {
             (None, _) => true,
@@ -165,8 +174,6 @@ impl RuleSet {
         let mut specs: Vec<(Vec<String>, bool)> = Vec::new();
         let mut b64_keywords: Vec<String> = Vec::new();
         for spec in file.rule {
-            let regex = Regex::new(&spec.pattern)
-                .map_err(|e| format!("rule {}: bad pattern: {e}", spec.id))?;
             if spec.keywords.is_empty() {
                 return Err(format!("rule {}: needs at least one keyword", spec.id));
             }
@@ -176,12 +183,13 @@ impl RuleSet {
                 }
             }
             specs.push((spec.keywords, spec.only_in.is_none()));
-            let has_secret_group = regex.capture_names().any(|n| n == Some("secret"));
+            let has_secret_group = spec.pattern.contains("(?P<secret>");
             rules.push(Rule {
                 provider: (spec.provider != "host").then_some(spec.provider),
                 id: spec.id,
                 name: spec.name,
-                regex,
+                pattern: spec.pattern,
+                regex: OnceLock::new(),
                 prefix: spec.prefix,
                 min_entropy: spec.min_entropy,
                 only_in: spec.only_in,
@@ -311,7 +319,7 @@ impl RuleSet {
         encoded_at: Option<usize>,
         out: &mut Vec<SecretMatch>,
     ) {
-        for caps in rule.regex.captures_iter(data) {
+        for caps in rule.regex().captures_iter(data) {
             let m = match caps.name("secret") {
                 Some(m) => m,
                 None => caps.get(0).expect("group 0"),
@@ -591,6 +599,21 @@ mod tests {
     }
 
     const HF: &str = "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";
+
+    /// Rules compile on first use; this compiles them all, so a bad pattern in
+    /// assets/rules.toml fails here and not in a user's scan.
+    #[test]
+    fn every_rule_compiles() {
+        for r in &builtin().rules {
+            let re = Regex::new(&r.pattern).unwrap_or_else(|e| panic!("{}: {e}", r.id));
+            assert_eq!(
+                re.capture_names().any(|n| n == Some("secret")),
+                r.has_secret_group,
+                "{}",
+                r.id
+            );
+        }
+    }
 
     #[test]
     fn passwords_people_chose_are_kept_and_templates_dropped() {
