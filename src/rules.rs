@@ -81,7 +81,8 @@ pub struct Rule {
 impl Rule {
     fn regex(&self) -> &Regex {
         self.regex.get_or_init(|| {
-            Regex::new(&self.pattern).expect("every rule compiles (rules::tests::every_rule_compiles)")
+            Regex::new(&self.pattern)
+                .expect("every rule compiles (rules::tests::every_rule_compiles)")
         })
     }
 
