@@ -23,6 +23,7 @@ const RULES_TOML: &str = include_str!("../assets/rules.toml");
 struct RulesFile {
     rule: Vec<RuleSpec>,
     hosts: HashMap<String, String>,
+    rotate: HashMap<String, String>,
     placeholders: PlaceholderSpec,
 }
 
@@ -124,6 +125,8 @@ pub struct RuleSet {
     /// Case-sensitive base64 forms of the keywords of rules that apply everywhere.
     base64_forms: LiteralSet,
     hosts: HashMap<String, String>,
+    /// Provider → the page where its tokens are revoked and replaced.
+    rotate: HashMap<String, String>,
     placeholder_words: Vec<String>,
 }
 
@@ -217,6 +220,7 @@ impl RuleSet {
             context_kinds,
             base64_forms,
             hosts: file.hosts,
+            rotate: file.rotate,
             placeholder_words: file
                 .placeholders
                 .words
@@ -246,6 +250,11 @@ impl RuleSet {
     /// The rule with this detector id.
     pub fn by_id(&self, id: &str) -> Option<usize> {
         self.rules.iter().position(|r| r.id == id)
+    }
+
+    /// Where `provider`'s tokens are revoked and replaced.
+    pub fn rotation_url(&self, provider: &str) -> Option<&str> {
+        self.rotate.get(provider).map(String::as_str)
     }
 
     /// Provider of a host (`huggingface.co` → `huggingface`), subdomains included.

@@ -395,3 +395,55 @@ fn no_full_secret_in_any_output() {
         }
     }
 }
+
+/// Each distinct secret is listed once, with how many places hold it and where its provider
+/// rotates it; a credential kept where its own tool expects it (info) is not.
+#[test]
+fn secrets_to_rotate_are_listed_once_with_where_to_rotate_them() {
+    let mut fx = Fixture::new();
+    let hf = fx.token("rotate");
+    let openai = fx.secret(format!(
+        "sk-proj-{}T3BlbkFJ{}",
+        random_alnum("r1", 40),
+        random_alnum("r2", 40)
+    ));
+    let wandb = fx.secret(random_alnum("wandb-rot", 40).to_lowercase());
+    fx.write(".cache/huggingface/token", &hf, 0o600);
+    fx.write(
+        ".bash_history",
+        format!("hf auth login --token {hf}\n"),
+        0o600,
+    );
+    fx.write("proj/.env", format!("OPENAI_API_KEY={openai}\n"), 0o600);
+    fx.write(
+        ".netrc",
+        format!("machine api.wandb.ai\n  login user\n  password {wandb}\n"),
+        0o600,
+    );
+    let out = fx.run(&["scan", "--skip", "processes"]).stdout;
+    let section = &out[out.find("SECRETS (2)").unwrap_or_else(|| panic!("{out}"))..];
+    assert!(
+        section.contains(&format!(
+            "{}  huggingface  2 places: rotate it at https://huggingface.co/settings/tokens",
+            redacted(&hf)
+        )),
+        "{out}"
+    );
+    assert!(
+        section.contains("openai  1 place: rotate it at https://platform.openai.com/api-keys"),
+        "{out}"
+    );
+    assert!(!section.contains("wandb"), "{out}");
+
+    let md = fx
+        .run(&["scan", "--format", "markdown", "--skip", "processes"])
+        .stdout;
+    assert!(md.contains("## Secrets to rotate"), "{md}");
+    assert!(
+        md.contains(&format!(
+            "- [ ] `{}` (huggingface, 2 places): rotate it at https://huggingface.co/settings/tokens",
+            redacted(&hf)
+        )),
+        "{md}"
+    );
+}

@@ -50,6 +50,19 @@ pub fn render(report: &Report) -> String {
             );
         }
     }
+    let rotate = super::secrets_to_rotate(report);
+    if !rotate.is_empty() {
+        let _ = writeln!(out, "\n## Secrets to rotate\n");
+        let why = super::ROTATE_WHY;
+        let _ = writeln!(out, "{}{}.\n", why[..1].to_uppercase(), &why[1..]);
+        for r in &rotate {
+            let _ = writeln!(
+                out,
+                "- [ ] `{}` ({}, {}): {}",
+                r.secret, r.provider, r.places, r.hint
+            );
+        }
+    }
     let info: Vec<_> = report
         .findings
         .iter()

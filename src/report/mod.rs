@@ -83,3 +83,85 @@ pub fn summary_counts(report: &Report) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// One distinct secret and the findings that hold it.
+pub struct SecretGroup {
+    pub fingerprint: String,
+    /// Indices into the findings, in their order.
+    pub findings: Vec<usize>,
+}
+
+/// The distinct secrets among `findings[among]`, the one in most places first: what the
+/// dashboard's token view and the reports' list of secrets to rotate show.
+pub fn secret_groups(
+    findings: &[Finding],
+    among: impl IntoIterator<Item = usize>,
+) -> Vec<SecretGroup> {
+    let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for i in among {
+        if let Some(fp) = &findings[i].fingerprint {
+            groups.entry(fp).or_default().push(i);
+        }
+    }
+    let mut v: Vec<SecretGroup> = groups
+        .into_iter()
+        .map(|(fp, findings)| SecretGroup {
+            fingerprint: fp.to_string(),
+            findings,
+        })
+        .collect();
+    v.sort_by(|a, b| {
+        b.findings
+            .len()
+            .cmp(&a.findings.len())
+            .then_with(|| a.fingerprint.cmp(&b.fingerprint))
+    });
+    v
+}
+
+/// "Rotate it: URL" for a provider whose token page is known, else a generic line.
+pub fn rotate_hint(provider: Option<&str>) -> String {
+    match provider.and_then(|p| crate::rules::builtin().rotation_url(p)) {
+        Some(url) => format!("rotate it at {url}"),
+        None => "rotate it where it was issued".to_string(),
+    }
+}
+
+/// Why the reports list secrets to rotate.
+pub const ROTATE_WHY: &str =
+    "fixing stops the exposure; rotate each secret that was ever readable by others, in a history or shared";
+
+/// One secret worth rotating, ready to print.
+pub struct ToRotate {
+    /// Redacted.
+    pub secret: String,
+    pub provider: String,
+    /// "1 place", "3 places".
+    pub places: String,
+    /// "rotate it at URL".
+    pub hint: String,
+}
+
+/// The secrets worth rotating in a report: distinct secrets of findings that count (not
+/// ignored, not `info`), most places first.
+pub fn secrets_to_rotate(report: &Report) -> Vec<ToRotate> {
+    let counted = report
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.ignored.is_none() && f.counts_at(crate::finding::Severity::Low))
+        .map(|(i, _)| i);
+    secret_groups(&report.findings, counted)
+        .into_iter()
+        .map(|g| {
+            let f = &report.findings[g.findings[0]];
+            let n = g.findings.len();
+            ToRotate {
+                secret: f.secret.clone().unwrap_or_default(),
+                provider: f.provider.clone().unwrap_or_else(|| "unknown".into()),
+                places: format!("{n} place{}", if n == 1 { "" } else { "s" }),
+                hint: rotate_hint(f.provider.as_deref()),
+            }
+        })
+        .collect()
+}

@@ -80,6 +80,22 @@ pub fn render(report: &Report, style: TextStyle) -> String {
         out.push('\n');
     }
     let ignored = report.findings.len() - shown.len();
+    let rotate = super::secrets_to_rotate(report);
+    if !rotate.is_empty() {
+        let _ = writeln!(out, "{}", p.bold(&format!("SECRETS ({})", rotate.len())));
+        let _ = writeln!(out, "  {}", p.dim(super::ROTATE_WHY));
+        for r in &rotate {
+            let _ = writeln!(
+                out,
+                "  {}  {}  {}: {}",
+                p.bold(&r.secret),
+                r.provider,
+                r.places,
+                r.hint
+            );
+        }
+        out.push('\n');
+    }
     if !report.warnings.is_empty() {
         let _ = writeln!(
             out,

@@ -200,15 +200,10 @@ impl App {
 
     /// Distinct secrets (by fingerprint) and the findings where each appears.
     pub fn tokens(&self) -> Vec<(String, Vec<usize>)> {
-        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for i in self.visible() {
-            if let Some(fp) = &self.findings[i].fingerprint {
-                groups.entry(fp.clone()).or_default().push(i);
-            }
-        }
-        let mut v: Vec<(String, Vec<usize>)> = groups.into_iter().collect();
-        v.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
-        v
+        crate::report::secret_groups(&self.findings, self.visible())
+            .into_iter()
+            .map(|g| (g.fingerprint, g.findings))
+            .collect()
     }
 
     /// The report of what is on screen, for the checklist.

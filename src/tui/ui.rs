@@ -570,7 +570,10 @@ fn detail(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
                 lines.push(Line::from(""));
                 lines.push(Line::from("f: fix all places of this secret."));
                 lines.push(Line::styled(
-                    "A token that was ever world-readable or in a history should be rotated: https://huggingface.co/settings/tokens",
+                    format!(
+                        "If it was ever readable by others, in a history or shared, {}.",
+                        report::rotate_hint(fi.provider.as_deref())
+                    ),
                     t.fg(Color::Yellow),
                 ));
             }
