@@ -60,7 +60,7 @@ enum Command {
     Token(cli::token::TokenCmd),
     /// Run a command with a token from the keyring in its environment (HF_TOKEN by default).
     Exec(cli::token::ExecArgs),
-    /// git credential helper serving Hugging Face tokens from the keyring (used by git).
+    /// git credential helper serving tokens and passwords from the keyring (set up by `fix`).
     GitCredential(cli::token::GitCredentialArgs),
     /// Watch for regressions: report a re-exposed token the moment it lands.
     Watch(cli::watch::WatchArgs),
