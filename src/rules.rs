@@ -252,6 +252,16 @@ impl RuleSet {
         self.rules.iter().position(|r| r.id == id)
     }
 
+    /// Every secret in `data` whatever kind of file it is: the rules that apply everywhere,
+    /// and each context rule (URL, `.netrc`, Docker passwords) as if `data` were its kind of
+    /// file. For what must never show or be kept: previews, the journal, context lines.
+    pub fn find_everywhere(&self, data: &[u8], out: &mut Vec<SecretMatch>) {
+        self.find(data, None, out);
+        for &kind in &self.context_kinds {
+            self.find(data, Some(kind), out);
+        }
+    }
+
     /// Where `provider`'s tokens are revoked and replaced.
     pub fn rotation_url(&self, provider: &str) -> Option<&str> {
         self.rotate.get(provider).map(String::as_str)

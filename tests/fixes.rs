@@ -26,6 +26,30 @@ fn undo_last(fx: &Fixture) {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }
 
+/// A journal entry as text, with each file template's base64 content decoded: what a leak
+/// check must read (base64 hides a secret from a plain search, not from anyone).
+fn journal_text(path: &Path) -> String {
+    use base64::Engine;
+    let raw = std::fs::read_to_string(path).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let mut text = raw.clone();
+    for f in entry["files"].as_array().into_iter().flatten() {
+        if let Some(c) = f["template"]["content"].as_str() {
+            let bytes = base64::engine::general_purpose::STANDARD.decode(c).unwrap();
+            text.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    text
+}
+
+/// Every journal entry of the fixture, as [`journal_text`].
+fn all_journals(fx: &Fixture) -> String {
+    std::fs::read_dir(fx.path(".local/state/hfguard/journal"))
+        .unwrap()
+        .map(|e| journal_text(&e.unwrap().path()))
+        .collect()
+}
+
 /// Runs `sh` with the fixture's environment (the keyring variables included).
 fn sh(fx: &Fixture, shell: &str, script: &str) -> std::process::Output {
     sh_with(fx, shell, script, &[])
@@ -252,7 +276,7 @@ fn round_trip(fx: &Fixture, files: &[&str], fix_args: &[&str]) -> Run {
     // The journal holds no plaintext secret.
     for entry in std::fs::read_dir(fx.path(".local/state/hfguard/journal")).unwrap() {
         let p = entry.unwrap().path();
-        fx.assert_no_leak(&String::from_utf8_lossy(&std::fs::read(&p).unwrap()));
+        fx.assert_no_leak(&journal_text(&p));
         assert_eq!(
             std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
             0o600
@@ -494,6 +518,48 @@ fn git_in(fx: &Fixture, dir: &Path, args: &[&str], input: Option<&str>) -> Strin
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "git {args:?} failed");
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// Passwords for other hosts, next to the line being fixed, never reach the preview or the
+/// journal: both search as every kind of file, so URL passwords are found in any file.
+#[test]
+fn other_passwords_stay_out_of_the_preview_and_the_journal() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.token("neighbour");
+    let pw = fx.secret("Tr0ub4dorZq93xK9");
+    let remote_pw = fx.secret("Xy7PqLmN42hhRt");
+    fx.write(
+        ".git-credentials",
+        format!("https://hf_user:{t}@huggingface.co\nhttps://alice:{pw}@gitlab.example.org\n"),
+        0o600,
+    );
+    let repo = fx.mkdir("code/r", 0o755);
+    git_in(&fx, &repo, &["init", "-q"], None);
+    git_in(
+        &fx,
+        &repo,
+        &[
+            "remote",
+            "add",
+            "origin",
+            &format!("https://bob:{remote_pw}@git.example.com/x/y.git"),
+        ],
+        None,
+    );
+    let r = fx.scan(&[]);
+    let hf = one(
+        &r,
+        "hf-token-in-git-credentials",
+        &fx.path(".git-credentials"),
+    );
+    let id = hf["id"].as_str().unwrap().to_string();
+    // fx.run checks stdout and stderr for every registered secret.
+    let preview = fx.run(&["fix", "--dry-run", "--all"]);
+    assert_eq!(preview.code, 0, "{}", preview.stderr);
+    fix(&fx, &["--only", "keyring", &id]);
+    fx.assert_no_leak(&all_journals(&fx));
+    undo_last(&fx);
 }
 
 /// A password git stored URL-encoded (`%40` for `@`) is found, and after the keyring fix git

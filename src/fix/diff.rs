@@ -9,10 +9,7 @@ use std::fmt::Write;
 /// A line for display: every secret in it replaced by its redacted form.
 pub fn redact_line(line: &[u8]) -> String {
     let mut matches = Vec::new();
-    rules::builtin().find(line, None, &mut matches);
-    for kind in [crate::kind::FileKind::Netrc, crate::kind::FileKind::Pypirc] {
-        rules::builtin().find(line, Some(kind), &mut matches);
-    }
+    rules::builtin().find_everywhere(line, &mut matches);
     matches.sort_by_key(|m| m.offset);
     let mut out = Vec::new();
     let mut pos = 0;

@@ -83,15 +83,7 @@ pub struct JournalEntry {
 /// Secrets anywhere in `data`, as raw spans (merged when they overlap).
 fn secret_spans(data: &[u8]) -> Vec<(usize, usize)> {
     let mut matches = Vec::new();
-    rules::builtin().find(data, None, &mut matches);
-    // Context rules (netrc, pypirc passwords) too: search as every kind that has them.
-    for kind in [
-        crate::kind::FileKind::Netrc,
-        crate::kind::FileKind::Pypirc,
-        crate::kind::FileKind::GhConfig,
-    ] {
-        rules::builtin().find(data, Some(kind), &mut matches);
-    }
+    rules::builtin().find_everywhere(data, &mut matches);
     let mut spans: Vec<(usize, usize)> = matches
         .iter()
         .map(|m| {
