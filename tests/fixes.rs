@@ -431,6 +431,66 @@ fn a_later_fix_never_overwrites_a_token_already_in_the_keyring() {
     assert!(fx.read(".profile") == before, "a file changed");
 }
 
+/// The fix id of the last line of `fix` output ("… Undo with `hfguard undo fix-…`.").
+fn fix_id(run: &Run) -> String {
+    let at = run.stdout.rfind("hfguard undo ").expect("an undo hint");
+    run.stdout[at + "hfguard undo ".len()..]
+        .split('`')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Undo must not lose a token: not one rotated into the keyring after the fix, not one a
+/// later fix's files look up, and the last of two fixes made in one second is undone first.
+#[test]
+fn undo_keeps_keyring_tokens_that_are_rotated_or_still_in_use() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let (a, rotated) = (fx.token("undo-a"), fx.token("undo-rotated"));
+    fx.mkdir(".cache/huggingface", 0o700);
+    fx.write(".cache/huggingface/token", &a, 0o600);
+    fix(&fx, &["--all", "--only", "keyring"]);
+    // Rotated as the docs advise, then the fix is undone: the new token stays.
+    let mut set = fx.command(&["token", "set"]);
+    set.stdin(std::process::Stdio::piped());
+    let mut child = set.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{rotated}\n").as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    undo_last(&fx);
+    assert!(fx.read(".cache/huggingface/token") == a.as_bytes());
+    fx.secrets.clear(); // `token get` prints tokens by design
+    let get = |fx: &Fixture| fx.run(&["token", "get"]).stdout;
+    assert!(get(&fx) == rotated, "undo deleted the rotated token");
+    fx.run(&["token", "rm"]);
+
+    // Fix 1 moves the token file, fix 2 (the same second) makes .bashrc look the same name up;
+    // undoing fix 1 keeps the name for .bashrc; `undo --last` then undoes fix 2, not fix 1.
+    fx.secrets.push(a.clone());
+    let first = fix_id(&fix(&fx, &["--all", "--only", "keyring"]));
+    fx.write(".bashrc", format!("export HF_TOKEN={a}\n"), 0o644);
+    let second = fix_id(&fix(&fx, &["--all", "--only", "keyring"]));
+    assert!(first < second, "{first} {second}");
+    let run = fx.run(&["undo", &first]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        new_bash_has_token(&fx, ".bashrc", &a),
+        "undo of fix 1 broke .bashrc"
+    );
+    let run = fx.run(&["undo", "--last"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(&second), "{}", run.stdout);
+    assert_eq!(
+        String::from_utf8(fx.read(".bashrc")).unwrap(),
+        format!("export HF_TOKEN={a}\n")
+    );
+}
+
 #[test]
 fn startup_files_get_a_keyring_lookup_that_shells_accept() {
     let mut fx = Fixture::new();
@@ -820,7 +880,7 @@ fn token_set_from_stdin_list_and_rm() {
 fn a_crash_at_any_point_leaves_files_old_or_new_and_undoable() {
     let normalise = |b: Vec<u8>| {
         let s = String::from_utf8_lossy(&b).into_owned();
-        regex::Regex::new(r"fix-\d{8}-\d{6}-[0-9a-f]{4}")
+        regex::Regex::new(r"fix-\d{8}-\d{6}-\d{6}-[0-9a-f]{4}")
             .unwrap()
             .replace_all(&s, "fix-ID")
             .into_owned()

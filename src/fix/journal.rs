@@ -13,7 +13,7 @@ use crate::rules;
 use crate::secret::Secret;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,8 +71,13 @@ pub struct JournalEntry {
     pub home: PathBuf,
     pub findings: Vec<String>,
     pub files: Vec<FileRecord>,
-    /// Keyring names this fix created (removed again by undo).
+    /// Keyring names this fix created (removed again by undo, unless another applied fix
+    /// relies on them or they hold another secret by then).
     pub tokens_created: Vec<String>,
+    /// Every keyring name this fix's files rely on (created or reused) → the fingerprint of
+    /// the secret it held.
+    #[serde(default)]
+    pub tokens_used: BTreeMap<String, String>,
     /// Keyring backups (fingerprints) the templates need.
     pub backups: Vec<String>,
     /// Secrets cut from templates, waiting to be backed up (never serialized).
@@ -233,6 +238,11 @@ impl JournalEntry {
             findings: plan.findings.clone(),
             files,
             tokens_created,
+            tokens_used: plan
+                .tokens
+                .iter()
+                .map(|t| (t.name.clone(), t.secret.fingerprint()))
+                .collect(),
             backups,
             pending_backups: pending,
         }
@@ -426,21 +436,38 @@ impl Journal {
             .flat_map(|e| e.backups)
             .collect())
     }
+
+    /// Keyring names the applied fixes other than `except` rely on.
+    pub fn tokens_in_use(&self, except: &str) -> Result<BTreeSet<String>, String> {
+        Ok(self
+            .entries()?
+            .into_iter()
+            .filter(|e| e.state == State::Applied && e.id != except)
+            .flat_map(|e| e.tokens_used.into_keys())
+            .collect())
+    }
 }
 
-/// `fix-YYYYMMDD-HHMMSS-xxxx`: sortable, unique enough for one user's fixes.
+/// `fix-YYYYMMDD-HHMMSS-mmmmmm-xxxx`: sortable to the microsecond (two fixes in one second
+/// undo in the right order), unique enough for one user's fixes.
 pub fn new_id() -> String {
-    let now = now_rfc3339();
-    let digits: String = now
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let digits: String = rfc3339(since.as_secs() as i64)
         .chars()
         .filter(|c| c.is_ascii_digit())
         .take(14)
         .collect();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let salt = atomic::sha256_hex(format!("{nanos}-{}", std::process::id()).as_bytes());
-    format!("fix-{}-{}-{}", &digits[..8], &digits[8..14], &salt[..4])
+    let salt =
+        atomic::sha256_hex(format!("{}-{}", since.subsec_nanos(), std::process::id()).as_bytes());
+    format!(
+        "fix-{}-{}-{:06}-{}",
+        &digits[..8],
+        &digits[8..14],
+        since.subsec_micros(),
+        &salt[..4]
+    )
 }
 
 /// The current time in UTC, RFC 3339 (`2026-11-29T06:15:00Z`).

@@ -162,8 +162,19 @@ pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, App
     if !outcome.failed.is_empty() {
         return Ok(outcome);
     }
+    // A name this fix created goes again, unless another applied fix's files look it up, or
+    // it holds another secret by now (rotated with `token set`, stored by git): deleting it
+    // would lose the only copy of that secret.
+    let in_use = journal.tokens_in_use(id).map_err(ApplyError::Journal)?;
     for name in &entry.tokens_created {
-        keys.delete(name).map_err(ApplyError::Key)?;
+        if in_use.contains(name) {
+            continue;
+        }
+        match (keys.get(name), entry.tokens_used.get(name)) {
+            (Ok(now), Some(stored)) if now.fingerprint() != *stored => continue,
+            (Err(KeyError::NotFound(_)), _) => continue,
+            _ => keys.delete(name).map_err(ApplyError::Key)?,
+        }
     }
     let still_needed = journal
         .backups_in_use(Some(id))
