@@ -295,6 +295,29 @@ impl RuleSet {
     /// Finds every secret in `data` (a file of `kind`, or a variable/command line when `kind`
     /// is `None`), appending to `out` sorted by offset.
     pub fn find(&self, data: &[u8], kind: Option<FileKind>, out: &mut Vec<SecretMatch>) {
+        self.find_with(data, kind, false, out);
+    }
+
+    /// [`RuleSet::find`] over the raw bytes of a container (SQLite, `.pyc`, tar): the byte
+    /// before a value is a record header or a length there (SQLite's type byte for a 37-byte
+    /// text is `W`), so a token with a public prefix (`hf_`, `sk-`) needs no boundary before
+    /// it; its prefix is anchor enough.
+    pub fn find_in_container(
+        &self,
+        data: &[u8],
+        kind: Option<FileKind>,
+        out: &mut Vec<SecretMatch>,
+    ) {
+        self.find_with(data, kind, true, out);
+    }
+
+    fn find_with(
+        &self,
+        data: &[u8],
+        kind: Option<FileKind>,
+        container: bool,
+        out: &mut Vec<SecretMatch>,
+    ) {
         let start_len = out.len();
         let keywords = match kind {
             Some(k) if self.context_kinds.contains(&k) => &self.all,
@@ -322,7 +345,7 @@ impl RuleSet {
             },
         );
         for (idx, _) in triggered.iter().enumerate().filter(|(_, t)| **t) {
-            self.run_rule(idx, &self.rules[idx], data, 0, None, out);
+            self.run_rule(idx, &self.rules[idx], data, 0, None, container, out);
         }
         for (start, end) in encoded {
             self.find_encoded(data, start, end, out);
@@ -337,6 +360,7 @@ impl RuleSet {
         data: &[u8],
         base: usize,
         encoded_at: Option<usize>,
+        container: bool,
         out: &mut Vec<SecretMatch>,
     ) {
         for caps in rule.regex().captures_iter(data) {
@@ -344,7 +368,8 @@ impl RuleSet {
                 Some(m) => m,
                 None => caps.get(0).expect("group 0"),
             };
-            if !rule.has_secret_group && !boundary_before(data, m.start()) {
+            let anchored = container && rule.prefix > 0;
+            if !rule.has_secret_group && !anchored && !boundary_before(data, m.start()) {
                 continue;
             }
             if !boundary_after(data, m.end()) {
@@ -412,7 +437,7 @@ impl RuleSet {
         );
         for (idx, rule) in self.rules.iter().enumerate() {
             if triggered[idx] {
-                self.run_rule(idx, rule, &decoded, 0, Some(start), out);
+                self.run_rule(idx, rule, &decoded, 0, Some(start), false, out);
             }
         }
     }

@@ -142,18 +142,46 @@ fn fish_history_python_repl_and_ipython_sqlite() {
         format!("import os\nlogin(\"{b}\")\n"),
         0o600,
     );
-    // IPython keeps its history in SQLite: text inside a binary page.
+    // IPython keeps its history in SQLite: text inside a binary page. Each cell is stored
+    // twice (`source` and `source_raw`), and a token typed alone is a text value right after
+    // its record header, whose type byte for 37 bytes of text is `W`.
     let mut db = b"SQLite format 3\0".to_vec();
     db.extend_from_slice(&[0u8; 84]);
-    db.extend_from_slice(
-        format!("\x01\x02from huggingface_hub import login; login('{c}')\0\0").as_bytes(),
-    );
+    for _ in 0..2 {
+        db.extend_from_slice(
+            format!("\x01\x02from huggingface_hub import login\nlogin('{c}')\n\0\0").as_bytes(),
+        );
+    }
+    let alone = fx.token("ipython-alone");
+    db.extend_from_slice(format!("\x04\x01\x01WW{alone}\0").as_bytes());
     let ipy = fx.write(".ipython/profile_default/history.sqlite", &db, 0o600);
     let r = fx.scan(&["--quick"]);
     assert_eq!(one(&r, "hf-token-in-shell-history", &fish)["line"], 3);
     assert_eq!(one(&r, "hf-token-in-repl-history", &py)["line"], 2);
-    let f = one(&r, "hf-token-in-repl-history", &ipy);
-    assert_eq!(f["secret"], redacted(&c));
+    let mut secrets: Vec<&str> = findings(&r)
+        .iter()
+        .filter(|f| f["path"] == ipy.to_str().unwrap())
+        .map(|f| f["secret"].as_str().unwrap())
+        .collect();
+    secrets.sort();
+    let mut want = vec![redacted(&c), redacted(&alone)];
+    want.sort();
+    assert_eq!(secrets, want, "one finding per secret in the database");
+}
+
+/// A crash leaves NUL blocks in a history; the file is still read, lines still counted.
+#[test]
+fn a_history_with_nul_bytes_is_still_read() {
+    let mut fx = Fixture::new();
+    let t = fx.token("nul-history");
+    let h = fx.write(
+        ".bash_history",
+        format!("ls\n\0\0\0\0\nhf auth login --token {t}\n"),
+        0o644,
+    );
+    let r = fx.scan(&["--quick"]);
+    assert_eq!(one(&r, "hf-token-in-shell-history", &h)["line"], 3);
+    assert_eq!(one(&r, "shell-history-permissions", &h)["mode"], "0644");
 }
 
 #[test]

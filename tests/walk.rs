@@ -400,3 +400,84 @@ fn file_names_that_are_not_utf8_are_reported_not_fatal() {
         );
     }
 }
+
+/// A zip whose 5000 directory entries all name one entry that inflates to 60 MiB and then
+/// fails its checksum: the archive budget (64 MiB inflated per file) must count what failed
+/// entries inflated, or the scan inflates 293 GiB. (Bounded by the run's 60 s limit.)
+#[test]
+fn a_zip_of_failing_entries_stays_within_the_inflate_budget() {
+    use std::io::Write;
+    let mut fx = Fixture::new();
+    let plain = vec![0u8; 60 << 20];
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(&plain).unwrap();
+    let deflated = enc.finish().unwrap();
+    let le16 = |v: u16| v.to_le_bytes().to_vec();
+    let le32 = |v: u32| v.to_le_bytes().to_vec();
+    let bad_crc = 0x1234_5678;
+    let mut zip = [
+        le32(0x0403_4b50),
+        le16(20),
+        le16(0),
+        le16(8),
+        le16(0),
+        le16(0),
+        le32(bad_crc),
+        le32(deflated.len() as u32),
+        le32(plain.len() as u32),
+        le16(5),
+        le16(0),
+        b"a.txt".to_vec(),
+        deflated.clone(),
+    ]
+    .concat();
+    let body_len = zip.len() as u32;
+    let entries = 5000u16;
+    let mut directory = Vec::new();
+    for i in 0..entries {
+        let name = format!("f{i:05}.txt");
+        directory.extend(
+            [
+                le32(0x0201_4b50),
+                le16(20),
+                le16(20),
+                le16(0),
+                le16(8),
+                le16(0),
+                le16(0),
+                le32(bad_crc),
+                le32(deflated.len() as u32),
+                le32(plain.len() as u32),
+                le16(name.len() as u16),
+                le16(0),
+                le16(0),
+                le16(0),
+                le16(0),
+                le32(0),
+                le32(0),
+                name.into_bytes(),
+            ]
+            .concat(),
+        );
+    }
+    let dir_len = directory.len() as u32;
+    zip.extend(directory);
+    zip.extend(
+        [
+            le32(0x0605_4b50),
+            le16(0),
+            le16(0),
+            le16(entries),
+            le16(entries),
+            le32(dir_len),
+            le32(body_len),
+            le16(0),
+        ]
+        .concat(),
+    );
+    fx.write("downloads/model.zip", &zip, 0o644);
+    let t = fx.token("after-the-zip");
+    let after = fx.write("downloads/notes.md", format!("token {t}\n"), 0o644);
+    // The scan finishes (fx.scan kills it after 60 s) and still finds what is next to it.
+    one(&fx.scan(&[]), "hf-token-in-project-file", &after);
+}

@@ -264,13 +264,21 @@ fn scan_content(c: &Collector, path: &Path, kind: FileKind, data: &[u8]) -> Vec<
     if data.starts_with(b"PK\x03\x04") {
         return scan_zip(c, path, data);
     }
+    // NUL bytes in the head: a binary file, or a text container (SQLite, .pyc, tar) whose
+    // raw bytes are searched. Only walked files are skipped as binary: a known location is
+    // read whatever it holds (a history gets NUL blocks after a crash; the rest still counts).
     let binary = memchr::memchr(0, head).is_some();
-    if binary && !is_text_container(path, data) {
+    let container = binary && is_text_container(path, data);
+    if binary && !container && kind == FileKind::ProjectFile {
         c.skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return Vec::new();
     }
     // One pass of the prefilter decides which rules run; most files end here with nothing.
-    rules.find(data, Some(kind), &mut matches);
+    if container {
+        rules.find_in_container(data, Some(kind), &mut matches);
+    } else {
+        rules.find(data, Some(kind), &mut matches);
+    }
     if matches.is_empty() && kind.is_hf_token_file() {
         if let Some(m) = whole_file_token(data) {
             matches.push(m);
@@ -285,7 +293,7 @@ fn scan_content(c: &Collector, path: &Path, kind: FileKind, data: &[u8]) -> Vec<
         kind,
         data,
         matches,
-        !binary && kind.is_line_based(),
+        !container && kind.is_line_based(),
     )
 }
 
@@ -306,16 +314,22 @@ fn scan_zip(c: &Collector, path: &Path, data: &[u8]) -> Vec<Option<String>> {
     let mut budget = ARCHIVE_LIMIT;
     let mut out = Vec::new();
     for i in 0..zip.len() {
+        if budget == 0 {
+            break;
+        }
         let Ok(entry) = zip.by_index(i) else { continue };
-        if !entry.is_file() || budget == 0 {
+        if !entry.is_file() {
             continue;
         }
         out.clear();
         let mut entry = entry.take(budget);
-        if entry.read_to_end(&mut out).is_err() {
+        // What an entry inflated counts against the budget even when it then fails (a bad
+        // checksum): else one crafted entry, listed a thousand times, inflates a thousand times.
+        let read = entry.read_to_end(&mut out);
+        budget = budget.saturating_sub(out.len() as u64);
+        if read.is_err() {
             continue;
         }
-        budget = budget.saturating_sub(out.len() as u64);
         let mut matches = Vec::new();
         rules.find(&out, Some(FileKind::Archive), &mut matches);
         providers.extend(report(c, path, FileKind::Archive, &out, matches, false));
@@ -374,7 +388,10 @@ fn report(
     let mut line_of = HashMap::new();
     for i in order {
         let m = sorted[i];
-        if seen.insert((lines[i], m.secret.fingerprint())) {
+        // Without lines to show (containers: SQLite, archives), one finding per secret: two
+        // copies in one database (IPython's `source` and `source_raw`) would look identical.
+        let at = if line_based { lines[i] } else { 0 };
+        if seen.insert((at, m.secret.fingerprint())) {
             line_of.insert(best.len(), lines[i]);
             best.push(m);
         }
