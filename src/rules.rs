@@ -345,7 +345,7 @@ impl RuleSet {
             },
         );
         for (idx, _) in triggered.iter().enumerate().filter(|(_, t)| **t) {
-            self.run_rule(idx, &self.rules[idx], data, 0, None, container, out);
+            self.run_rule(idx, &self.rules[idx], data, None, container, out);
         }
         for (start, end) in encoded {
             self.find_encoded(data, start, end, out);
@@ -358,7 +358,6 @@ impl RuleSet {
         idx: usize,
         rule: &Rule,
         data: &[u8],
-        base: usize,
         encoded_at: Option<usize>,
         container: bool,
         out: &mut Vec<SecretMatch>,
@@ -399,7 +398,7 @@ impl RuleSet {
             };
             out.push(SecretMatch {
                 rule: idx,
-                offset: encoded_at.unwrap_or(base + m.start()),
+                offset: encoded_at.unwrap_or(m.start()),
                 secret: Secret::from_bytes(&value, prefix),
                 provider,
             });
@@ -437,7 +436,7 @@ impl RuleSet {
         );
         for (idx, rule) in self.rules.iter().enumerate() {
             if triggered[idx] {
-                self.run_rule(idx, rule, &decoded, 0, Some(start), false, out);
+                self.run_rule(idx, rule, &decoded, Some(start), false, out);
             }
         }
     }
@@ -806,7 +805,7 @@ mod tests {
         }
         for (idx, rule) in rs.rules.iter().enumerate() {
             if triggered[idx] {
-                rs.run_rule(idx, rule, data, 0, None, &mut out);
+                rs.run_rule(idx, rule, data, None, false, &mut out);
             }
         }
         let mut done_until = 0usize;
@@ -836,7 +835,7 @@ mod tests {
             }
             for (idx, rule) in rs.rules.iter().enumerate() {
                 if triggered[idx] {
-                    rs.run_rule(idx, rule, &decoded, 0, Some(start), &mut out);
+                    rs.run_rule(idx, rule, &decoded, Some(start), false, &mut out);
                 }
             }
         }
