@@ -491,6 +491,48 @@ fn undo_keeps_keyring_tokens_that_are_rotated_or_still_in_use() {
     );
 }
 
+/// Every copy of the token on a line gets a lookup that runs where it stands: unquoted,
+/// as a quoted word, or inside "…" with other text. Where no lookup could run (inside '…'
+/// with other text, a continued command), the fix is refused and the file left alone.
+#[test]
+fn lookups_run_wherever_the_token_stood_in_a_line() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.token("quoting");
+    fx.write(
+        ".bashrc",
+        format!(
+            "export HF_TOKEN={t} HUGGING_FACE_HUB_TOKEN={t}\nexport HF_AUTH=\"Bearer {t}\"\nexport HF_Q='{t}'\n"
+        ),
+        0o644,
+    );
+    let refused = format!("export HF_SQ='Bearer {t}'\nexport HF_CONT=\\\n{t}\n");
+    fx.write(".zshrc", &refused, 0o644);
+    let run = fx.run(&["fix", "--yes", "--all", "--only", "keyring"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let out = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        out.contains("inside a quoted string with other text"),
+        "{out}"
+    );
+    assert!(
+        out.contains("continues a command from the line before"),
+        "{out}"
+    );
+    assert_eq!(String::from_utf8(fx.read(".zshrc")).unwrap(), refused);
+    let bashrc = String::from_utf8(fx.read(".bashrc")).unwrap();
+    fx.assert_no_leak(&bashrc);
+    let script = format!(
+        ". {}; [ \"$HF_TOKEN\" = \"$WANT\" ] && [ \"$HUGGING_FACE_HUB_TOKEN\" = \"$WANT\" ] && [ \"$HF_AUTH\" = \"Bearer $WANT\" ] && [ \"$HF_Q\" = \"$WANT\" ]",
+        fx.path(".bashrc").display()
+    );
+    let shell = sh_with(&fx, "bash", &script, &[("WANT", &t)]);
+    assert!(
+        shell.status.success(),
+        "a new bash lacks the tokens:\n{bashrc}"
+    );
+}
+
 #[test]
 fn startup_files_get_a_keyring_lookup_that_shells_accept() {
     let mut fx = Fixture::new();
@@ -1014,4 +1056,34 @@ fn more_file_kinds_round_trip() {
         "{}",
         run.stdout
     );
+}
+
+/// `fix --all` leaves alone a credential kept where its own tool reads it (info): moving
+/// wandb's key out of `.netrc` would break wandb. An explicit id still fixes it.
+#[test]
+fn fix_all_leaves_a_tools_own_credential_alone() {
+    let mut fx = Fixture::new();
+    let wandb = fx.secret(random_alnum("wandb-own", 40).to_lowercase());
+    let t = fx.token("beside-netrc");
+    fx.write(
+        ".netrc",
+        format!("machine api.wandb.ai\n  login user\n  password {wandb}\n"),
+        0o600,
+    );
+    fx.write(
+        ".bash_history",
+        format!("hf auth login --token {t}\n"),
+        0o600,
+    );
+    let run = fx.run(&["fix", "--all", "--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("~/.bash_history"), "{}", run.stdout);
+    assert!(!run.stdout.contains(".netrc"), "{}", run.stdout);
+    let r = fx.scan(&[]);
+    let id = one(&r, "wandb-key-in-netrc", &fx.path(".netrc"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let run = fx.run(&["fix", "--dry-run", "--only", "redact", &id]);
+    assert!(run.stdout.contains("~/.netrc"), "{}", run.stdout);
 }

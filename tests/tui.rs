@@ -350,6 +350,13 @@ fn no_full_secret_is_ever_drawn() {
         format!("{{\"cells\": [{{\"source\": [\"{t}\"]}}]}}"),
         0o644,
     );
+    // A password that is one only next to its `machine` line, two lines up.
+    let pw = fx.secret("Passw0rdXq9Z7kLmN");
+    fx.write(
+        ".netrc",
+        format!("machine git.example.org\n  login me\n  password {pw}\n"),
+        0o644,
+    );
     let home = hfguard::home::Home::new(fx.home(), Vec::<(String, std::ffi::OsString)>::new());
     let report = hfguard::audit::run(
         &home,
@@ -364,15 +371,11 @@ fn no_full_secret_is_ever_drawn() {
     app.update(Action::ScanDone(Box::new(report)));
     for f in app.findings.clone() {
         if let (Some(p), Some(l)) = (&f.path, f.line) {
-            let line = std::fs::read_to_string(p)
-                .unwrap()
-                .lines()
-                .nth(l as usize - 1)
-                .unwrap()
-                .to_string();
+            // What the dashboard's worker sends for the details pane.
+            let line = hfguard::fix::context_line(&std::fs::read(p).unwrap(), l).unwrap();
             app.update(Action::Context {
                 id: f.id.clone(),
-                line: hfguard::fix::redact_line(line.as_bytes()),
+                line,
             });
         }
     }

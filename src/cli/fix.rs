@@ -4,7 +4,7 @@ use super::Fatal;
 use clap::{Args, ValueEnum};
 use hfguard::audit::{self, NoSink, ScanOptions};
 use hfguard::config::Config;
-use hfguard::finding::{Finding, FixKind};
+use hfguard::finding::{Finding, FixKind, Severity};
 use hfguard::fix::{self, Journal};
 use hfguard::home::Home;
 use hfguard::keystore::KeyStore;
@@ -58,9 +58,12 @@ fn choose(findings: &[Finding], args: &FixArgs) -> Result<Vec<(Finding, FixKind)
         }
     };
     if args.all {
+        // `info` findings are credentials kept where their own tool reads them (wandb's key
+        // in .netrc): moving or redacting them breaks that tool, so only an explicit id
+        // fixes one.
         return Ok(findings
             .iter()
-            .filter(|f| f.ignored.is_none())
+            .filter(|f| f.ignored.is_none() && f.severity != Severity::Info)
             .filter_map(|f| pick(f).map(|k| (f.clone(), k)))
             .collect());
     }

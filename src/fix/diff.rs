@@ -6,32 +6,53 @@ use crate::report::display_path;
 use crate::rules;
 use std::fmt::Write;
 
-/// A line for display: every secret in it replaced by its redacted form.
-pub fn redact_line(line: &[u8]) -> String {
+/// `data` with every secret replaced by its redacted form. The search runs over the whole
+/// buffer, not line by line: a `.netrc` password is only a password next to its `machine`.
+pub fn redact_all(data: &[u8]) -> Vec<u8> {
     let mut matches = Vec::new();
-    rules::builtin().find_everywhere(line, &mut matches);
+    rules::builtin().find_everywhere(data, &mut matches);
     matches.sort_by_key(|m| m.offset);
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(data.len());
     let mut pos = 0;
     for m in &matches {
         let s = m.offset;
         if s < pos {
             continue;
         }
-        let e = if line[s..].starts_with(m.secret.expose().as_bytes()) {
+        let e = if data[s..].starts_with(m.secret.expose().as_bytes()) {
             s + m.secret.expose().len()
         } else {
-            line[s..]
+            // Encoded: the whole base64 run.
+            data[s..]
                 .iter()
                 .position(|b| !(b.is_ascii_alphanumeric() || b"+/=-_".contains(b)))
-                .map_or(line.len(), |i| s + i)
+                .map_or(data.len(), |i| s + i)
         };
-        out.extend_from_slice(&line[pos..s]);
+        out.extend_from_slice(&data[pos..s]);
         out.extend_from_slice(m.secret.redacted().as_bytes());
         pos = e;
     }
-    out.extend_from_slice(&line[pos..]);
-    String::from_utf8_lossy(&out)
+    out.extend_from_slice(&data[pos..]);
+    out
+}
+
+/// Line `line` (1-based) of a file's content, redacted and cut to 200 characters: the
+/// dashboard's view of where a secret is.
+pub fn context_line(data: &[u8], line: u64) -> Option<String> {
+    let shown = redact_all(data);
+    let l = shown
+        .split(|&b| b == b'\n')
+        .nth(line.checked_sub(1)? as usize)?;
+    let mut text = show(l);
+    if text.chars().count() > 200 {
+        text = text.chars().take(199).collect::<String>() + "…";
+    }
+    Some(text)
+}
+
+/// A line of a redacted buffer, for display.
+fn show(line: &[u8]) -> String {
+    String::from_utf8_lossy(line)
         .trim_end_matches(['\n', '\r'])
         .to_string()
 }
@@ -106,8 +127,9 @@ pub fn preview(plan: &Plan) -> String {
             Change::Create { after, mode } => {
                 let _ = writeln!(out, "create:  {p}  (mode {mode:04o})");
                 let _ = writeln!(out, "--- /dev/null\n+++ {p}");
-                for l in lines(after) {
-                    let _ = writeln!(out, "+{}", redact_line(l));
+                let after = redact_all(after);
+                for l in lines(&after) {
+                    let _ = writeln!(out, "+{}", show(l));
                 }
             }
             Change::Rewrite {
@@ -115,7 +137,10 @@ pub fn preview(plan: &Plan) -> String {
             } => {
                 let _ = writeln!(out, "rewrite: {p}");
                 let _ = writeln!(out, "--- {p}\n+++ {p} (after hfguard)");
-                let (old, new) = (lines(original), lines(after));
+                // Redacted as whole files first; the same secret gives the same text on both
+                // sides, so the diff is the same.
+                let (original, after) = (redact_all(original), redact_all(after));
+                let (old, new) = (lines(&original), lines(&after));
                 for (os, ol, ns, nl) in hunks(&old, &new) {
                     let _ = writeln!(
                         out,
@@ -126,10 +151,10 @@ pub fn preview(plan: &Plan) -> String {
                         nl.len()
                     );
                     for l in ol {
-                        let _ = writeln!(out, "-{}", redact_line(l));
+                        let _ = writeln!(out, "-{}", show(l));
                     }
                     for l in nl {
-                        let _ = writeln!(out, "+{}", redact_line(l));
+                        let _ = writeln!(out, "+{}", show(l));
                     }
                 }
             }
@@ -161,7 +186,14 @@ mod tests {
 
     #[test]
     fn displayed_lines_are_redacted() {
-        let l = redact_line(b"export HF_TOKEN=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\n");
-        assert_eq!(l, "export HF_TOKEN=hf_…KjHg");
+        let l = context_line(
+            b"export HF_TOKEN=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\n",
+            1,
+        );
+        assert_eq!(l.as_deref(), Some("export HF_TOKEN=hf_…KjHg"));
+        // A .netrc password is a password only next to its `machine` line.
+        let netrc = b"machine example.org\n  login me\n  password Passw0rdXq9Z7kLm\n";
+        let l = context_line(netrc, 3).unwrap();
+        assert!(!l.contains("Passw0rdXq9Z7kLm"), "{l}");
     }
 }

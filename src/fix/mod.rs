@@ -13,7 +13,7 @@ mod diff;
 pub mod journal;
 mod plan;
 
-pub use diff::{preview, redact_line};
+pub use diff::{context_line, preview, redact_all};
 pub use journal::{Journal, JournalEntry};
 pub use plan::{plan, Change, FileChange, Plan, TokenToStore};
 

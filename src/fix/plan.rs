@@ -83,6 +83,15 @@ struct FileState {
 }
 
 /// The name a secret of `provider` gets in the keyring.
+/// ` --name NAME` for `token get`/`exec`, nothing for the default name.
+fn name_flag(name: &str) -> String {
+    if name == "huggingface" {
+        String::new()
+    } else {
+        format!(" --name {name}")
+    }
+}
+
 pub fn token_name(provider: Option<&str>) -> String {
     provider.unwrap_or("token").to_string()
 }
@@ -164,6 +173,45 @@ fn locate(data: &[u8], kind: FileKind, f: &Finding) -> Result<Vec<SecretMatch>, 
     } else {
         "the secret is no longer where the scan saw it; scan again".into()
     })
+}
+
+/// The shell quoting in force after `prefix` (a line up to some position).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Quote {
+    None,
+    Single,
+    /// Inside double quotes opened at this index of `prefix`.
+    Double(usize),
+}
+
+fn quote_at(prefix: &[u8], fish: bool) -> Quote {
+    let mut q = Quote::None;
+    let mut i = 0;
+    while i < prefix.len() {
+        let b = prefix[i];
+        match q {
+            Quote::None => match b {
+                b'\\' => i += 1,
+                b'\'' => q = Quote::Single,
+                b'"' => q = Quote::Double(i),
+                b'#' if i == 0 || prefix[i - 1].is_ascii_whitespace() => return Quote::None,
+                _ => {}
+            },
+            // bash and zsh: no escapes inside '…'; fish: \' and \\.
+            Quote::Single => match b {
+                b'\\' if fish => i += 1,
+                b'\'' => q = Quote::None,
+                _ => {}
+            },
+            Quote::Double(_) => match b {
+                b'\\' => i += 1,
+                b'"' => q = Quote::None,
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    q
 }
 
 fn is_fish(path: &Path) -> bool {
@@ -372,8 +420,9 @@ impl Planner<'_> {
                         end: e,
                         replacement: Vec::new(),
                     });
+                    let name_arg = name_flag(&name);
                     note = Some(format!(
-                        "Programs that read the token file will not find it any more: run them with `{cmd} exec -- CMD`, or put `export HF_TOKEN=\"$({cmd} token get)\"` in your shell start-up file."
+                        "Programs that read the token file will not find it any more: run them with `{cmd} exec{name_arg} -- CMD`, or put `export HF_TOKEN=\"$({cmd} token get{name_arg})\"` in your shell start-up file."
                     ));
                 }
                 FileKind::HfStoredTokens => {
@@ -435,27 +484,59 @@ impl Planner<'_> {
                     });
                 }
                 FileKind::StartupFile if !cannot_run_commands(&path) => {
-                    let name_arg = if name == "huggingface" {
-                        String::new()
-                    } else {
-                        format!(" --name {name}")
-                    };
-                    let quoted = s > 0
-                        && e < data.len()
-                        && data[s - 1] == data[e]
-                        && matches!(data[s - 1], b'"' | b'\'');
-                    let (start, end) = if quoted { (s - 1, e + 1) } else { (s, e) };
-                    let lookup = if is_fish(&path) {
-                        format!("({cmd} token get{name_arg})")
-                    } else {
-                        format!("\"$({cmd} token get{name_arg})\"")
-                    };
-                    edits.push(Edit {
-                        start,
-                        end,
-                        replacement: lookup.into_bytes(),
-                    });
+                    let name_arg = name_flag(&name);
+                    let fish = is_fish(&path);
                     let (ls, _) = line_bounds(data, s);
+                    if ls >= 2 && data[ls - 2] == b'\\' && data[ls - 1] == b'\n' {
+                        return Err("the line continues a command from the line before; move the token by hand, or redact it".into());
+                    }
+                    // Every copy of the token on the line (`export A=tok B=tok`), each replaced
+                    // by a lookup that runs where it stands.
+                    for m in &all {
+                        let (s, e) = (m.offset, m.offset + m.secret.expose().len());
+                        let word = if fish {
+                            format!("({cmd} token get{name_arg})")
+                        } else {
+                            format!("\"$({cmd} token get{name_arg})\"")
+                        };
+                        let at = s - ls;
+                        let edit = match quote_at(&data[ls..s], fish) {
+                            Quote::None => Edit {
+                                start: s,
+                                end: e,
+                                replacement: word.into_bytes(),
+                            },
+                            // 'tok' or "tok": the quoted word is the token, quotes and all.
+                            Quote::Single
+                                if at > 0
+                                    && data[s - 1] == b'\''
+                                    && data.get(e) == Some(&b'\'') =>
+                            {
+                                Edit {
+                                    start: s - 1,
+                                    end: e + 1,
+                                    replacement: word.into_bytes(),
+                                }
+                            }
+                            Quote::Double(open) if open + 1 == at && data.get(e) == Some(&b'"') => {
+                                Edit {
+                                    start: s - 1,
+                                    end: e + 1,
+                                    replacement: word.into_bytes(),
+                                }
+                            }
+                            // Inside "…" with other text: bash and zsh run `$(…)` there too.
+                            Quote::Double(_) if !fish => Edit {
+                                start: s,
+                                end: e,
+                                replacement: format!("$({cmd} token get{name_arg})").into_bytes(),
+                            },
+                            _ => {
+                                return Err("the token is inside a quoted string with other text, where no lookup would run; move it by hand, or redact it".into());
+                            }
+                        };
+                        edits.push(edit);
+                    }
                     let indent: Vec<u8> = data[ls..]
                         .iter()
                         .take_while(|b| **b == b' ' || **b == b'\t')

@@ -204,14 +204,7 @@ impl Worker {
                     if let Ok(crate::fsread::ReadOutcome::Read { .. }) =
                         crate::fsread::read_regular(path, 8 << 20, &mut buf)
                     {
-                        if let Some(l) = buf
-                            .split(|&b| b == b'\n')
-                            .nth(line.saturating_sub(1) as usize)
-                        {
-                            let mut text = crate::fix::redact_line(l);
-                            if text.chars().count() > 200 {
-                                text = text.chars().take(199).collect::<String>() + "…";
-                            }
+                        if let Some(text) = crate::fix::context_line(&buf, line) {
                             let _ = tx.send(Action::Context {
                                 id: f.id.clone(),
                                 line: text,
