@@ -60,6 +60,33 @@ fn files_sourced_from_startup_files_are_startup_files() {
     fx.write(".aliases", "alias g=git\n", 0o644);
     let r = fx.scan(&["--quick"]);
     one(&r, "hf-token-in-startup-file", &secrets);
+
+    // Files outside the home are never read, whether reached by `..` or a symlinked folder.
+    let outside = tempfile::tempdir().unwrap();
+    let other = fx.secret(hf_token("outside-home"));
+    std::fs::write(
+        outside.path().join("secret"),
+        format!("export OTHER={other}\n"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(outside.path(), fx.path("dots")).unwrap();
+    let up = format!(
+        "~/{}/{}",
+        "../".repeat(fx.home().components().count()),
+        outside.path().join("secret").display()
+    );
+    fx.write(
+        ".bashrc",
+        format!("source ~/dots/secret\nsource {up}\n"),
+        0o644,
+    );
+    let r = fx.scan(&["--quick"]);
+    assert!(
+        !serde_json::to_string(&r)
+            .unwrap()
+            .contains(&redacted(&other)),
+        "read a file outside the home: {r:#}"
+    );
 }
 
 #[test]

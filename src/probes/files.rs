@@ -130,6 +130,9 @@ fn sourced_files(c: &Collector, path: &Path) -> Vec<PathBuf> {
         return Vec::new();
     }
     let home = c.home.dir.to_string_lossy().into_owned();
+    let Ok(real_home) = c.home.dir.canonicalize() else {
+        return Vec::new();
+    };
     re.captures_iter(&data)
         .filter_map(|caps| {
             let raw = String::from_utf8_lossy(&caps[1]).into_owned();
@@ -142,7 +145,10 @@ fn sourced_files(c: &Collector, path: &Path) -> Vec<PathBuf> {
                 return None;
             }
             let p = c.home.expand(Path::new(&expanded));
-            (p.starts_with(&c.home.dir) && p.is_file()).then_some(p)
+            // Inside the home for real, with `..` and symlinked folders resolved: a sourced
+            // file outside it is not the user's to audit, and is never read.
+            let real = p.canonicalize().ok()?;
+            (real.starts_with(&real_home) && real.is_file()).then_some(p)
         })
         .collect()
 }
