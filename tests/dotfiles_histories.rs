@@ -294,3 +294,41 @@ fn token_on_a_process_command_line_is_critical_and_in_its_environment_info() {
     assert_eq!(env[0]["variable"], "HF_TOKEN");
     assert_eq!(run.code, 1);
 }
+
+/// A home whose path goes through a symlink (Fedora Atomic: /home → /var/home) with stow-style
+/// dotfiles: one finding per file, shown under the home as given, and the home's own checks
+/// still run.
+#[test]
+fn a_home_reached_through_a_symlink_reports_each_file_once() {
+    let mut fx = Fixture::new();
+    let t = fx.token("atomic");
+    let real = fx.mkdir("var/home/alice", 0o700);
+    fx.mkdir("var/home/alice/dotfiles", 0o755);
+    fx.write(
+        "var/home/alice/dotfiles/bashrc",
+        format!("export HF_TOKEN={t}\n"),
+        0o644,
+    );
+    std::os::unix::fs::symlink("dotfiles/bashrc", real.join(".bashrc")).unwrap();
+    std::os::unix::fs::symlink("var/home", fx.path("home")).unwrap();
+    let home = fx.path("home/alice");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hfguard"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("HOME", &home)
+        .args(["scan", "--skip", "processes", "--format", "json", "--home"])
+        .arg(&home);
+    let run = run_with_timeout(&mut cmd, std::time::Duration::from_secs(60));
+    fx.assert_no_leak(&run.stdout);
+    let r: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let hits: Vec<&serde_json::Value> = findings(&r)
+        .iter()
+        .filter(|f| f["secret"] == redacted(&t))
+        .collect();
+    assert_eq!(hits.len(), 1, "{r:#}");
+    assert_eq!(hits[0]["rule"], "hf-token-in-startup-file");
+    assert_eq!(hits[0]["path"], home.join("dotfiles/bashrc").to_str().unwrap());
+    assert!(r["warnings"].as_array().unwrap().is_empty(), "{r:#}");
+    assert_eq!(with_rule(&r, "home-writable").len(), 1, "{r:#}");
+}

@@ -77,8 +77,15 @@ fn resolve_known(c: &Collector, path: &Path, kind: FileKind) -> Option<PathBuf> 
     let home = std::fs::canonicalize(&c.home.dir).unwrap_or_else(|_| c.home.dir.clone());
     match std::fs::canonicalize(path) {
         Ok(target) if target.starts_with(&home) => {
-            c.claim(&target);
-            Some(target)
+            // Under the home as the user (and the walk) sees it, when the home's own path
+            // has a symlink in it (Fedora Atomic's /home → /var/home): one finding per file,
+            // shown as ~/…
+            let seen = match target.strip_prefix(&home) {
+                Ok(rel) => c.home.dir.join(rel),
+                Err(_) => target,
+            };
+            c.claim(&seen);
+            Some(seen)
         }
         Ok(_) if kind.should_be_private() => {
             permissions::symlink_outside_home(c, path, kind);

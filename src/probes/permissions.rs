@@ -166,7 +166,19 @@ pub fn check_startup(c: &Collector, path: &Path, meta: &Metadata) {
 
 /// The home folder must not be writable by others (they could replace any dotfile).
 pub fn check_home(c: &Collector) {
-    match fsread::lstat(&c.home.dir) {
+    // The home may itself be a symlink (`--home /home/alice` with /home → /var/home): the
+    // folder it names is the home.
+    let entry = match fsread::lstat(&c.home.dir) {
+        Ok(Entry::Symlink) => std::fs::metadata(&c.home.dir).map(|m| {
+            if m.is_dir() {
+                Entry::Dir(m)
+            } else {
+                Entry::Missing
+            }
+        }),
+        other => other,
+    };
+    match entry {
         Ok(Entry::Dir(m)) => {
             let mode = mode_bits(&m);
             if mode & 0o022 != 0 {
