@@ -328,7 +328,10 @@ fn a_home_reached_through_a_symlink_reports_each_file_once() {
         .collect();
     assert_eq!(hits.len(), 1, "{r:#}");
     assert_eq!(hits[0]["rule"], "hf-token-in-startup-file");
-    assert_eq!(hits[0]["path"], home.join("dotfiles/bashrc").to_str().unwrap());
+    assert_eq!(
+        hits[0]["path"],
+        home.join("dotfiles/bashrc").to_str().unwrap()
+    );
     assert!(r["warnings"].as_array().unwrap().is_empty(), "{r:#}");
     assert_eq!(with_rule(&r, "home-writable").len(), 1, "{r:#}");
 }
