@@ -664,6 +664,87 @@ fn other_passwords_stay_out_of_the_preview_and_the_journal() {
     undo_last(&fx);
 }
 
+/// Git keeps working as before, or the fix is refused: a scheme and port stay in the helper's
+/// section, the user's own helper still answers first, several accounts for one host, a
+/// host git already has settings for and a symlinked git config are left alone.
+#[test]
+fn git_fixes_keep_git_working_or_refuse() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let (a, b) = (fx.secret("Port8443PassXq9Z"), fx.secret("Zq93xK9Tr0ub4dor"));
+    let (c, d) = (fx.secret("AccountOneXq9Z7k"), fx.secret("AccountTwoLmN42h"));
+    fx.write(
+        ".git-credentials",
+        format!(
+            "http://bob:{a}@Intranet.example.com:8443\nhttps://carol:{b}@known.example.org\nhttps://u1:{c}@two.example.org\nhttps://u2:{d}@two.example.org\n"
+        ),
+        0o600,
+    );
+    // The user's own helper answers for every host; known.example.org has settings already.
+    fx.write(
+        ".gitconfig",
+        "[credential]\n\thelper = \"!f() { test \\\"$1\\\" = get && echo password=FROM-MY-HELPER; }; f\"\n[credential \"https://known.example.org\"]\n\tusername = carol\n",
+        0o644,
+    );
+    let before = fx.read(".git-credentials");
+    let run = fx.run(&["fix", "--yes", "--all", "--only", "keyring"]);
+    assert_eq!(
+        run.code, 1,
+        "some fixes are refused:\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    let out = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        out.contains("git already has settings for https://known.example.org"),
+        "{out}"
+    );
+    assert!(
+        out.contains("holds 2 credentials for https://two.example.org"),
+        "{out}"
+    );
+    let creds = String::from_utf8(fx.read(".git-credentials")).unwrap();
+    assert!(!creds.contains("8443"), "{creds}");
+    assert!(creds.contains("known.example.org") && creds.contains("two.example.org"));
+    let config = String::from_utf8(fx.read(".gitconfig")).unwrap();
+    assert!(
+        config.contains("[credential \"http://intranet.example.com:8443\"]"),
+        "{config}"
+    );
+    // No plaintext store in use: nothing reset, the user's helper still comes first.
+    assert!(!config.contains("helper =\n"), "{config}");
+    let fill = |host: &str, proto: &str| {
+        git_in(
+            &fx,
+            fx.home(),
+            &["credential", "fill"],
+            Some(&format!("protocol={proto}\nhost={host}\nusername=bob\n\n")),
+        )
+    };
+    assert!(fill("intranet.example.com:8443", "http").contains("password=FROM-MY-HELPER"));
+    // Without the user's helper, git reaches hfguard's for that scheme and port.
+    std::fs::write(
+        fx.path(".gitconfig"),
+        config.replacen("[credential]\n", "[credential-off]\n", 1),
+    )
+    .unwrap();
+    assert!(
+        fill("intranet.example.com:8443", "http").contains(&format!("password={a}\n")),
+        "git did not reach the keyring"
+    );
+    std::fs::write(fx.path(".gitconfig"), &config).unwrap();
+    undo_last(&fx);
+    assert!(fx.read(".git-credentials") == before);
+
+    // A symlinked git config (a dotfile manager's) is not rewritten, so nothing is fixed.
+    let real = fx.write("dotfiles/gitconfig", "[user]\n\tname = me\n", 0o644);
+    std::fs::remove_file(fx.path(".gitconfig")).unwrap();
+    std::os::unix::fs::symlink(&real, fx.path(".gitconfig")).unwrap();
+    let run = fx.run(&["fix", "--yes", "--all", "--only", "keyring"]);
+    let out = format!("{}{}", run.stdout, run.stderr);
+    assert!(out.contains("is a symlink"), "{out}");
+    assert!(fx.read(".git-credentials") == before);
+}
+
 /// A password git stored URL-encoded (`%40` for `@`) is found, and after the keyring fix git
 /// gets it decoded, with the user name the removed line carried.
 #[test]

@@ -3,6 +3,7 @@
 
 use super::atomic::{self, Snapshot};
 use crate::finding::{Finding, FixKind};
+use crate::fsread;
 use crate::home::Home;
 use crate::kind::FileKind;
 use crate::rules::{self, SecretMatch};
@@ -456,7 +457,20 @@ impl Planner<'_> {
                 }
                 FileKind::GitCredentials => {
                     let (ls, le) = line_bounds(data, s);
-                    helper_host = url_host(&data[ls..le]);
+                    helper_host = url_base(&data[ls..le]);
+                    // Several accounts for one host: git's store picks by user name, hfguard's
+                    // helper serves one secret per host.
+                    let same_host = data
+                        .split(|&b| b == b'\n')
+                        .filter(|l| helper_host.is_some() && url_base(l) == helper_host)
+                        .count();
+                    if same_host > 1 {
+                        return Err(format!(
+                            "{} holds {same_host} credentials for {}, and git's helper serves one per host: move them by hand",
+                            crate::report::display_path(&self.home.dir, &path),
+                            helper_host.as_deref().unwrap_or("this host")
+                        ));
+                    }
                     // The line goes, and its user name with it: git is told it in the
                     // config. (A remote URL keeps its user name.)
                     helper_user = url_user(&data[ls..le], s - ls);
@@ -468,7 +482,7 @@ impl Planner<'_> {
                 }
                 FileKind::GitRemote => {
                     let (ls, le) = line_bounds(data, s);
-                    helper_host = url_host(&data[ls..le]);
+                    helper_host = url_base(&data[ls..le]);
                     // https://user:TOKEN@host → https://user@host; https://TOKEN@host → https://host
                     let (start, end) = if s > 0 && data[s - 1] == b':' {
                         (s - 1, e)
@@ -567,6 +581,12 @@ impl Planner<'_> {
                 }
             }
         }
+        // Git must be able to reach the keyring before the plaintext goes: checked now, so a
+        // refusal leaves the file alone.
+        if let Some(base) = &helper_host {
+            self.check_git_helper(base, &name)?;
+        }
+        let st = self.files.get_mut(&path).expect("loaded above");
         st.edits.extend(edits);
         st.findings.push(f.id.clone());
         if store {
@@ -586,57 +606,100 @@ impl Planner<'_> {
         Ok(())
     }
 
+    /// The global git config hfguard adds its helper to: `~/.gitconfig`, or the XDG one when
+    /// only that exists.
+    fn git_config_path(&self) -> PathBuf {
+        let home_cfg = self.home.dir.join(".gitconfig");
+        let xdg_cfg = self.home.xdg_config().join("git/config");
+        if !home_cfg.exists() && xdg_cfg.exists() {
+            xdg_cfg
+        } else {
+            home_cfg
+        }
+    }
+
+    /// Whether git can be pointed at the keyring for `base` with the secret named `name`;
+    /// the reason why not, said for the user.
+    fn check_git_helper(&mut self, base: &str, name: &str) -> Result<(), String> {
+        if let Some((other, _)) = self.helper_hosts.get(base) {
+            if other != name {
+                return Err(format!("another credential for {base} in this fix already goes to the keyring, and git's helper serves one per host: fix this one on its own by hand, or redact it"));
+            }
+        }
+        let path = self.git_config_path();
+        if matches!(fsread::lstat(&path), Ok(fsread::Entry::Symlink)) {
+            return Err(format!("{} is a symlink, which hfguard does not rewrite, so git could not reach the keyring: move the secret by hand, or redact it", crate::report::display_path(&self.home.dir, &path)));
+        }
+        let shown = crate::report::display_path(&self.home.dir, &path);
+        if path.exists() {
+            let st = self.load(&path, FileKind::GitConfig)?;
+            let text = String::from_utf8_lossy(&st.data);
+            if let Some(at) = text.find(&format!("[credential \"{base}\"]")) {
+                // Ours from an earlier fix, for this very secret: nothing to add.
+                let section = &text[at..];
+                let section = &section[..section[1..].find('[').map_or(section.len(), |n| n + 1)];
+                if !section.contains(&format!("git-credential --name {name}\"")) {
+                    return Err(format!("git already has settings for {base} in {shown}, which hfguard does not change: move the secret by hand, or redact it"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn git_helper(&mut self) {
         let hosts = std::mem::take(&mut self.helper_hosts);
         if hosts.is_empty() {
             return;
         }
-        let home_cfg = self.home.dir.join(".gitconfig");
-        let xdg_cfg = self.home.xdg_config().join("git/config");
-        let path = if !home_cfg.exists() && xdg_cfg.exists() {
-            xdg_cfg
-        } else {
-            home_cfg
-        };
-        let existing = std::fs::read(&path).unwrap_or_default();
+        let path = self.git_config_path();
+        let existing =
+            String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned();
+        // Git asks its helpers in order. Where the plaintext store is one of them, the list
+        // is cleared for these hosts (or git would write the secret back) and the others are
+        // listed again before hfguard's; otherwise hfguard's helper just comes last.
+        let helpers = global_helpers(&existing);
+        let reset = helpers.iter().any(|h| is_store(h));
         let mut text = String::new();
-        for (host, (name, user)) in hosts {
-            let section = format!("[credential \"https://{host}\"]");
-            if String::from_utf8_lossy(&existing).contains(&section) {
-                continue;
+        for (base, (name, user)) in hosts {
+            let section = format!("[credential \"{base}\"]");
+            if existing.contains(&section) {
+                continue; // ours, for this secret (checked when planned)
             }
-            let helper = format!("!{} git-credential --name {name}", self.cmd)
-                .replace('\\', "\\\\")
-                .replace('"', "\\\"");
+            let quote = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"");
+            let helper = quote(&format!("!{} git-credential --name {name}", self.cmd));
             text.push_str(&format!(
-                "\n# hfguard {}: git asks the OS keyring for {host} credentials (undo: hfguard undo {})\n{section}\n\thelper =\n\thelper = \"{helper}\"\n",
+                "\n# hfguard {}: git asks the OS keyring for {base} credentials (undo: hfguard undo {})\n{section}\n",
                 self.today, self.plan.id
             ));
-            // The user name the removed URL carried, so git still sends it.
+            if reset {
+                text.push_str("\thelper =\n");
+                for h in helpers.iter().filter(|h| !is_store(h)) {
+                    text.push_str(&format!("\thelper = \"{}\"\n", quote(h)));
+                }
+            }
+            text.push_str(&format!("\thelper = \"{helper}\"\n"));
+            // The user name the removed line carried, so git still sends it.
             if let Some(user) = user {
-                let user = user.replace('\\', "\\\\").replace('"', "\\\"");
-                text.push_str(&format!("\tusername = \"{user}\"\n"));
+                text.push_str(&format!("\tusername = \"{}\"\n", quote(&user)));
             }
         }
         if text.is_empty() {
             return;
         }
         if path.exists() {
-            match self.load(&path, FileKind::GitConfig) {
-                Ok(st) => {
-                    let end = st.data.len();
-                    let mut add = Vec::new();
-                    if end > 0 && st.data[end - 1] != b'\n' {
-                        add.push(b'\n');
-                    }
-                    add.extend_from_slice(text.as_bytes());
-                    st.edits.push(Edit { start: end, end, replacement: add });
+            // Loaded and checked when the git fixes were planned.
+            if let Some(st) = self.files.get_mut(&path) {
+                let end = st.data.len();
+                let mut add = Vec::new();
+                if end > 0 && st.data[end - 1] != b'\n' {
+                    add.push(b'\n');
                 }
-                Err(reason) => self.plan.notes.push(format!(
-                    "Could not configure git's credential helper in {}: {reason}. Run `git config --global credential.https://huggingface.co.helper '!{} git-credential'` yourself.",
-                    path.display(),
-                    self.cmd
-                )),
+                add.extend_from_slice(text.as_bytes());
+                st.edits.push(Edit {
+                    start: end,
+                    end,
+                    replacement: add,
+                });
             }
         } else {
             self.plan.files.push(FileChange {
@@ -660,6 +723,9 @@ impl Planner<'_> {
             });
         }
         for (path, mut st) in std::mem::take(&mut self.files) {
+            if st.edits.is_empty() {
+                continue; // read to check it (git's config), nothing to change
+            }
             st.edits.sort_by_key(|e| (e.start, e.end));
             let mut after = Vec::with_capacity(st.data.len());
             let mut pos = 0;
@@ -757,12 +823,57 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
-fn url_host(line: &[u8]) -> Option<String> {
+/// `scheme://host[:port]` of the URL in `line` (host lowercased): what git matches a
+/// `[credential "…"]` section against.
+fn url_base(line: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(line);
-    let after = text.split("://").nth(1)?;
-    let authority = after.split(['/', '"', ' ', '\n', '\t']).next()?;
-    let host = authority.rsplit('@').next()?.split(':').next()?;
-    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+    let (before, after) = text.split_once("://")?;
+    let scheme = before
+        .rsplit(|c: char| !c.is_ascii_alphanumeric() && c != '+' && c != '-' && c != '.')
+        .next()?
+        .to_ascii_lowercase();
+    let authority = after.split(['/', '"', ' ', '\n', '\t', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    if host_port.is_empty() || scheme.is_empty() {
+        return None;
+    }
+    Some(format!("{scheme}://{}", host_port.to_ascii_lowercase()))
+}
+
+/// The credential helpers of git's plain `[credential]` sections in `config`, in order
+/// (`helper =` clears the list, as in git).
+fn global_helpers(config: &str) -> Vec<String> {
+    let mut helpers = Vec::new();
+    let mut in_credential = false;
+    for line in config.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            let header = line.trim_start_matches('[').trim_end_matches(']').trim();
+            in_credential = header.eq_ignore_ascii_case("credential");
+            continue;
+        }
+        if !in_credential {
+            continue;
+        }
+        if let Some((k, v)) = line.split_once('=') {
+            if k.trim().eq_ignore_ascii_case("helper") {
+                let v = v.trim().trim_matches('"').to_string();
+                if v.is_empty() {
+                    helpers.clear();
+                } else {
+                    helpers.push(v);
+                }
+            }
+        }
+    }
+    helpers
+}
+
+/// Whether a helper is git's plaintext store (`store`, `store --file …`, a path to
+/// `git-credential-store`).
+fn is_store(helper: &str) -> bool {
+    let first = helper.split_whitespace().next().unwrap_or_default();
+    first == "store" || first.ends_with("git-credential-store")
 }
 
 #[cfg(test)]
@@ -770,16 +881,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn host_of_credential_lines() {
+    fn base_of_credential_lines() {
         assert_eq!(
-            url_host(b"https://u:secret@huggingface.co\n").as_deref(),
-            Some("huggingface.co")
+            url_base(b"https://u:secret@huggingface.co\n").as_deref(),
+            Some("https://huggingface.co")
         );
         assert_eq!(
-            url_host(b"\turl = https://tok@HF.co/x/y\n").as_deref(),
-            Some("hf.co")
+            url_base(b"\turl = https://tok@HF.co/x/y\n").as_deref(),
+            Some("https://hf.co")
         );
-        assert_eq!(url_host(b"no url"), None);
+        assert_eq!(
+            url_base(b"http://bob:pw@Intranet.example.com:8443/r\n").as_deref(),
+            Some("http://intranet.example.com:8443")
+        );
+        assert_eq!(url_base(b"no url"), None);
+    }
+
+    #[test]
+    fn global_helpers_follow_gits_rules() {
+        let cfg = "[user]\n\tname = a\n[credential]\n\thelper = cache\n[credential \"https://x\"]\n\thelper = other\n[credential]\n\thelper = store --file ~/.c\n";
+        assert_eq!(global_helpers(cfg), ["cache", "store --file ~/.c"]);
+        assert!(is_store("store --file ~/.c") && !is_store("cache"));
+        assert!(global_helpers("[credential]\nhelper = cache\nhelper =\n").is_empty());
     }
 
     #[test]
