@@ -97,22 +97,18 @@ pub fn token_name(provider: Option<&str>) -> String {
     provider.unwrap_or("token").to_string()
 }
 
-/// How a start-up file or git config calls hfguard: `hfguard` when that is this program on
-/// `$PATH`, else its absolute path.
-pub fn self_command(home: &Home) -> String {
-    let me = std::env::current_exe()
+/// How a start-up file or git config calls hfguard: by this program's absolute path. A bare
+/// `hfguard` would depend on `$PATH` where the lookup runs: a `.bashrc` that exports the
+/// token above the line that adds `~/.cargo/bin` or `~/.local/bin` to `$PATH` (usual), or a
+/// GUI that runs git with a shorter `$PATH`, would find no hfguard.
+pub fn self_command() -> String {
+    std::env::current_exe()
         .ok()
-        .and_then(|p| p.canonicalize().ok());
-    let on_path = home.var("PATH").and_then(|path| {
-        std::env::split_paths(path)
-            .map(|d| d.join("hfguard"))
-            .find(|p| p.is_file())
-            .and_then(|p| p.canonicalize().ok())
-    });
-    match me {
-        Some(me) if on_path.as_ref() != Some(&me) => shell_quote(&me.to_string_lossy()),
-        _ => "hfguard".to_string(),
-    }
+        .and_then(|p| p.canonicalize().ok())
+        .map_or_else(
+            || "hfguard".to_string(),
+            |me| shell_quote(&me.to_string_lossy()),
+        )
 }
 
 fn shell_quote(s: &str) -> String {
@@ -260,7 +256,7 @@ pub fn plan(home: &Home, choices: &[(Finding, FixKind)]) -> Plan {
             .fingerprints()
             .into_iter()
             .collect(),
-        cmd: self_command(home),
+        cmd: self_command(),
         today: now[..10].to_string(),
     };
     // The token file first: its token, the one huggingface_hub uses, gets the provider's
