@@ -533,6 +533,27 @@ fn lookups_run_wherever_the_token_stood_in_a_line() {
     );
 }
 
+/// The lookup names hfguard by its absolute path even when hfguard is on `$PATH` now: the
+/// line may run before the one that puts it there.
+#[test]
+fn lookups_call_hfguard_by_its_absolute_path() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.token("abs-path");
+    let bin = fx.mkdir("bin", 0o755);
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_hfguard"), bin.join("hfguard")).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    fx.set_env("PATH", path);
+    fx.write(".bashrc", format!("export HF_TOKEN={t}\n"), 0o644);
+    fix(&fx, &["--all", "--only", "keyring"]);
+    let me = std::fs::canonicalize(env!("CARGO_BIN_EXE_hfguard")).unwrap();
+    let bashrc = String::from_utf8(fx.read(".bashrc")).unwrap();
+    assert!(
+        bashrc.contains(&format!("\"$({} token get)\"", me.display())),
+        "{bashrc}"
+    );
+}
+
 #[test]
 fn startup_files_get_a_keyring_lookup_that_shells_accept() {
     let mut fx = Fixture::new();
