@@ -34,7 +34,7 @@ pub const AI_LOG_DIRS: [(&str, &str); 4] = [
 ];
 
 /// History files at fixed places relative to home (beyond the shells' own).
-const REPL_HISTORIES: [&str; 15] = [
+const REPL_HISTORIES: [&str; 16] = [
     ".python_history",
     ".node_repl_history",
     ".psql_history",
@@ -46,6 +46,8 @@ const REPL_HISTORIES: [&str; 15] = [
     ".julia/logs/repl_history.jl",
     ".lesshst",
     ".local/share/atuin/history.db",
+    // atuin keeps its database in WAL mode: recent commands sit here until a checkpoint.
+    ".local/share/atuin/history.db-wal",
     ".aider.input.history",
     ".aider.chat.history.md",
     ".claude.json",

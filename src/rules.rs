@@ -255,10 +255,13 @@ impl RuleSet {
     /// Every secret in `data` whatever kind of file it is: the rules that apply everywhere,
     /// and each context rule (URL, `.netrc`, Docker passwords) as if `data` were its kind of
     /// file. For what must never show or be kept: previews, the journal, context lines.
+    ///
+    /// A prefixed token needs no boundary before it here (as in containers): cutting out or
+    /// masking a little too much is harmless, showing a token glued to a byte is not.
     pub fn find_everywhere(&self, data: &[u8], out: &mut Vec<SecretMatch>) {
-        self.find(data, None, out);
+        self.find_with(data, None, true, out);
         for &kind in &self.context_kinds {
-            self.find(data, Some(kind), out);
+            self.find_with(data, Some(kind), true, out);
         }
     }
 

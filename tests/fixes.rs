@@ -1189,3 +1189,43 @@ fn fix_all_leaves_a_tools_own_credential_alone() {
     let run = fx.run(&["fix", "--dry-run", "--only", "redact", &id]);
     assert!(run.stdout.contains("~/.netrc"), "{}", run.stdout);
 }
+
+/// Redacting inside a SQLite database keeps every byte where it was (the secret becomes
+/// `hf_xxxx…` of its own length, so record lengths stay right), and undo restores it. A
+/// write-ahead log, whose frames are checksummed, is found but not edited.
+#[test]
+fn databases_are_redacted_in_place_and_write_ahead_logs_left_alone() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let (t, w) = (fx.token("in-sqlite"), fx.token("in-wal"));
+    let mut db = b"SQLite format 3\0".to_vec();
+    db.extend_from_slice(&[0u8; 84]);
+    db.extend_from_slice(format!("\x04\x01\x01WW{t}\0\0").as_bytes());
+    let db_path = ".ipython/profile_default/history.sqlite";
+    fx.write(db_path, &db, 0o600);
+    let mut wal = vec![0x37, 0x7f, 0x06, 0x82];
+    wal.extend_from_slice(&[0u8; 28]);
+    wal.extend_from_slice(format!("\x02hf auth login --token {w}\0").as_bytes());
+    let wal_path = ".local/share/atuin/history.db-wal";
+    fx.write(wal_path, &wal, 0o600);
+    let r = fx.scan(&["--quick"]);
+    one(&r, "hf-token-in-repl-history", &fx.path(wal_path));
+    let run = fx.run(&["fix", "--yes", "--all"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        format!("{}{}", run.stdout, run.stderr).contains("write-ahead log"),
+        "{}",
+        run.stdout
+    );
+    assert!(fx.read(wal_path) == wal, "the write-ahead log was edited");
+    let after = fx.read(db_path);
+    assert_eq!(after.len(), db.len());
+    let filler = format!("hf_{}", "x".repeat(t.len() - 3));
+    assert!(
+        after.windows(filler.len()).any(|x| x == filler.as_bytes()),
+        "{}",
+        String::from_utf8_lossy(&after)
+    );
+    undo_last(&fx);
+    assert!(fx.read(db_path) == db, "undo did not restore the database");
+}

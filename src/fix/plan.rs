@@ -142,9 +142,18 @@ fn line_bounds(data: &[u8], offset: usize) -> (usize, usize) {
 
 /// Where in `data` the finding's secret sits (raw, not encoded): every occurrence on its
 /// line, first first.
-fn locate(data: &[u8], kind: FileKind, f: &Finding) -> Result<Vec<SecretMatch>, String> {
+fn locate(
+    data: &[u8],
+    kind: FileKind,
+    f: &Finding,
+    container: bool,
+) -> Result<Vec<SecretMatch>, String> {
     let mut matches = Vec::new();
-    rules::builtin().find(data, Some(kind), &mut matches);
+    if container {
+        rules::builtin().find_in_container(data, Some(kind), &mut matches);
+    } else {
+        rules::builtin().find(data, Some(kind), &mut matches);
+    }
     let mut encoded = false;
     let mut found: Vec<SecretMatch> = Vec::new();
     for m in matches {
@@ -370,7 +379,8 @@ impl Planner<'_> {
         let cmd = self.cmd.clone();
         let plan_id = self.plan.id.clone();
         let st = self.load(&path, kind)?;
-        let all = locate(&st.data, kind, f)?;
+        let container = crate::probes::files::is_text_container(&path, &st.data);
+        let all = locate(&st.data, kind, f, container)?;
         let m = &all[0];
         // Git decodes `%XX` in a URL's user and password; the keyring must hold what git
         // would have sent.
@@ -401,7 +411,23 @@ impl Planner<'_> {
         let mut store = false;
         let mut helper_host = None;
         let mut helper_user = None;
-        if !keyring {
+        if !keyring && container {
+            // A database or .pyc keeps every byte where it was: the secret becomes filler of
+            // its own length (`hf_xxxx…`), not the longer marker, which would break the
+            // record lengths. A write-ahead log's frames are checksummed: not edited at all.
+            if crate::probes::files::is_sqlite_wal(data) {
+                return Err("the secret is in a SQLite write-ahead log, whose frames are checksummed: open the program that owns it (atuin, IPython) so it moves the rows into the database, then scan and fix again".into());
+            }
+            for m in &all {
+                let v = m.secret.expose();
+                let keep = m.secret.prefix_len();
+                edits.push(Edit {
+                    start: m.offset,
+                    end: m.offset + v.len(),
+                    replacement: [&v.as_bytes()[..keep], &vec![b'x'; v.len() - keep]].concat(),
+                });
+            }
+        } else if !keyring {
             edits.extend(markers());
             if kind == FileKind::ShellHistory {
                 note = Some(

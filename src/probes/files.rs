@@ -312,10 +312,19 @@ fn scan_content(c: &Collector, path: &Path, kind: FileKind, data: &[u8]) -> Vec<
 
 /// Binary files whose text is worth searching raw: SQLite databases (IPython and atuin
 /// histories, browser stores), compiled Python, tar archives.
-fn is_text_container(path: &Path, data: &[u8]) -> bool {
+/// A binary file whose text is searched in its raw bytes: a SQLite database or its
+/// write-ahead log, a `.pyc`, a tar archive. Its byte layout must be kept when it is edited.
+pub fn is_text_container(path: &Path, data: &[u8]) -> bool {
     data.starts_with(b"SQLite format 3\0")
+        || is_sqlite_wal(data)
         || path.extension().is_some_and(|e| e == "pyc")
         || data.get(257..262) == Some(b"ustar")
+}
+
+/// A SQLite write-ahead log (`…-wal`): recent rows not yet in the database, in checksummed
+/// frames.
+pub fn is_sqlite_wal(data: &[u8]) -> bool {
+    matches!(data.get(..4), Some([0x37, 0x7f, 0x06, 0x82 | 0x83]))
 }
 
 fn scan_zip(c: &Collector, path: &Path, data: &[u8]) -> Vec<Option<String>> {
