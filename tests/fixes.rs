@@ -876,6 +876,21 @@ fn git_credentials_move_to_a_helper_that_real_git_uses() {
     // git's `store` approval must not write the token back to the plaintext file.
     git(&["credential", "approve"], Some(&out));
     fx.assert_no_leak(&String::from_utf8(fx.read(".git-credentials")).unwrap());
+    // The entry is shared with start-up files and `exec`: a rejection does not delete it,
+    // and another password git got is not stored over it.
+    git(&["credential", "reject"], Some(&out));
+    git(
+        &["credential", "approve"],
+        Some("protocol=https\nhost=huggingface.co\nusername=alice\npassword=typed-at-a-prompt-123\n\n"),
+    );
+    let again = git(
+        &["credential", "fill"],
+        Some("protocol=https\nhost=huggingface.co\nusername=alice\n\n"),
+    );
+    assert!(
+        again.contains(&format!("password={t}\n")),
+        "the keyring entry was deleted or replaced"
+    );
     fx.secrets.push(t.clone());
     undo_last(&fx);
     let after = [

@@ -206,26 +206,38 @@ pub fn git_credential(home: &Home, args: GitCredentialArgs) -> Result<ExitCode, 
             }
         },
         "store" => {
+            // Kept only when the name is free: the entry is shared with start-up files and
+            // `exec`, and a password git got elsewhere (typed at a prompt for another account)
+            // must not replace it behind their back.
             if let Some(pw) = fields.get("password") {
-                let same = keys
-                    .get(&args.name)
-                    .is_ok_and(|t| t.expose() == pw.as_str());
-                if !same {
-                    let secret =
-                        Secret::new(pw.to_string(), hfguard::rules::builtin().prefix_of(pw));
-                    keys.set(&args.name, &secret).map_err(key_fatal)?;
+                match keys.get(&args.name) {
+                    Ok(t) if t.expose() == pw.as_str() => {}
+                    Ok(_) => eprintln!(
+                        "hfguard: git used another credential than the keyring's `{}`; the keyring keeps its own (replace it with `hfguard token set --name {}`)",
+                        args.name, args.name
+                    ),
+                    Err(_) => {
+                        let secret =
+                            Secret::new(pw.to_string(), hfguard::rules::builtin().prefix_of(pw));
+                        keys.set(&args.name, &secret).map_err(key_fatal)?;
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
         _ => {
-            // erase: only when git says the very token we hold was rejected.
+            // erase: git says the credential was rejected. The entry is shared with start-up
+            // files and `exec`, and a rejection can be a permission error rather than a dead
+            // token: it stays, and the user hears what to do.
             if let Some(pw) = fields.get("password") {
                 if keys
                     .get(&args.name)
                     .is_ok_and(|t| t.expose() == pw.as_str())
                 {
-                    keys.delete(&args.name).map_err(key_fatal)?;
+                    eprintln!(
+                        "hfguard: the server rejected the keyring's `{}`; if the token was revoked, store a new one with `hfguard token set --name {}`",
+                        args.name, args.name
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
