@@ -207,6 +207,48 @@ fn plan_one(
     hfguard::fix::plan(home, &[(f, kind)])
 }
 
+/// The credential line goes only once git's config sends git to the keyring: when the config
+/// changed between plan and apply (and so is left alone), the line stays too.
+#[test]
+fn a_credential_line_stays_when_gits_config_could_not_be_changed() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.token("needs-config");
+    let creds = fx.write(
+        ".git-credentials",
+        format!("https://me:{t}@huggingface.co\n"),
+        0o600,
+    );
+    let config = fx.write(".gitconfig", "[credential]\n\thelper = store\n", 0o644);
+    let env: Vec<(String, std::ffi::OsString)> =
+        fx.env.iter().map(|(k, v)| (k.clone(), v.into())).collect();
+    let home = hfguard::home::Home::new(fx.home(), env);
+    let plan = plan_one(
+        &home,
+        "hf-token-in-git-credentials",
+        hfguard::finding::FixKind::Keyring,
+    );
+    // The config is written first, whatever the order of the paths.
+    assert_eq!(plan.files[0].path, config);
+    // Something edits git's config between plan and apply.
+    std::fs::write(
+        &config,
+        "[credential]\n\thelper = store\n[user]\n\tname = me\n",
+    )
+    .unwrap();
+    let keys = hfguard::keystore::KeyStore::new(&home);
+    let outcome = hfguard::fix::apply(&plan, &keys, &hfguard::fix::Journal::new(&home)).unwrap();
+    assert!(outcome.changed.is_empty(), "{:?}", outcome.changed);
+    assert_eq!(outcome.failed.len(), 2, "{:?}", outcome.failed);
+    assert!(outcome.failed[1]
+        .reason
+        .contains("git would not reach the keyring"));
+    assert_eq!(
+        std::fs::read_to_string(&creds).unwrap(),
+        format!("https://me:{t}@huggingface.co\n")
+    );
+}
+
 #[test]
 fn a_file_changed_or_swapped_since_the_plan_is_left_alone() {
     let mut fx = Fixture::new();

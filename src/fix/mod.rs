@@ -114,6 +114,17 @@ pub fn apply(plan: &Plan, keys: &KeyStore, journal: &Journal) -> Result<Outcome,
     // 3. The files.
     let mut outcome = Outcome::default();
     for (i, fc) in plan.files.iter().enumerate() {
+        if let Some(need) = fc.needs.as_ref().filter(|n| !outcome.changed.contains(n)) {
+            entry.files[i].skipped = true;
+            outcome.failed.push(FixError {
+                path: fc.path.clone(),
+                reason: format!(
+                    "left as it was: {} could not be changed, so git would not reach the keyring",
+                    need.display()
+                ),
+            });
+            continue;
+        }
         let r = match &fc.change {
             Change::Chmod { from, to } => atomic::chmod(&fc.path, *from, *to),
             Change::Rewrite { before, after, .. } => atomic::replace(&fc.path, before, after, None),

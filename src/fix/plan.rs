@@ -46,6 +46,9 @@ pub struct FileChange {
     pub change: Change,
     /// The findings this change fixes.
     pub findings: Vec<String>,
+    /// Applied only when the change to this file was: a credential line or remote URL goes
+    /// only once git's config sends git to the keyring for it.
+    pub needs: Option<PathBuf>,
 }
 
 /// Everything a fix run would do.
@@ -731,6 +734,7 @@ impl Planner<'_> {
                     mode: 0o644,
                 },
                 findings: Vec::new(),
+                needs: None,
             });
         }
     }
@@ -742,6 +746,7 @@ impl Planner<'_> {
                 path,
                 change: Change::Chmod { from, to },
                 findings,
+                needs: None,
             });
         }
         for (path, mut st) in std::mem::take(&mut self.files) {
@@ -794,15 +799,34 @@ impl Planner<'_> {
                 .position(|f| f.path == path && matches!(f.change, Change::Chmod { .. }))
                 .map(|i| self.plan.files.remove(i));
             let removed = matches!(change, Change::Remove { .. });
+            let needs = matches!(st.kind, FileKind::GitCredentials | FileKind::GitRemote)
+                .then(|| self.git_config_path());
             self.plan.files.push(FileChange {
                 path,
                 change,
                 findings: st.findings,
+                needs,
             });
             if let Some(c) = chmod.filter(|_| !removed) {
                 self.plan.files.push(c);
             }
         }
+        // A change others need goes first; a need on a file the plan does not change (git's
+        // config already sends git to the keyring) is no need.
+        let changed: Vec<PathBuf> = self.plan.files.iter().map(|f| f.path.clone()).collect();
+        for f in &mut self.plan.files {
+            f.needs = f
+                .needs
+                .take()
+                .filter(|n| changed.contains(n) && *n != f.path);
+        }
+        let needed: Vec<PathBuf> = self
+            .plan
+            .files
+            .iter()
+            .filter_map(|f| f.needs.clone())
+            .collect();
+        self.plan.files.sort_by_key(|f| !needed.contains(&f.path));
         self.plan.findings.sort();
         self.plan.findings.dedup();
         self.plan
