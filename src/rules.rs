@@ -450,13 +450,12 @@ impl RuleSet {
     /// nothing but placeholder words is dropped.
     fn is_placeholder_password(&self, value: &[u8]) -> bool {
         let find = |needle: &[u8]| memchr::memmem::find(value, needle).is_some();
-        let var_start = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
         if value.is_empty()
             || find(b"${")
             || find(b"{{")
             || find(b"%(")
             || find(REDACTED_MARKER.as_bytes())
-            || (value[0] == b'$' && var_start(value.get(1)))
+            || is_env_reference(value)
             || (value[0] == b'<' && value.last() == Some(&b'>'))
             || value.iter().all(|&b| b == value[0])
         {
@@ -527,6 +526,23 @@ impl RuleSet {
         }
         false
     }
+}
+
+/// `$NAME` or `${NAME}` as a whole value, with a conventional variable name (capitals,
+/// digits, `_`): a template. `$ecretPa55` is a password.
+fn is_env_reference(value: &[u8]) -> bool {
+    let Some(rest) = value.strip_prefix(b"$") else {
+        return false;
+    };
+    let name = rest
+        .strip_prefix(b"{")
+        .and_then(|r| r.strip_suffix(b"}"))
+        .unwrap_or(rest);
+    name.first()
+        .is_some_and(|b| b.is_ascii_uppercase() || *b == b'_')
+        && name
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
 }
 
 /// Bits of Shannon entropy per byte.
@@ -677,6 +693,7 @@ mod tests {
             "hunter2-Example!",
             "p*ss(w0rd)",
             "!#$^&*~",
+            "$ecretPa55",
         ] {
             assert_eq!(creds(pw), [("url-credentials".into(), pw.into())], "{pw}");
         }

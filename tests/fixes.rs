@@ -808,6 +808,72 @@ fn git_fixes_keep_git_working_or_refuse() {
     assert!(fx.read(".git-credentials") == before);
 }
 
+/// Git's store configured in another file (the XDG config) is still cleared for the host, so
+/// git never writes the token back; the user's other helpers are listed again exactly as git
+/// reads them (escapes and all).
+#[test]
+fn a_store_configured_elsewhere_never_gets_the_token_back() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.token("xdg-store");
+    fx.write(
+        ".git-credentials",
+        format!("https://alice:{t}@huggingface.co\r\n"),
+        0o600,
+    );
+    fx.write(
+        ".config/git/config",
+        "[credential]\n\thelper = store\n",
+        0o644,
+    );
+    let mine = r#"!f() { test \"$1\" = get && echo \"quit=0\"; }; f"#;
+    fx.write(
+        ".gitconfig",
+        format!("[user]\n\tname = a\n[credential]\n\thelper = \"{mine}\" # mine\n"),
+        0o644,
+    );
+    let r = fx.scan(&[]);
+    let id = one(
+        &r,
+        "hf-token-in-git-credentials",
+        &fx.path(".git-credentials"),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    fix(&fx, &["--only", "keyring", &id]);
+    let helpers = git_in(
+        &fx,
+        fx.home(),
+        &[
+            "config",
+            "--get-all",
+            "credential.https://huggingface.co.helper",
+        ],
+        None,
+    );
+    let want_mine = r#"!f() { test "$1" = get && echo "quit=0"; }; f"#;
+    assert!(helpers.lines().any(|l| l == want_mine), "{helpers}");
+    let out = git_in(
+        &fx,
+        fx.home(),
+        &["credential", "fill"],
+        Some("protocol=https\nhost=huggingface.co\nusername=alice\n\n"),
+    );
+    assert!(
+        out.contains(&format!("password={t}\n")),
+        "git did not reach the keyring"
+    );
+    git_in(&fx, fx.home(), &["credential", "approve"], Some(&out));
+    assert!(
+        !fx.path(".git-credentials").exists()
+            || !String::from_utf8(fx.read(".git-credentials"))
+                .unwrap()
+                .contains(&t),
+        "git's store wrote the token back"
+    );
+}
+
 /// A password git stored URL-encoded (`%40` for `@`) is found, and after the keyring fix git
 /// gets it decoded, with the user name the removed line carried.
 #[test]
@@ -1265,6 +1331,13 @@ fn databases_are_redacted_in_place_and_write_ahead_logs_left_alone() {
     wal.extend_from_slice(format!("\x02hf auth login --token {w}\0").as_bytes());
     let wal_path = ".local/share/atuin/history.db-wal";
     fx.write(wal_path, &wal, 0o600);
+    // atuin's database may index the command text: not edited in place.
+    let a = fx.token("in-atuin");
+    let mut atuin = b"SQLite format 3\0".to_vec();
+    atuin.extend_from_slice(&[0u8; 84]);
+    atuin.extend_from_slice(format!("\x03\x01hf auth login --token {a}\0").as_bytes());
+    let atuin_path = ".local/share/atuin/history.db";
+    fx.write(atuin_path, &atuin, 0o600);
     let r = fx.scan(&["--quick"]);
     one(&r, "hf-token-in-repl-history", &fx.path(wal_path));
     let run = fx.run(&["fix", "--yes", "--all"]);
@@ -1275,6 +1348,12 @@ fn databases_are_redacted_in_place_and_write_ahead_logs_left_alone() {
         run.stdout
     );
     assert!(fx.read(wal_path) == wal, "the write-ahead log was edited");
+    assert!(
+        format!("{}{}", run.stdout, run.stderr).contains("may index its text"),
+        "{}",
+        run.stdout
+    );
+    assert!(fx.read(atuin_path) == atuin, "atuin's database was edited");
     let after = fx.read(db_path);
     assert_eq!(after.len(), db.len());
     let filler = format!("hf_{}", "x".repeat(t.len() - 3));

@@ -259,6 +259,8 @@ fn extra_roots_quick_and_configured_skips() {
     assert!(alone.starts_with("1 file scanned"), "{alone}");
     let work = fx.path("work");
     assert_eq!(files(&["--path", work.to_str().unwrap()]), alone);
+    let dotted = format!("{}/../work", work.display());
+    assert_eq!(files(&["--path", &dotted]), alone, "a root given with ..");
     let sub = other.path().join("sub");
     std::fs::create_dir(&sub).unwrap();
     std::fs::write(sub.join("more.md"), "nothing\n").unwrap();

@@ -183,8 +183,10 @@ pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, App
         }
         match (keys.get(name), entry.tokens_used.get(name)) {
             (Ok(now), Some(stored)) if now.fingerprint() != *stored => continue,
+            (Ok(_), _) => keys.delete(name).map_err(ApplyError::Key)?,
             (Err(KeyError::NotFound(_)), _) => continue,
-            _ => keys.delete(name).map_err(ApplyError::Key)?,
+            // Cannot tell what it holds now: it stays.
+            (Err(e), _) => return Err(ApplyError::Key(e)),
         }
     }
     let still_needed = journal

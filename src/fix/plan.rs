@@ -184,43 +184,132 @@ fn locate(
     })
 }
 
-/// The shell quoting in force after `prefix` (a line up to some position).
+/// The shell context at the end of `prefix` (a start-up file up to the token).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Quote {
     None,
     Single,
     /// Inside double quotes opened at this index of `prefix`.
     Double(usize),
+    /// Somewhere a lookup cannot be reasoned about: inside `$(…)` or backticks, or a
+    /// here-document.
+    Other,
 }
 
+/// Follows the shell's quoting from the start of the file to the end of `prefix`: quotes
+/// (a string may span lines), comments, `$(…)` and backtick substitutions (which nest their
+/// own quotes), and here-documents. Fish has only quotes and comments here.
 fn quote_at(prefix: &[u8], fish: bool) -> Quote {
-    let mut q = Quote::None;
+    // A stack of contexts: `$(` opens a fresh unquoted one inside a string.
+    let mut stack: Vec<Quote> = vec![Quote::None];
+    let mut subst = 0usize; // open `$(…)` / backticks
+    let mut heredoc: Option<(String, bool)> = None; // terminator, `<<-`
+    let mut pending: Option<(String, bool)> = None;
     let mut i = 0;
     while i < prefix.len() {
         let b = prefix[i];
-        match q {
-            Quote::None => match b {
+        let top = *stack.last().expect("never empty");
+        if let Some((word, dash)) = &heredoc {
+            // Whole lines until the terminator.
+            let end = prefix[i..].iter().position(|&c| c == b'\n').map(|n| i + n);
+            let Some(end) = end else {
+                return Quote::Other;
+            };
+            let line = String::from_utf8_lossy(&prefix[i..end]);
+            let line = if *dash {
+                line.trim_start_matches('\t')
+            } else {
+                &line
+            };
+            if line == word.as_str() {
+                heredoc = None;
+            }
+            i = end + 1;
+            continue;
+        }
+        match top {
+            Quote::None | Quote::Other => match b {
                 b'\\' => i += 1,
-                b'\'' => q = Quote::Single,
-                b'"' => q = Quote::Double(i),
-                b'#' if i == 0 || prefix[i - 1].is_ascii_whitespace() => return Quote::None,
+                b'\'' => stack.push(Quote::Single),
+                b'"' => stack.push(Quote::Double(i)),
+                b'#' if i == 0 || prefix[i - 1].is_ascii_whitespace() => {
+                    // A comment: to the end of the line.
+                    match prefix[i..].iter().position(|&c| c == b'\n') {
+                        Some(n) => i += n - 1,
+                        None => return *stack.last().expect("never empty"),
+                    }
+                }
+                b'$' if !fish && prefix.get(i + 1) == Some(&b'(') => {
+                    stack.push(Quote::Other);
+                    subst += 1;
+                    i += 1;
+                }
+                b')' if !fish && top == Quote::Other && subst > 0 => {
+                    stack.pop();
+                    subst -= 1;
+                }
+                b'`' if !fish => {
+                    if top == Quote::Other && subst > 0 {
+                        stack.pop();
+                        subst -= 1;
+                    } else {
+                        stack.push(Quote::Other);
+                        subst += 1;
+                    }
+                }
+                b'<' if !fish
+                    && prefix.get(i + 1) == Some(&b'<')
+                    && prefix.get(i + 2) != Some(&b'<')
+                    && (i == 0 || prefix[i - 1] != b'<') =>
+                {
+                    let rest = &prefix[i + 2..];
+                    let dash = rest.first() == Some(&b'-');
+                    let rest = &rest[usize::from(dash)..];
+                    let word: String = String::from_utf8_lossy(rest)
+                        .trim_start()
+                        .trim_start_matches(['\'', '"'])
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if !word.is_empty() {
+                        pending = Some((word, dash));
+                    }
+                    i += 1;
+                }
+                b'\n' => heredoc = pending.take(),
                 _ => {}
             },
             // bash and zsh: no escapes inside '…'; fish: \' and \\.
             Quote::Single => match b {
                 b'\\' if fish => i += 1,
-                b'\'' => q = Quote::None,
+                b'\'' => {
+                    stack.pop();
+                }
                 _ => {}
             },
             Quote::Double(_) => match b {
                 b'\\' => i += 1,
-                b'"' => q = Quote::None,
+                b'"' => {
+                    stack.pop();
+                }
+                b'$' if !fish && prefix.get(i + 1) == Some(&b'(') => {
+                    stack.push(Quote::Other);
+                    subst += 1;
+                    i += 1;
+                }
+                b'`' if !fish => {
+                    stack.push(Quote::Other);
+                    subst += 1;
+                }
                 _ => {}
             },
         }
         i += 1;
     }
-    q
+    if heredoc.is_some() || subst > 0 {
+        return Quote::Other;
+    }
+    *stack.last().expect("never empty")
 }
 
 fn is_fish(path: &Path) -> bool {
@@ -242,6 +331,8 @@ struct Planner<'a> {
     helper_hosts: BTreeMap<String, (String, Option<String>)>,
     /// Names already in the keyring (from hfguard's index) → their secret's fingerprint.
     taken: BTreeMap<String, Option<String>>,
+    /// A `~/.git-credentials` line is fixed: git's plaintext store is in use somewhere.
+    store_in_use: bool,
     cmd: String,
     today: String,
 }
@@ -264,6 +355,7 @@ pub fn plan(home: &Home, choices: &[(Finding, FixKind)]) -> Plan {
         files: BTreeMap::new(),
         chmods: BTreeMap::new(),
         helper_hosts: BTreeMap::new(),
+        store_in_use: false,
         taken: crate::keystore::KeyStore::new(home)
             .fingerprints()
             .into_iter()
@@ -421,6 +513,13 @@ impl Planner<'_> {
             if crate::probes::files::is_sqlite_wal(data) {
                 return Err("the secret is in a SQLite write-ahead log, whose frames are checksummed: open the program that owns it (atuin, IPython) so it moves the rows into the database, then scan and fix again".into());
             }
+            // Only IPython's history is known to keep its text out of any index; in another
+            // database an index could hold the text too, sorted, and an edit would break it.
+            if data.starts_with(b"SQLite format 3\0")
+                && path.file_name().is_none_or(|n| n != "history.sqlite")
+            {
+                return Err("the secret is in a SQLite database that may index its text, where an edit in place could break it: delete the entry with the program that owns the database".into());
+            }
             for m in &all {
                 let v = m.secret.expose();
                 let keep = m.secret.prefix_len();
@@ -539,7 +638,7 @@ impl Planner<'_> {
                             format!("\"$({cmd} token get{name_arg})\"")
                         };
                         let at = s - ls;
-                        let edit = match quote_at(&data[ls..s], fish) {
+                        let edit = match quote_at(&data[..s], fish) {
                             Quote::None => Edit {
                                 start: s,
                                 end: e,
@@ -557,7 +656,7 @@ impl Planner<'_> {
                                     replacement: word.into_bytes(),
                                 }
                             }
-                            Quote::Double(open) if open + 1 == at && data.get(e) == Some(&b'"') => {
+                            Quote::Double(open) if open + 1 == s && data.get(e) == Some(&b'"') => {
                                 Edit {
                                     start: s - 1,
                                     end: e + 1,
@@ -618,6 +717,7 @@ impl Planner<'_> {
             let stored = self.store(f.provider.as_deref(), &secret);
             debug_assert_eq!(stored, name);
             if let Some(host) = helper_host {
+                self.store_in_use |= kind == FileKind::GitCredentials;
                 let entry = self.helper_hosts.entry(host).or_default();
                 entry.0 = name;
                 entry.1 = helper_user.or(entry.1.take());
@@ -682,8 +782,22 @@ impl Planner<'_> {
         // Git asks its helpers in order. Where the plaintext store is one of them, the list
         // is cleared for these hosts (or git would write the secret back) and the others are
         // listed again before hfguard's; otherwise hfguard's helper just comes last.
-        let helpers = global_helpers(&existing);
-        let reset = helpers.iter().any(|h| is_store(h));
+        // Git says which helpers are in force (every config file, includes, unescaped). When
+        // it cannot be asked, the two global files are read, and a fixed ~/.git-credentials
+        // line counts as the store being in use somewhere.
+        let (helpers, reset) = match effective_helpers(self.home) {
+            Some(h) => {
+                let reset = h.iter().any(|x| is_store(x));
+                (h, reset)
+            }
+            None => {
+                let xdg =
+                    std::fs::read(self.home.xdg_config().join("git/config")).unwrap_or_default();
+                let h = global_helpers(&format!("{}\n{existing}", String::from_utf8_lossy(&xdg)));
+                let reset = self.store_in_use || h.iter().any(|x| is_store(x));
+                (h, reset)
+            }
+        };
         let mut text = String::new();
         for (base, (name, user)) in hosts {
             let section = format!("[credential \"{base}\"]");
@@ -878,7 +992,9 @@ fn url_base(line: &[u8]) -> Option<String> {
         .rsplit(|c: char| !c.is_ascii_alphanumeric() && c != '+' && c != '-' && c != '.')
         .next()?
         .to_ascii_lowercase();
-    let authority = after.split(['/', '"', ' ', '\n', '\t', '?', '#']).next()?;
+    let authority = after
+        .split(['/', '"', ' ', '\r', '\n', '\t', '?', '#'])
+        .next()?;
     let host_port = authority.rsplit('@').next()?;
     if host_port.is_empty() || scheme.is_empty() {
         return None;
@@ -915,6 +1031,44 @@ fn global_helpers(config: &str) -> Vec<String> {
     helpers
 }
 
+/// Git's own list of credential helpers for the home (every config file, includes, values
+/// unescaped), or `None` when git cannot be run.
+fn effective_helpers(home: &Home) -> Option<Vec<String>> {
+    let mut cmd = std::process::Command::new("git");
+    cmd.args(["config", "--get-all", "credential.helper"])
+        .current_dir(&home.dir)
+        .env_clear()
+        .env("HOME", &home.dir)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for var in [
+        "PATH",
+        "XDG_CONFIG_HOME",
+        "GIT_CONFIG_GLOBAL",
+        "GIT_CONFIG_NOSYSTEM",
+    ] {
+        if let Some(v) = home.var(var) {
+            cmd.env(var, v);
+        }
+    }
+    let out = cmd.output().ok()?;
+    // 1: the key is not set anywhere.
+    match out.status.code() {
+        Some(0) | Some(1) => {
+            let mut helpers = Vec::new();
+            for l in String::from_utf8_lossy(&out.stdout).lines() {
+                if l.is_empty() {
+                    helpers.clear(); // `helper =` clears the list
+                } else {
+                    helpers.push(l.to_string());
+                }
+            }
+            Some(helpers)
+        }
+        _ => None,
+    }
+}
+
 /// Whether a helper is git's plaintext store (`store`, `store --file …`, a path to
 /// `git-credential-store`).
 fn is_store(helper: &str) -> bool {
@@ -925,6 +1079,23 @@ fn is_store(helper: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_context_of_a_token() {
+        let q = |s: &str| quote_at(s.as_bytes(), false);
+        assert_eq!(q("export A="), Quote::None);
+        assert_eq!(q("export A=\"Bearer "), Quote::Double(9));
+        assert_eq!(q("export A='x "), Quote::Single);
+        assert_eq!(q("# it's mine\nexport A="), Quote::None);
+        assert_eq!(q("eval \"$(pyenv init -)\"\nexport A="), Quote::None);
+        assert_eq!(q("export A=\"one\ntwo "), Quote::Double(9));
+        assert_eq!(q("export B=\"$(printf '%s' '"), Quote::Other);
+        assert_eq!(q("export B=`echo "), Quote::Other);
+        assert_eq!(q("cat > f <<END\ntoken="), Quote::Other);
+        assert_eq!(q("cat > f <<-'END'\nx\n\tEND\nexport A="), Quote::None);
+        assert_eq!(q("grep x <<< 'y'\nexport A="), Quote::None);
+        assert_eq!(quote_at(b"set -gx A 'x ", true), Quote::Single);
+    }
 
     #[test]
     fn base_of_credential_lines() {
@@ -939,6 +1110,10 @@ mod tests {
         assert_eq!(
             url_base(b"http://bob:pw@Intranet.example.com:8443/r\n").as_deref(),
             Some("http://intranet.example.com:8443")
+        );
+        assert_eq!(
+            url_base(b"https://alice:pw@huggingface.co\r\n").as_deref(),
+            Some("https://huggingface.co")
         );
         assert_eq!(url_base(b"no url"), None);
     }

@@ -157,12 +157,28 @@ fn is_model_blobs(entry: &DirEntry) -> bool {
 /// location.
 pub fn walk(c: &Collector) {
     let cfg = &c.options.config.scan;
-    let mut roots: Vec<PathBuf> = Vec::new();
-    for r in std::iter::once(c.home.dir.clone())
-        .chain(c.options.extra_roots.iter().cloned())
+    // Each root as the walks meet it: `..` and symlinks resolved, and under the home as
+    // given when it lies in the home (the home walk reaches it through real folders only).
+    let real_home = c.home.dir.canonicalize().ok();
+    let as_met = |r: PathBuf| -> PathBuf {
+        let Ok(real) = r.canonicalize() else {
+            return std::path::absolute(&r).unwrap_or(r);
+        };
+        match real_home.as_ref().and_then(|h| real.strip_prefix(h).ok()) {
+            Some(rel) if rel.as_os_str().is_empty() => c.home.dir.clone(),
+            Some(rel) => c.home.dir.join(rel),
+            None => real,
+        }
+    };
+    let mut roots: Vec<PathBuf> = vec![c.home.dir.clone()];
+    for r in c
+        .options
+        .extra_roots
+        .iter()
+        .cloned()
         .chain(cfg.paths.iter().map(|p| c.home.expand(p)))
     {
-        let r = std::path::absolute(&r).unwrap_or(r);
+        let r = as_met(r);
         if !roots.contains(&r) {
             roots.push(r);
         }
@@ -170,7 +186,9 @@ pub fn walk(c: &Collector) {
     // A root inside another (`--path ~/work`, or the home under `--path /data`) is walked
     // once, by its own walk: the outer walk does not enter it. Its own walk also reaches it
     // when the outer one would skip it (`--path ~/.cache/notes`).
-    let nested: HashSet<PathBuf> = roots.iter().cloned().collect();
+    let mut nested: HashSet<PathBuf> = roots.iter().cloned().collect();
+    // The home as an outer walk meets it, when its own path goes through a symlink.
+    nested.extend(real_home.clone());
     let skip_dirs: Vec<String> = SKIP_DIRS
         .iter()
         .map(|s| s.to_string())
