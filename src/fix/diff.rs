@@ -15,19 +15,10 @@ pub fn redact_all(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
     let mut pos = 0;
     for m in &matches {
-        let s = m.offset;
+        let (s, e) = super::journal::extent(data, m);
         if s < pos {
             continue;
         }
-        let e = if data[s..].starts_with(m.secret.expose().as_bytes()) {
-            s + m.secret.expose().len()
-        } else {
-            // Encoded: the whole base64 run.
-            data[s..]
-                .iter()
-                .position(|b| !(b.is_ascii_alphanumeric() || b"+/=-_".contains(b)))
-                .map_or(data.len(), |i| s + i)
-        };
         out.extend_from_slice(&data[pos..s]);
         out.extend_from_slice(m.secret.redacted().as_bytes());
         pos = e;

@@ -85,26 +85,26 @@ pub struct JournalEntry {
     pending_backups: Vec<Secret>,
 }
 
+/// Where the secret of `m` lies in `data`: the secret itself, or, when it was found encoded,
+/// the whole base64 run it was decoded from.
+pub(crate) fn extent(data: &[u8], m: &rules::SecretMatch) -> (usize, usize) {
+    let s = m.offset;
+    if data[s..].starts_with(m.secret.expose().as_bytes()) {
+        (s, s + m.secret.expose().len())
+    } else {
+        let e = data[s..]
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || b"+/=-_".contains(b)))
+            .map_or(data.len(), |i| s + i);
+        (s, e)
+    }
+}
+
 /// Secrets anywhere in `data`, as raw spans (merged when they overlap).
 fn secret_spans(data: &[u8]) -> Vec<(usize, usize)> {
     let mut matches = Vec::new();
     rules::builtin().find_everywhere(data, &mut matches);
-    let mut spans: Vec<(usize, usize)> = matches
-        .iter()
-        .map(|m| {
-            let s = m.offset;
-            if data[s..].starts_with(m.secret.expose().as_bytes()) {
-                (s, s + m.secret.expose().len())
-            } else {
-                // Encoded: the whole base64 run.
-                let e = data[s..]
-                    .iter()
-                    .position(|b| !(b.is_ascii_alphanumeric() || b"+/=-_".contains(b)))
-                    .map_or(data.len(), |i| s + i);
-                (s, e)
-            }
-        })
-        .collect();
+    let mut spans: Vec<(usize, usize)> = matches.iter().map(|m| extent(data, m)).collect();
     spans.sort();
     let mut merged: Vec<(usize, usize)> = Vec::new();
     for (s, e) in spans {

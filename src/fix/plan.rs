@@ -777,8 +777,12 @@ impl Planner<'_> {
             return;
         }
         let path = self.git_config_path();
-        let existing =
-            String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned();
+        // Read when the git fixes were checked (an existing config is always loaded then).
+        let existing = self
+            .files
+            .get(&path)
+            .map(|st| String::from_utf8_lossy(&st.data).into_owned())
+            .unwrap_or_default();
         // Git asks its helpers in order. Where the plaintext store is one of them, the list
         // is cleared for these hosts (or git would write the secret back) and the others are
         // listed again before hfguard's; otherwise hfguard's helper just comes last.
