@@ -71,12 +71,26 @@ fn classify(e: keyring::Error, name: &str) -> KeyError {
 fn with_timeout<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, KeyError> + Send + 'static,
 ) -> Result<T, KeyError> {
+    within(TIMEOUT, f)
+}
+
+fn within<T: Send + 'static>(
+    limit: Duration,
+    f: impl FnOnce() -> Result<T, KeyError> + Send + 'static,
+) -> Result<T, KeyError> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(f());
     });
-    rx.recv_timeout(TIMEOUT).unwrap_or(Err(KeyError::Timeout))
+    rx.recv_timeout(limit).unwrap_or(Err(KeyError::Timeout))
 }
+
+/// How long [`KeyStore::available`] waits: a Secret Service answers a lookup in milliseconds;
+/// one that takes longer is as good as absent for planning.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The name looked up to see whether the keyring answers (never stored).
+const PROBE_NAME: &str = "hfguard-availability-probe";
 
 /// One name in the index. (Indexes written before fingerprints were kept hold bare names.)
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -143,6 +157,21 @@ impl KeyStore {
                 Err(e) => Err(classify(e, &name)),
             }
         })
+    }
+
+    /// Whether the keyring answers at all, asked before a plan is shown: `Ok` when a lookup
+    /// comes back (found or not), the reason otherwise. No value is read or written.
+    pub fn available(&self) -> Result<(), KeyError> {
+        let service = self.service.clone();
+        match within(PROBE_TIMEOUT, move || {
+            let e = Self::entry(&service, PROBE_NAME)?;
+            e.get_password()
+                .map(drop)
+                .map_err(|e| classify(e, PROBE_NAME))
+        }) {
+            Ok(()) | Err(KeyError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The token stored under `name`.

@@ -17,5 +17,7 @@ pub mod probes;
 pub mod report;
 pub mod rules;
 pub mod secret;
+pub mod slots;
+pub mod term;
 pub mod tui;
 pub mod watch;
