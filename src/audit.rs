@@ -4,11 +4,13 @@
 
 use crate::config::Config;
 use crate::finding::{Finding, Severity};
+use crate::fsread;
 use crate::home::Home;
+use crate::kind::FileKind;
 use crate::probes;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -175,6 +177,11 @@ impl<'a> Collector<'a> {
         }
     }
 
+    /// The findings and warnings gathered, as a report (without timing).
+    pub fn finish(self) -> Report {
+        self.into_report()
+    }
+
     fn into_report(self) -> Report {
         let mut findings = self.findings.into_inner().unwrap();
         findings.sort_by(|a, b| {
@@ -234,14 +241,94 @@ pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
     report
 }
 
-/// Audits only `files` (the watcher's changed files under project roots), each classified
-/// as the walk would.
-pub fn run_files(home: &Home, options: &ScanOptions, files: &[PathBuf]) -> Report {
+/// Audits `wanted` again, each path as the full audit sees it: a known location with its
+/// kind, any other file with the kind an earlier finding there had (its `Option<FileKind>`),
+/// else as the walk classifies it; a folder stands for the known credential files in it, the
+/// home for its own mode. The dashboard calls this after every fix, undo and ignore, and the
+/// watcher for every file that changed, so the next action sees the files as they are.
+///
+/// Returns the findings at the paths audited and those paths: every path whose findings the
+/// result replaces (a path without findings now has none left). They include the folder of
+/// each credential file (its `0700` check) and, when a git file is among them, git's other
+/// credential files and global configs (the `credential.helper=store` check reads them all).
+pub fn run_paths(
+    home: &Home,
+    options: &ScanOptions,
+    wanted: &[(PathBuf, Option<FileKind>)],
+) -> (Report, BTreeSet<PathBuf>) {
+    use crate::probes::{files, gitconfig, permissions, walk};
+    let started = std::time::Instant::now();
     let c = Collector::new(home, options, &NoSink);
-    let mut buf = Vec::new();
-    for path in files {
-        let kind = probes::walk::classify(&home.dir, path);
-        probes::files::scan_file(&c, path, kind, options.config.scan.max_file_size, &mut buf);
+    let mut known: HashMap<PathBuf, FileKind> = HashMap::new();
+    for k in home.known_files() {
+        known.entry(k.path).or_insert(k.kind);
     }
-    c.into_report()
+    let mut covered: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut files: Vec<(PathBuf, FileKind)> = Vec::new();
+    for (path, hint) in wanted {
+        if *path == home.dir {
+            if covered.insert(path.clone()) {
+                permissions::check_home(&c);
+            }
+            continue;
+        }
+        if matches!(fsread::lstat(path), Ok(fsread::Entry::Dir(_))) {
+            covered.insert(path.clone());
+            let mut inside: Vec<(PathBuf, FileKind)> = known
+                .iter()
+                .filter(|(k, _)| k.parent() == Some(path.as_path()))
+                .map(|(k, kind)| (k.clone(), *kind))
+                .collect();
+            inside.sort_by(|a, b| a.0.cmp(&b.0));
+            files.extend(inside);
+            continue;
+        }
+        let kind = known
+            .get(path)
+            .copied()
+            .or(*hint)
+            .unwrap_or_else(|| walk::classify(&home.dir, path));
+        files.push((path.clone(), kind));
+    }
+    let git = files
+        .iter()
+        .any(|(_, k)| matches!(k, FileKind::GitConfig | FileKind::GitCredentials));
+    if git {
+        let mut stores: Vec<(PathBuf, FileKind)> = known
+            .iter()
+            .filter(|(_, k)| matches!(k, FileKind::GitConfig | FileKind::GitCredentials))
+            .map(|(p, k)| (p.clone(), *k))
+            .collect();
+        stores.sort_by(|a, b| a.0.cmp(&b.0));
+        files.extend(stores);
+    }
+    let mut buf = Vec::new();
+    for (path, kind) in files {
+        if !c.claim(&path) {
+            continue;
+        }
+        covered.insert(path.clone());
+        if kind.is_credential_store() {
+            covered.extend(
+                path.parent()
+                    .filter(|d| *d != home.dir)
+                    .map(Path::to_path_buf),
+            );
+        }
+        let limit = if known.contains_key(&path) {
+            files::KNOWN_LIMIT
+        } else {
+            options.config.scan.max_file_size
+        };
+        files::scan_file(&c, &path, kind, limit, &mut buf);
+    }
+    if git {
+        gitconfig::check_store_helper(&c);
+    }
+    let mut report = c.into_report();
+    report
+        .findings
+        .retain(|f| f.path.as_ref().is_some_and(|p| covered.contains(p)));
+    report.stats.elapsed = started.elapsed();
+    (report, covered)
 }

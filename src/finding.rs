@@ -148,6 +148,10 @@ pub struct Finding {
     /// Set when the user chose to ignore this finding (config `[[ignore]]`), with the reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ignored: Option<String>,
+    /// What a person calls this credential where its place names it: the section of a
+    /// `stored_tokens` entry (`work`, `personal`), which `hf auth switch` shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 impl Finding {

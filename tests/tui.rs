@@ -44,6 +44,7 @@ fn finding(
         message: format!("Message for {rule}."),
         fixes: fixes.to_vec(),
         ignored: None,
+        label: None,
     }
 }
 
@@ -407,6 +408,8 @@ fn watch_events_add_regressions_and_mark_resolutions() {
     app.update(Action::Watch(hfguard::watch::Event::Ready {
         watched: 3,
         polled: vec![],
+        unwatched: vec![],
+        projects: vec![],
     }));
     assert!(app.watch_ready);
     let f = finding(

@@ -6,7 +6,8 @@ use hfguard::audit::ScanOptions;
 use hfguard::config::Config;
 use hfguard::finding::Finding;
 use hfguard::home::Home;
-use hfguard::report::location;
+use hfguard::report::{display_path, location};
+use hfguard::term::safe_line;
 use hfguard::watch::{self, Event, WatchOptions};
 use std::io::Write;
 use std::process::ExitCode;
@@ -112,17 +113,28 @@ pub fn watch(home: &Home, config: Config, args: WatchArgs) -> Result<ExitCode, F
     let mut emit = |e: Event| -> bool {
         let at = hfguard::fix::journal::now_rfc3339();
         let line = match (&e, args.format) {
-            (Event::Ready { watched, polled }, _) => {
-                eprintln!("hfguard: watching {watched} folders under {} (Ctrl-C stops)", home.dir.display());
+            (Event::Ready { watched, polled, unwatched, projects }, _) => {
+                let shown = |ps: &[std::path::PathBuf]| -> String {
+                    ps.iter().map(|p| safe_line(&display_path(&home.dir, p)).into_owned()).collect::<Vec<_>>().join(", ")
+                };
+                eprintln!("hfguard: watching {watched} folders under {} (Ctrl-C stops)", safe_line(&home.dir.display().to_string()));
+                if !projects.is_empty() {
+                    eprintln!("hfguard: project folders watched with everything under them: {}", shown(projects));
+                }
                 if !polled.is_empty() {
-                    let list: Vec<String> = polled.iter().map(|p| p.display().to_string()).collect();
-                    eprintln!("hfguard: the OS refused more watches; polling every 2 s instead: {}", list.join(", "));
+                    eprintln!("hfguard: past the inotify budget; polling every 2 s instead: {}", shown(polled));
+                }
+                if !unwatched.is_empty() {
+                    eprintln!("hfguard: not watched (too many folders; raise fs.inotify.max_user_watches): {}", shown(unwatched));
                 }
                 return true;
             }
             (Event::Regression(f), WatchFormat::Jsonl) => serde_json::json!({"event": "regression", "finding": f, "at": at}).to_string(),
             (Event::Resolved { finding, fixed_by }, WatchFormat::Jsonl) => {
                 serde_json::json!({"event": "resolved", "finding": finding, "at": at, "fixed_by": fixed_by}).to_string()
+            }
+            (Event::Undone { finding, fix_id, detail }, WatchFormat::Jsonl) => {
+                serde_json::json!({"event": "undone", "finding": finding, "at": at, "fix_id": fix_id, "detail": detail}).to_string()
             }
             (Event::Error(msg), WatchFormat::Jsonl) => serde_json::json!({"event": "error", "finding": null, "message": msg, "at": at}).to_string(),
             (Event::Regression(f), WatchFormat::Text) => {
@@ -133,6 +145,9 @@ pub fn watch(home: &Home, config: Config, args: WatchArgs) -> Result<ExitCode, F
             (Event::Resolved { finding, fixed_by }, WatchFormat::Text) => {
                 let by = fixed_by.as_ref().map(|id| format!(" (fixed by hfguard: {id})")).unwrap_or_default();
                 format!("{at} RESOLVED {} {}{by}", finding.rule, location(&home.dir, finding))
+            }
+            (Event::Undone { fix_id, detail, .. }, WatchFormat::Text) => {
+                format!("{at} UNDONE {} (hfguard undid {fix_id})", safe_line(detail))
             }
             (Event::Error(msg), WatchFormat::Text) => format!("{at} ERROR {msg}"),
         };

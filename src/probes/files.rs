@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// Known locations are read up to this size (histories can be large).
-const KNOWN_LIMIT: u64 = 512 * 1024 * 1024;
+pub const KNOWN_LIMIT: u64 = 512 * 1024 * 1024;
 /// Decompressed archives are searched up to this size.
 const ARCHIVE_LIMIT: u64 = 64 * 1024 * 1024;
 /// Bytes sniffed for NUL to tell binary from text, as ripgrep does.
@@ -254,14 +254,26 @@ pub fn scan_walked_file(
 }
 
 /// Counts a file read into `data` and scans it: secrets, then permissions.
-fn scan_read(c: &Collector, path: &Path, kind: FileKind, meta: &std::fs::Metadata, data: &[u8]) {
+pub fn scan_read(
+    c: &Collector,
+    path: &Path,
+    kind: FileKind,
+    meta: &std::fs::Metadata,
+    data: &[u8],
+) {
     c.count_file(data.len() as u64);
     let found = scan_content(c, path, kind, data);
     permissions::check_file(c, path, kind, meta, !data.is_empty(), found);
 }
 
-/// Scans `data` (the content of `path`); returns the providers of the secrets found.
-fn scan_content(c: &Collector, path: &Path, kind: FileKind, data: &[u8]) -> Vec<Option<String>> {
+/// Scans `data` (the content of `path`, or the part of it the watcher has not read yet);
+/// returns the providers of the secrets found.
+pub fn scan_content(
+    c: &Collector,
+    path: &Path,
+    kind: FileKind,
+    data: &[u8],
+) -> Vec<Option<String>> {
     let rules = rules::builtin();
     let head = &data[..data.len().min(SNIFF)];
     let mut matches = Vec::new();
@@ -449,9 +461,27 @@ fn report(
             message: secret_message(&rule.name, kind, variable.as_deref(), severity),
             fixes: kind.secret_fixes(),
             ignored: None,
+            label: match kind {
+                FileKind::HfStoredTokens => ini_section_at(data, m.offset),
+                _ => None,
+            },
         });
     }
     providers
+}
+
+/// The `[section]` an INI file is in at `offset`: a `stored_tokens` entry's display name.
+/// A name that is itself a secret is not a name to show.
+fn ini_section_at(data: &[u8], offset: usize) -> Option<String> {
+    let line = data[..offset]
+        .split(|&b| b == b'\n')
+        .rev()
+        .map(|l| l.trim_ascii())
+        .find(|l| l.starts_with(b"[") && l.ends_with(b"]"))?;
+    let name = line[1..line.len() - 1].trim_ascii();
+    let mut secrets = Vec::new();
+    rules::builtin().find(name, None, &mut secrets);
+    (!name.is_empty() && secrets.is_empty()).then(|| crate::term::safe_bytes(name))
 }
 
 /// One sentence: what, where, why it matters.

@@ -86,6 +86,7 @@ fn report_helpers(c: &Collector, path: &Path) {
             message: "git's credential.helper is `store`, which writes your Hugging Face token unencrypted to disk; use a keyring-backed helper instead.".into(),
             fixes: vec![FixKind::Keyring],
             ignored: None,
+            label: None,
         });
     }
 }

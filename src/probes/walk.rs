@@ -104,6 +104,37 @@ pub const SKIP_EXTENSIONS: [&str; 52] = [
     "qcow2",
 ];
 
+/// What the walk leaves out: built-in folder names, home paths and file endings, and the
+/// configured ones (`[scan] skip_dirs`, `skip_extensions`). The watcher uses the same.
+pub struct Skips {
+    pub dirs: Vec<String>,
+    pub paths: Vec<PathBuf>,
+    /// Lower case, without the dot.
+    pub extensions: Vec<String>,
+}
+
+impl Skips {
+    pub fn new(home: &Path, cfg: &crate::config::ScanConfig) -> Skips {
+        Skips {
+            dirs: SKIP_DIRS
+                .iter()
+                .map(|s| s.to_string())
+                .chain(cfg.skip_dirs.iter().cloned())
+                .collect(),
+            paths: SKIP_HOME_PATHS.iter().map(|p| home.join(p)).collect(),
+            extensions: SKIP_EXTENSIONS
+                .iter()
+                .map(|s| s.to_string())
+                .chain(
+                    cfg.skip_extensions
+                        .iter()
+                        .map(|s| s.trim_start_matches('.').to_ascii_lowercase()),
+                )
+                .collect(),
+        }
+    }
+}
+
 /// What a file met in the walk is, from its path.
 pub fn classify(home: &Path, path: &Path) -> FileKind {
     let name = path
@@ -189,21 +220,11 @@ pub fn walk(c: &Collector) {
     let mut nested: HashSet<PathBuf> = roots.iter().cloned().collect();
     // The home as an outer walk meets it, when its own path goes through a symlink.
     nested.extend(real_home.clone());
-    let skip_dirs: Vec<String> = SKIP_DIRS
-        .iter()
-        .map(|s| s.to_string())
-        .chain(cfg.skip_dirs.iter().cloned())
-        .collect();
-    let skip_paths: Vec<PathBuf> = SKIP_HOME_PATHS.iter().map(|p| c.home.dir.join(p)).collect();
-    let skip_ext: Vec<String> = SKIP_EXTENSIONS
-        .iter()
-        .map(|s| s.to_string())
-        .chain(
-            cfg.skip_extensions
-                .iter()
-                .map(|s| s.trim_start_matches('.').to_ascii_lowercase()),
-        )
-        .collect();
+    let Skips {
+        dirs: skip_dirs,
+        paths: skip_paths,
+        extensions: skip_ext,
+    } = Skips::new(&c.home.dir, cfg);
     let git_configs: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
 
     let mut builder = WalkBuilder::new(&roots[0]);

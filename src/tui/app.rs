@@ -505,6 +505,7 @@ impl App {
                 self.fixed.insert(finding.id);
             }
             Event::Error(e) => self.toast(ToastLevel::Error, e),
+            Event::Undone { .. } => {}
         }
         Vec::new()
     }
