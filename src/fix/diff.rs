@@ -1,7 +1,7 @@
 //! The preview of a plan for people: a unified diff of every rewritten file (secrets shown
 //! redacted), every mode change, removal and keyring entry.
 
-use super::plan::{Change, Plan};
+use super::model::{Change, Plan};
 use crate::report::display_path;
 use crate::rules;
 use std::fmt::Write;
@@ -15,7 +15,7 @@ pub fn redact_all(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
     let mut pos = 0;
     for m in &matches {
-        let (s, e) = super::journal::extent(data, m);
+        let (s, e) = rules::extent(data, m);
         if s < pos {
             continue;
         }
@@ -94,17 +94,37 @@ fn hunks<'a>(old: &[&'a [u8]], new: &[&'a [u8]]) -> Vec<Hunk<'a>> {
     out
 }
 
-/// The whole plan, as the user reviews it before saying yes.
+/// Whether bytes are a binary file's (NUL in the head, or not UTF-8): never shown as text.
+fn is_binary(data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(8192)]).is_some() || std::str::from_utf8(data).is_err()
+}
+
+/// The whole plan, as the user reviews it before saying yes: what changes for the user
+/// first, then every keyring step and file change.
 pub fn preview(plan: &Plan) -> String {
     let home = &plan.home;
     let mut out = String::new();
+    for n in &plan.notes {
+        let _ = writeln!(out, "note:    {n}");
+    }
     for t in &plan.tokens {
-        let _ = writeln!(
-            out,
-            "keyring: store {} as `{}`",
-            t.secret.redacted(),
-            t.name
-        );
+        let line = match &t.replaces {
+            Some(r) => format!(
+                "keyring: replace `{}`: {} → {} (the old value is kept for undo)",
+                t.name,
+                r.redacted,
+                t.secret.redacted()
+            ),
+            None if t.held => {
+                format!(
+                    "keyring: `{}` already holds {}",
+                    t.name,
+                    t.secret.redacted()
+                )
+            }
+            None => format!("keyring: store {} as `{}`", t.secret.redacted(), t.name),
+        };
+        let _ = writeln!(out, "{line}");
     }
     for fc in &plan.files {
         let p = display_path(home, &fc.path);
@@ -115,6 +135,13 @@ pub fn preview(plan: &Plan) -> String {
             Change::Remove { .. } => {
                 let _ = writeln!(out, "remove:  {p}  (its secret is kept in the OS keyring)");
             }
+            Change::Create { after, mode } if is_binary(after) => {
+                let _ = writeln!(
+                    out,
+                    "create:  {p}  (mode {mode:04o}, a program of {} bytes)",
+                    after.len()
+                );
+            }
             Change::Create { after, mode } => {
                 let _ = writeln!(out, "create:  {p}  (mode {mode:04o})");
                 let _ = writeln!(out, "--- /dev/null\n+++ {p}");
@@ -122,6 +149,14 @@ pub fn preview(plan: &Plan) -> String {
                 for l in lines(&after) {
                     let _ = writeln!(out, "+{}", show(l));
                 }
+            }
+            Change::Rewrite {
+                original, after, ..
+            } if is_binary(original) || is_binary(after) => {
+                let _ = writeln!(
+                    out,
+                    "rewrite: {p}  (binary file: its secrets replaced in place, layout kept)"
+                );
             }
             Change::Rewrite {
                 original, after, ..
@@ -153,9 +188,6 @@ pub fn preview(plan: &Plan) -> String {
     }
     for (id, why) in &plan.refused {
         let _ = writeln!(out, "skip:    {id}: {why}");
-    }
-    for n in &plan.notes {
-        let _ = writeln!(out, "note:    {n}");
     }
     out
 }
