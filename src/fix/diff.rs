@@ -9,18 +9,18 @@ use std::fmt::Write;
 /// `data` with every secret replaced by its redacted form. The search runs over the whole
 /// buffer, not line by line: a `.netrc` password is only a password next to its `machine`.
 pub fn redact_all(data: &[u8]) -> Vec<u8> {
-    let mut matches = Vec::new();
-    rules::builtin().find_everywhere(data, &mut matches);
-    matches.sort_by_key(|m| m.offset);
+    redact_known(data, &[])
+}
+
+/// [`redact_all`], and the `known` spans too (secrets found by where they are).
+fn redact_known(data: &[u8], known: &[(usize, usize)]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
     let mut pos = 0;
-    for m in &matches {
-        let (s, e) = rules::extent(data, m);
-        if s < pos {
-            continue;
-        }
+    for (s, e) in super::journal::secret_spans(data, known) {
+        let text = String::from_utf8_lossy(&data[s..e]);
+        let prefix = rules::builtin().prefix_of(&text);
         out.extend_from_slice(&data[pos..s]);
-        out.extend_from_slice(m.secret.redacted().as_bytes());
+        out.extend_from_slice(crate::secret::redact_str(&text, prefix).as_bytes());
         pos = e;
     }
     out.extend_from_slice(&data[pos..]);
@@ -161,11 +161,12 @@ pub fn preview(plan: &Plan) -> String {
             Change::Rewrite {
                 original, after, ..
             } => {
+                let original = redact_known(original, &fc.secrets);
                 let _ = writeln!(out, "rewrite: {p}");
                 let _ = writeln!(out, "--- {p}\n+++ {p} (after hfguard)");
                 // Redacted as whole files first; the same secret gives the same text on both
                 // sides, so the diff is the same.
-                let (original, after) = (redact_all(original), redact_all(after));
+                let after = redact_all(after);
                 let (old, new) = (lines(&original), lines(&after));
                 for (os, ol, ns, nl) in hunks(&old, &new) {
                     let _ = writeln!(

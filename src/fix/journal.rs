@@ -114,11 +114,13 @@ pub struct JournalEntry {
     pending_backups: Vec<Secret>,
 }
 
-/// Secrets anywhere in `data`, as raw spans (merged when they overlap).
-fn secret_spans(data: &[u8]) -> Vec<(usize, usize)> {
+/// Secrets anywhere in `data` (and at the `known` spans), as raw spans merged when they
+/// overlap.
+pub(crate) fn secret_spans(data: &[u8], known: &[(usize, usize)]) -> Vec<(usize, usize)> {
     let mut matches = Vec::new();
     rules::builtin().find_everywhere(data, &mut matches);
     let mut spans: Vec<(usize, usize)> = matches.iter().map(|m| rules::extent(data, m)).collect();
+    spans.extend(known.iter().filter(|(s, e)| s < e && *e <= data.len()));
     spans.sort();
     let mut merged: Vec<(usize, usize)> = Vec::new();
     for (s, e) in spans {
@@ -130,11 +132,11 @@ fn secret_spans(data: &[u8]) -> Vec<(usize, usize)> {
     merged
 }
 
-fn template_of(data: &[u8], backups: &mut Vec<Secret>) -> Template {
+fn template_of(data: &[u8], known: &[(usize, usize)], backups: &mut Vec<Secret>) -> Template {
     let mut content = Vec::with_capacity(data.len());
     let mut holes = Vec::new();
     let mut pos = 0;
-    for (s, e) in secret_spans(data) {
+    for (s, e) in secret_spans(data, known) {
         content.extend_from_slice(&data[pos..s]);
         let secret = Secret::from_bytes(&data[s..e], 0);
         holes.push(Hole {
@@ -211,13 +213,13 @@ impl JournalEntry {
                         Op::Rewrite,
                         Some(before.clone()),
                         Some(snapshot_of(after, before.mode, before.uid, before.gid)),
-                        Some(template_of(original, &mut pending)),
+                        Some(template_of(original, &fc.secrets, &mut pending)),
                     ),
                     Change::Remove { before, original } => (
                         Op::Remove,
                         Some(before.clone()),
                         None,
-                        Some(template_of(original, &mut pending)),
+                        Some(template_of(original, &fc.secrets, &mut pending)),
                     ),
                     Change::Create { after, mode } => {
                         let me = nix::unistd::geteuid().as_raw();
@@ -486,7 +488,7 @@ mod tests {
         let tok = "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";
         let data = format!("a\nexport HF_TOKEN={tok}\nb {tok}\n");
         let mut backups = Vec::new();
-        let t = template_of(data.as_bytes(), &mut backups);
+        let t = template_of(data.as_bytes(), &[], &mut backups);
         let content = base64::engine::general_purpose::STANDARD
             .decode(&t.content)
             .unwrap();

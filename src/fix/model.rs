@@ -61,6 +61,10 @@ pub struct FileChange {
     /// Applied only when the change to this file was: a credential line goes only once
     /// git's config sends git to the keyring for it.
     pub needs: Option<PathBuf>,
+    /// Spans of the original that hold a secret the audit found by where it is rather than by
+    /// its shape (a token file's single word): cut from the journal and the preview like
+    /// every secret the rules know.
+    pub secrets: Vec<(usize, usize)>,
 }
 
 /// Whether the plan's keyring steps can run.

@@ -52,6 +52,8 @@ pub(super) struct FileState {
     pub findings: Vec<String>,
     /// Its rewrite waits for this file's (git's config before a credential line goes).
     pub needs: Option<PathBuf>,
+    /// Where the located secrets are.
+    pub secrets: Vec<(usize, usize)>,
 }
 
 pub(super) struct Planner<'a> {
@@ -168,6 +170,7 @@ impl<'a> Planner<'a> {
                     edits: Vec::new(),
                     findings: Vec::new(),
                     needs: None,
+                    secrets: Vec::new(),
                 },
             );
         }
@@ -245,6 +248,7 @@ impl<'a> Planner<'a> {
                             change,
                             findings: Vec::new(),
                             needs: None,
+                            secrets: Vec::new(),
                         });
                     }
                     Err(e) => self.note(format!(
@@ -318,7 +322,11 @@ impl<'a> Planner<'a> {
         let st = self.load(&path, kind)?;
         let container = crate::probes::files::is_text_container(&path, &st.data);
         let loc: Located = locate(&st.data, kind, f, container)?;
-        consumers::plan(self, f, &path, kind, fix, &loc, container)
+        consumers::plan(self, f, &path, kind, fix, &loc, container)?;
+        let st = self.file_mut(&path);
+        st.secrets
+            .extend(loc.spans.iter().copied().chain(loc.encoded));
+        Ok(())
     }
 
     fn finish(mut self) -> Plan {
@@ -330,6 +338,7 @@ impl<'a> Planner<'a> {
                 change: Change::Chmod { from, to },
                 findings,
                 needs: None,
+                secrets: Vec::new(),
             });
         }
         for (path, mut st) in std::mem::take(&mut self.files) {
@@ -371,6 +380,7 @@ impl<'a> Planner<'a> {
                 change,
                 findings: st.findings,
                 needs: st.needs,
+                secrets: st.secrets,
             });
             if let Some(c) = chmod.filter(|_| !removed) {
                 self.plan.files.push(c);

@@ -399,6 +399,7 @@ pub(in crate::fix) fn finish(p: &mut Planner) {
                 },
                 findings: Vec::new(),
                 needs: None,
+                secrets: Vec::new(),
             });
         }
     }
