@@ -345,6 +345,16 @@ fn fix_all_exits_0_when_the_rescan_shows_nothing_left() {
         0o600,
     );
     fx.write(".gitconfig", "[credential]\n\thelper = store\n", 0o644);
+    // The `store` helper finding's own fix is moving the Hugging Face line out of the store.
+    let r = fx.scan(&[]);
+    let helper = one(&r, "git-credential-helper-store", &fx.path(".gitconfig"));
+    assert_eq!(helper["fixes"], serde_json::json!(["keyring"]));
+    let run = fx.run(&["fix", "--dry-run", helper["id"].as_str().unwrap()]);
+    assert!(
+        run.stdout.contains("remove:  ~/.git-credentials"),
+        "{}",
+        run.stdout
+    );
     let run = fx.run(&["fix", "--all", "--yes"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let run = fx.run(&[
