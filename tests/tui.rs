@@ -71,6 +71,7 @@ impl F {
             fixes: self.fixes.to_vec(),
             ignored: None,
             label: self.label.map(String::from),
+            span: None,
         }
     }
 }
@@ -281,7 +282,6 @@ fn plan_shown(id: &str, findings: &[&str], notes: &[&str], changes: usize) -> Pl
         notes: notes.iter().map(|s| s.to_string()).collect(),
         refused: vec![],
         changes: body,
-        needs_keyring: false,
     }
 }
 

@@ -50,6 +50,7 @@ fn permission_finding(
         fixes,
         ignored: None,
         label: None,
+        span: None,
     });
 }
 

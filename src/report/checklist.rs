@@ -158,6 +158,7 @@ mod tests {
             fixes: vec![],
             ignored: None,
             label: None,
+            span: None,
         }
     }
 

@@ -1184,7 +1184,7 @@ impl App {
             );
             return vec![Effect::Discard(plan.plan_id)];
         }
-        let lines = preview::lines(&plan, &self.left_out, self.keyring);
+        let lines = preview::lines(&plan, &self.left_out);
         self.popup = Some(Popup::Confirm {
             plan,
             lines,

@@ -18,24 +18,16 @@ pub struct PlanShown {
     pub refused: Vec<(String, String)>,
     /// The exact changes, as `hfguard fix` previews them (notes and refusals taken out).
     pub changes: String,
-    /// The plan stores secrets in the keyring.
-    pub needs_keyring: bool,
 }
 
 /// The lines of the preview. `left_out` names findings the dashboard did not plan (no
-/// automatic fix); `keyring` is whether a Secret Service answers (`None`: not known yet).
-pub fn lines(p: &PlanShown, left_out: &[String], keyring: Option<bool>) -> Vec<TLine> {
+/// automatic fix). Whether a keyring answers, and what that means, is the planner's to say
+/// (in its first note).
+pub fn lines(p: &PlanShown, left_out: &[String]) -> Vec<TLine> {
     let mut out = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
-    if p.needs_keyring && keyring == Some(false) {
-        notes.push(
-            "No OS keyring answers here: the keyring steps below cannot run. Cancel and press F to fix only what needs no keyring (chmod, redact).".into(),
-        );
-    }
-    notes.extend(p.notes.iter().cloned());
-    if !notes.is_empty() {
+    if !p.notes.is_empty() {
         out.push(TLine::new(Tone::Strong, "What changes for you"));
-        for n in &notes {
+        for n in &p.notes {
             out.push(TLine::plain(format!("• {}", safe_text(n))));
         }
         out.push(TLine::blank());

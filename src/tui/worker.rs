@@ -102,10 +102,6 @@ impl Worker {
             Effect::CheckKeyring => Some(Action::Keyring(KeyStore::new(home).available().is_ok())),
             Effect::Plan { request, choices } => {
                 let plan = fix::plan(home, &choices);
-                let where_is: HashMap<&str, String> = choices
-                    .iter()
-                    .map(|(f, _)| (f.id.as_str(), crate::report::location(&home.dir, f)))
-                    .collect();
                 let shown = PlanShown {
                     plan_id: plan.id.clone(),
                     findings: plan.findings.clone(),
@@ -114,17 +110,11 @@ impl Worker {
                         .refused
                         .iter()
                         .map(|(id, why)| {
-                            (
-                                where_is
-                                    .get(id.as_str())
-                                    .cloned()
-                                    .unwrap_or_else(|| id.clone()),
-                                why.clone(),
-                            )
+                            let at = plan.places.get(id).cloned().unwrap_or_else(|| id.clone());
+                            (at, why.clone())
                         })
                         .collect(),
                     changes: preview::changes_only(&fix::preview(&plan)),
-                    needs_keyring: !plan.tokens.is_empty(),
                 };
                 let empty = plan.is_empty();
                 self.plans.lock().unwrap().insert(plan.id.clone(), plan);
