@@ -1294,3 +1294,24 @@ fn no_full_secret_is_ever_drawn() {
     live.press(key('G'));
     fx.assert_no_leak(&screen(&live.app));
 }
+
+/// docs/dashboard.md names every key of the registry (the help cannot drift from the keys;
+/// this keeps the docs from drifting either).
+#[test]
+fn the_docs_name_every_key() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/dashboard.md")).unwrap();
+    for b in hfguard::tui::keys::BINDINGS {
+        for k in b.keys {
+            let shown = match *k {
+                "BackTab" => "Shift-Tab".to_string(),
+                k => k.to_string(),
+            };
+            assert!(
+                doc.contains(&format!("`{shown}`")),
+                "docs/dashboard.md does not name `{shown}` ({})",
+                b.help
+            );
+        }
+    }
+}

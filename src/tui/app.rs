@@ -767,11 +767,12 @@ impl App {
                 .filter(|f| f.path.as_ref() == Some(p))
                 .find_map(|f| FileKind::from_rule(&f.rule))
         };
+        let ids: HashSet<&str> = ids.iter().map(String::as_str).collect();
         let mut all: BTreeSet<PathBuf> = paths.into_iter().collect();
         all.extend(
             self.findings
                 .iter()
-                .filter(|f| ids.contains(&f.id))
+                .filter(|f| ids.contains(f.id.as_str()))
                 .filter_map(|f| f.path.clone()),
         );
         for p in all {
