@@ -1315,3 +1315,33 @@ fn the_docs_name_every_key() {
         }
     }
 }
+
+/// `?` works everywhere the key bar says so: over the preview (or while a plan is worked
+/// out) the help opens, and closing it shows the preview again, with the plan it awaited.
+#[test]
+fn help_over_a_popup_returns_to_it() {
+    let mut app = sample();
+    let req = request_of(&app.update(key('F')));
+    app.update(key('?'));
+    assert!(matches!(app.popup, Some(Popup::Help { .. })));
+    app.update(Action::PlanReady {
+        request: req,
+        plan: plan_shown("p1", &["a"], &[], 3),
+        empty: false,
+    });
+    app.update(code(KeyCode::Esc));
+    assert!(
+        matches!(app.popup, Some(Popup::Confirm { .. })),
+        "{:?}",
+        app.popup
+    );
+    app.update(key('?'));
+    app.update(key('?'));
+    assert!(matches!(app.popup, Some(Popup::Confirm { .. })));
+    assert_eq!(app.update(key('y')), vec![Effect::Apply("p1".into())]);
+    // j/k in the "which places" question do not move the list under it.
+    select_id(&mut app, "hfg-000000000004");
+    app.update(key('f'));
+    app.update(key('j'));
+    assert_eq!(current_id(&app), "hfg-000000000004");
+}

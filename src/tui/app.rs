@@ -25,6 +25,9 @@ pub enum View {
     Checklist,
 }
 
+/// The views in their order (the tabs').
+const VIEWS: [View; 3] = [View::Findings, View::Tokens, View::Checklist];
+
 impl View {
     fn index(self) -> usize {
         self as usize
@@ -49,14 +52,13 @@ pub enum ToastLevel {
 /// A modal on top of the lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Popup {
+    /// The keys; `over` is the popup it was opened over, shown again when it closes.
     Help {
         scroll: usize,
+        over: Option<Box<Popup>>,
     },
     /// Waiting for the worker to compute plan number `request` for `count` findings.
-    Planning {
-        request: u64,
-        count: usize,
-    },
+    Planning { request: u64, count: usize },
     /// The plan, exactly as it will be applied; Enter or `y` applies, Esc or `n` cancels.
     Confirm {
         plan: PlanShown,
@@ -64,15 +66,9 @@ pub enum Popup {
         scroll: usize,
     },
     /// The selected finding's secret is open in other places too: fix this one, or all?
-    Scope {
-        id: String,
-        places: usize,
-    },
+    Scope { id: String, places: usize },
     /// Typing the reason for ignoring a finding.
-    IgnoreReason {
-        id: String,
-        input: String,
-    },
+    IgnoreReason { id: String, input: String },
     /// A fix or undo is running: quit anyway?
     QuitConfirm,
 }
@@ -275,7 +271,47 @@ impl App {
 
     /// Open: neither fixed nor ignored.
     pub fn is_open(&self, f: &Finding) -> bool {
-        !self.fixed.contains(&f.id) && f.ignored.is_none()
+        self.facts().is_open(f)
+    }
+
+    /// What the layout depends on.
+    pub fn screen(&self) -> layout::Screen<'_> {
+        layout::Screen {
+            size: self.size,
+            zoom: self.zoom,
+            message: self.toast.as_ref().map(|(_, m)| m.as_str()),
+        }
+    }
+
+    /// What the model is derived from.
+    pub fn facts(&self) -> model::Facts<'_> {
+        model::Facts {
+            home: &self.home,
+            findings: &self.findings,
+            fixed: &self.fixed,
+            filter: &self.filter,
+            min_severity: self.min_severity,
+        }
+    }
+
+    /// The details pane's lines for what is selected.
+    pub fn details(&self) -> Vec<TLine> {
+        use super::detail::{self, Selected};
+        let selected = match self.view {
+            View::Findings => self.current().map(Selected::Finding),
+            View::Tokens => self.model.groups.get(self.cursor()).map(Selected::Secret),
+            View::Checklist => self.model.checks.get(self.cursor()).map(Selected::Check),
+        }
+        .unwrap_or(Selected::Nothing {
+            scanning: self.scanning,
+        });
+        detail::lines(&detail::Subject {
+            facts: self.facts(),
+            model: &self.model,
+            selected,
+            context: &self.context,
+            keyring: self.keyring,
+        })
     }
 
     /// Counts by severity of what is still open.
@@ -429,11 +465,11 @@ impl App {
     /// Rebuilds what the lists show, then puts each view's selection back on its item (or
     /// on the row where it was, when the item is gone), in view.
     fn refresh(&mut self) {
-        self.model = Model::build(self);
+        self.model = Model::build(&self.facts());
         self.stale = false;
         self.baseline = self.baseline.max(self.model.all_weight);
-        let height = layout::list_height(self);
-        for view in [View::Findings, View::Tokens, View::Checklist] {
+        let height = layout::list_height(self.screen());
+        for view in VIEWS {
             let n = self.rows_in(view);
             let c = &self.cursors[view.index()];
             let row = if !c.moved {
@@ -459,8 +495,8 @@ impl App {
 
     /// Keeps the details' and popups' scroll positions within their text.
     fn clamp_scrolls(&mut self) {
-        let detail = layout::inner(layout::areas(self).detail);
-        let total = text::wrap_all(&super::detail::lines(self), detail.width as usize).len();
+        let detail = layout::inner(layout::areas(self.screen()).detail);
+        let total = text::wrap_all(&self.details(), detail.width as usize).len();
         self.detail_scroll = self
             .detail_scroll
             .min(layout::max_scroll(total, detail.height));
@@ -471,7 +507,7 @@ impl App {
                 let total = text::wrap_all(lines, b.width as usize).len();
                 *scroll = (*scroll).min(layout::max_scroll(total, b.height));
             }
-            Some(Popup::Help { scroll }) => {
+            Some(Popup::Help { scroll, .. }) => {
                 let lines = help_lines();
                 let b = layout::inner(layout::help_box(size, &lines));
                 let total = text::wrap_all(&lines, b.width as usize).len();
@@ -496,7 +532,7 @@ impl App {
         let n = self.rows();
         let row = row.min(n.saturating_sub(1));
         let anchor = self.anchor_at(self.view, row);
-        let height = layout::list_height(self);
+        let height = layout::list_height(self.screen());
         let line = self.line_of(row);
         let lines = self.lines();
         let c = self.cur_mut();
@@ -893,7 +929,13 @@ impl App {
     }
 
     fn mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
-        let pane = layout::pane_at(self, m.column, m.row);
+        let pane = layout::pane_at(
+            self.screen(),
+            self.popup.is_some(),
+            self.list_offset(),
+            m.column,
+            m.row,
+        );
         match (m.kind, pane) {
             (MouseEventKind::ScrollDown | MouseEventKind::ScrollUp, Pane::Popup) => {
                 let d = if m.kind == MouseEventKind::ScrollDown {
@@ -914,7 +956,7 @@ impl App {
                 self.scroll_details(-3);
                 Vec::new()
             }
-            (MouseEventKind::Down(_), Pane::Tab(v)) => self.switch(v),
+            (MouseEventKind::Down(_), Pane::Tab(i)) => self.switch(VIEWS[i]),
             (MouseEventKind::Down(_), Pane::ListLine(line)) => match self.view {
                 View::Findings => match self.model.lines.get(line) {
                     Some(ListLine::Row(r)) => self.select(*r),
@@ -934,7 +976,7 @@ impl App {
 
     fn scroll_popup(&mut self, delta: isize) {
         match &mut self.popup {
-            Some(Popup::Confirm { scroll, .. }) | Some(Popup::Help { scroll }) => {
+            Some(Popup::Confirm { scroll, .. }) | Some(Popup::Help { scroll, .. }) => {
                 *scroll = scroll.saturating_add_signed(delta);
             }
             _ => {}
@@ -984,7 +1026,9 @@ impl App {
             Context::Help => match command {
                 c if scroll_step(c).is_some() => self.scroll_then(scroll_step(c).unwrap_or(0)),
                 Command::Help | Command::Back => {
-                    self.popup = None;
+                    if let Some(Popup::Help { over, .. }) = self.popup.take() {
+                        self.popup = over.map(|b| *b);
+                    }
                     Vec::new()
                 }
                 _ => self.command(command),
@@ -1161,14 +1205,30 @@ impl App {
         }]
     }
 
+    /// Whether plan `request` is awaited: its popup is on screen, or under the help.
+    fn awaits(&self, request: u64) -> bool {
+        let waits = |p: &Popup| matches!(p, Popup::Planning { request: r, .. } if *r == request);
+        match &self.popup {
+            Some(Popup::Help { over: Some(p), .. }) => waits(p),
+            Some(p) => waits(p),
+            None => false,
+        }
+    }
+
+    /// Puts `p` where the plan's waiting popup is (under the help, when it is open).
+    fn replace_waiting(&mut self, p: Option<Popup>) {
+        match &mut self.popup {
+            Some(Popup::Help { over, .. }) => *over = p.map(Box::new),
+            _ => self.popup = p,
+        }
+    }
+
     fn plan_ready(&mut self, request: u64, plan: PlanShown, empty: bool) -> Vec<Effect> {
-        let awaited =
-            matches!(self.popup, Some(Popup::Planning { request: r, .. }) if r == request);
-        if !awaited {
+        if !self.awaits(request) {
             return vec![Effect::Discard(plan.plan_id)];
         }
         if empty {
-            self.popup = None;
+            self.replace_waiting(None);
             let why: Vec<String> = plan
                 .refused
                 .iter()
@@ -1186,11 +1246,11 @@ impl App {
             return vec![Effect::Discard(plan.plan_id)];
         }
         let lines = preview::lines(&plan, &self.left_out);
-        self.popup = Some(Popup::Confirm {
+        self.replace_waiting(Some(Popup::Confirm {
             plan,
             lines,
             scroll: 0,
-        });
+        }));
         self.clamp_scrolls();
         Vec::new()
     }
@@ -1214,7 +1274,7 @@ impl App {
     }
 
     fn command(&mut self, command: Command) -> Vec<Effect> {
-        let page = layout::list_height(self).max(1) as isize;
+        let page = layout::list_height(self.screen()).max(1) as isize;
         match command {
             Command::Down => self.move_by(1),
             Command::Up => self.move_by(-1),
@@ -1231,14 +1291,13 @@ impl App {
             Command::DetailsUp => self.scroll_then_details(-1),
             Command::Back => self.back(),
             Command::NextView | Command::PrevView => {
-                let order = [View::Findings, View::Tokens, View::Checklist];
                 let i = self.view.index();
                 let next = if command == Command::NextView {
                     (i + 1) % 3
                 } else {
                     (i + 2) % 3
                 };
-                self.switch(order[next])
+                self.switch(VIEWS[next])
             }
             Command::ViewFindings => self.switch(View::Findings),
             Command::ViewTokens => self.switch(View::Tokens),
@@ -1414,7 +1473,8 @@ impl App {
                 vec![Effect::Watch(self.watching)]
             }
             Command::Help => {
-                self.popup = Some(Popup::Help { scroll: 0 });
+                let over = self.popup.take().map(Box::new);
+                self.popup = Some(Popup::Help { scroll: 0, over });
                 Vec::new()
             }
             Command::Quit => {
@@ -1483,8 +1543,13 @@ pub fn help_lines() -> Vec<TLine> {
         "Keys (Esc or ? closes; j/k, PgUp/PgDn scroll)",
     )];
     for b in keys::BINDINGS {
+        let names: Vec<&str> = b
+            .keys
+            .iter()
+            .map(|k| if *k == "BackTab" { "Shift-Tab" } else { k })
+            .collect();
         out.push(
-            TLine::new(Tone::Strong, format!("{:>14}  ", b.keys.join(" ")))
+            TLine::new(Tone::Strong, format!("{:>14}  ", names.join(" ")))
                 .push(Tone::Plain, b.help),
         );
     }

@@ -2,35 +2,46 @@
 //! a secret every place it is in and whether to rotate it. Built as semantic lines, so the
 //! state can scroll it (`J`/`K`) to its end without drawing it.
 
-use super::app::{App, View};
-use super::model::{self, places};
+use super::model::{self, places, CheckRow, Facts, Group, Model};
 use super::text::{TLine, Tone};
-use crate::finding::{Category, Finding, FixKind};
+use crate::finding::{Finding, FixKind};
 use crate::kind::FileKind;
 use crate::report;
 use crate::term::safe_line;
+use std::collections::HashMap;
 
-/// The details of what is selected in the current view.
-pub fn lines(app: &App) -> Vec<TLine> {
-    match app.view {
-        View::Findings => match app.current() {
-            Some(f) => finding(app, f),
-            None if app.scanning => vec![TLine::new(Tone::Muted, "Looking…")],
-            None => vec![TLine::new(Tone::Muted, "Nothing selected.")],
-        },
-        View::Tokens => match app.model.groups.get(app.cursor()) {
-            Some(g) => secret(app, g),
-            None => Vec::new(),
-        },
-        View::Checklist => match app.model.checks.get(app.cursor()) {
-            Some(c) => check(app, c),
-            None => Vec::new(),
-        },
+/// What is selected, in whichever view.
+pub enum Selected<'a> {
+    Finding(&'a Finding),
+    Secret(&'a Group),
+    Check(&'a CheckRow),
+    Nothing { scanning: bool },
+}
+
+/// What the details pane is about, and what it needs to say about it.
+pub struct Subject<'a> {
+    pub facts: Facts<'a>,
+    pub model: &'a Model,
+    pub selected: Selected<'a>,
+    /// The redacted line of each finding's file, by finding id, as far as loaded.
+    pub context: &'a HashMap<String, String>,
+    /// Whether a Secret Service answers (`None`: not known yet).
+    pub keyring: Option<bool>,
+}
+
+/// The details of what is selected.
+pub fn lines(d: &Subject) -> Vec<TLine> {
+    match d.selected {
+        Selected::Finding(f) => finding(d, f),
+        Selected::Secret(g) => secret(d, g),
+        Selected::Check(c) => check(d, c),
+        Selected::Nothing { scanning: true } => vec![TLine::new(Tone::Muted, "Looking…")],
+        Selected::Nothing { .. } => vec![TLine::new(Tone::Muted, "Nothing selected.")],
     }
 }
 
-fn location(app: &App, f: &Finding) -> String {
-    safe_line(&report::location(&app.home.dir, f)).into_owned()
+fn location(app: &Subject, f: &Finding) -> String {
+    safe_line(&report::location(&app.facts.home.dir, f)).into_owned()
 }
 
 /// Keys of the fixes: the recommended one with `f` too.
@@ -43,7 +54,7 @@ fn key_of(kind: FixKind) -> &'static str {
 }
 
 /// What a fix of `kind` changes for the user, for `f`.
-pub fn fix_effect(app: &App, f: &Finding, kind: FixKind) -> String {
+pub fn fix_effect(app: &Subject, f: &Finding, kind: FixKind) -> String {
     let file = FileKind::from_rule(&f.rule);
     match kind {
         FixKind::Chmod if f.rule == "credential-folder-permissions" => {
@@ -74,7 +85,7 @@ pub fn fix_effect(app: &App, f: &Finding, kind: FixKind) -> String {
     }
 }
 
-fn finding(app: &App, f: &Finding) -> Vec<TLine> {
+fn finding(app: &Subject, f: &Finding) -> Vec<TLine> {
     let mut out = vec![TLine::new(
         Tone::Severity(f.severity),
         format!("{} ", f.severity.as_str().to_uppercase()),
@@ -95,9 +106,10 @@ fn finding(app: &App, f: &Finding) -> Vec<TLine> {
     out.push(TLine::plain(safe_line(&f.message).into_owned()));
     if let Some(fp) = &f.fingerprint {
         let others: Vec<&Finding> = app
+            .facts
             .findings
             .iter()
-            .filter(|o| o.fingerprint.as_ref() == Some(fp) && o.id != f.id && app.is_open(o))
+            .filter(|o| o.fingerprint.as_ref() == Some(fp) && o.id != f.id && app.facts.is_open(o))
             .collect();
         if !others.is_empty() {
             let list: Vec<String> = others.iter().take(3).map(|o| location(app, o)).collect();
@@ -133,7 +145,7 @@ fn finding(app: &App, f: &Finding) -> Vec<TLine> {
     out.push(TLine::new(Tone::Strong, "Why it matters"));
     out.push(TLine::plain(report::advice(f.category)));
     out.push(TLine::blank());
-    if app.fixed.contains(&f.id) {
+    if app.facts.fixed.contains(&f.id) {
         out.push(TLine::new(
             Tone::Good,
             "Fixed in this session (u undoes the last fix).",
@@ -171,13 +183,13 @@ fn finding(app: &App, f: &Finding) -> Vec<TLine> {
     out
 }
 
-fn secret(app: &App, g: &model::Group) -> Vec<TLine> {
-    let f = &app.findings[g.places[0]];
+fn secret(app: &Subject, g: &Group) -> Vec<TLine> {
+    let f = &app.facts.findings[g.places[0]];
     let mut title = TLine::new(
         Tone::Strong,
         safe_line(f.secret.as_deref().unwrap_or("")).into_owned(),
     );
-    if let Some(name) = model::group_name(app, g) {
+    if let Some(name) = model::group_name(&app.facts, g) {
         title = title.push(Tone::Strong, format!("  {name}"));
     }
     title = title.push(
@@ -199,7 +211,7 @@ fn secret(app: &App, g: &model::Group) -> Vec<TLine> {
             ));
         }
     }
-    let (status, why) = model::group_status(app, &app.model, g);
+    let (status, why) = model::group_status(&app.facts, app.model, g);
     let rotate = report::rotate_hint(f.provider.as_deref());
     out.push(match status {
         "rotate" => TLine::new(
@@ -233,8 +245,8 @@ fn secret(app: &App, g: &model::Group) -> Vec<TLine> {
         ),
     ));
     for &i in &g.places {
-        let p = &app.findings[i];
-        let state = if app.fixed.contains(&p.id) {
+        let p = &app.facts.findings[i];
+        let state = if app.facts.fixed.contains(&p.id) {
             "  fixed"
         } else if p.ignored.is_some() {
             "  ignored"
@@ -260,7 +272,7 @@ fn secret(app: &App, g: &model::Group) -> Vec<TLine> {
     out
 }
 
-fn check(app: &App, c: &model::CheckRow) -> Vec<TLine> {
+fn check(app: &Subject, c: &CheckRow) -> Vec<TLine> {
     let mut out = vec![TLine::new(Tone::Strong, c.title)];
     if c.pass {
         out.push(TLine::new(Tone::Good, "Passes."));
@@ -273,10 +285,10 @@ fn check(app: &App, c: &model::CheckRow) -> Vec<TLine> {
     let fixable = c
         .findings
         .iter()
-        .filter(|&&i| !app.findings[i].fixes.is_empty())
+        .filter(|&&i| !app.facts.findings[i].fixes.is_empty())
         .count();
     for &i in &c.findings {
-        let f = &app.findings[i];
+        let f = &app.facts.findings[i];
         out.push(TLine::plain(format!(
             "  • {} {}",
             model::badge(f.severity),
@@ -292,14 +304,5 @@ fn check(app: &App, c: &model::CheckRow) -> Vec<TLine> {
         ),
         n => format!("f fixes the {n} with an automatic fix after one preview."),
     }));
-    if c.findings
-        .iter()
-        .any(|&i| app.findings[i].category == Category::Dotfile)
-    {
-        out.push(TLine::new(
-            Tone::Muted,
-            "A token a start-up file exports reaches every program you start.",
-        ));
-    }
     out
 }

@@ -148,8 +148,8 @@ const fn b(
 
 /// Every binding, in the order the key bar and the help show them.
 pub const BINDINGS: &[Binding] = &[
-    b(&["j", "↓"], Command::Down, SCROLLS | Context::Scope.bit(), "next row; in a popup, scroll down", None),
-    b(&["k", "↑"], Command::Up, SCROLLS | Context::Scope.bit(), "previous row; in a popup, scroll up", None),
+    b(&["j", "↓"], Command::Down, SCROLLS, "next row; in a popup, scroll down", None),
+    b(&["k", "↑"], Command::Up, SCROLLS, "previous row; in a popup, scroll up", None),
     b(&["g", "Home"], Command::Top, SCROLLS, "first row, top", None),
     b(&["G", "End"], Command::Bottom, SCROLLS, "last row, end", None),
     b(&["PgDn"], Command::PageDown, SCROLLS, "a page down", None),

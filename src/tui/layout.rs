@@ -1,9 +1,10 @@
-//! Where things are on the screen, as a pure function of the terminal's size and the state:
-//! the areas, the list's window, the popups' boxes, and which of them a mouse position falls
-//! in. The state uses it to keep the selection in view and to map clicks; drawing uses it to
-//! put things there. Neither draws here, and nothing here changes the state.
+//! Where things are on the screen, as a pure function of the terminal's size and a few facts
+//! of the state (is the details pane zoomed, how long is the message, where is the list
+//! scrolled): the areas, the list's window, the popups' boxes, and which of them a mouse
+//! position falls in. The state uses it to keep the selection in view and to map clicks;
+//! drawing uses it to put things there. It knows neither: nothing here draws, or reads or
+//! changes the state.
 
-use super::app::{App, View};
 use super::text::{self, TLine};
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 
@@ -28,25 +29,33 @@ pub const HEADER_ROWS: u16 = 3;
 /// A message longer than this many rows is cut (it stays whole in `hfguard history`).
 pub const STATUS_MAX_ROWS: u16 = 3;
 
-/// The view tabs as the header shows them.
-pub const TABS: [(View, &str); 3] = [
-    (View::Findings, "1 Findings"),
-    (View::Tokens, "2 Tokens"),
-    (View::Checklist, "3 Checklist"),
-];
+/// The view tabs as the header shows them, in the views' order.
+pub const TABS: [&str; 3] = ["1 Findings", "2 Tokens", "3 Checklist"];
+
+/// What the layout depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Screen<'a> {
+    /// Columns, rows.
+    pub size: (u16, u16),
+    /// The details fill the body.
+    pub zoom: bool,
+    /// The status message, if any.
+    pub message: Option<&'a str>,
+}
 
 /// Rows the status message takes at `width`.
-pub fn status_rows(app: &App, width: u16) -> u16 {
-    match &app.toast {
-        Some((_, msg)) => (text::wrap(&TLine::plain(msg.clone()), width as usize).len() as u16)
-            .clamp(1, STATUS_MAX_ROWS),
+pub fn status_rows(message: Option<&str>, width: u16) -> u16 {
+    match message {
+        Some(msg) => {
+            (text::wrap(&TLine::plain(msg), width as usize).len() as u16).clamp(1, STATUS_MAX_ROWS)
+        }
         None => 1,
     }
 }
 
-pub fn areas(app: &App) -> Areas {
-    let area = Rect::new(0, 0, app.size.0, app.size.1);
-    let status = status_rows(app, area.width);
+pub fn areas(s: Screen) -> Areas {
+    let area = Rect::new(0, 0, s.size.0, s.size.1);
+    let status = status_rows(s.message, area.width);
     let outer = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
@@ -66,7 +75,7 @@ pub fn areas(app: &App) -> Areas {
         })
         .constraints([Constraint::Percentage(55), Constraint::Percentage(45)])
         .split(outer[2]);
-    let (list, detail) = if app.zoom {
+    let (list, detail) = if s.zoom {
         (Rect::default(), outer[2])
     } else {
         (body[0], body[1])
@@ -92,8 +101,8 @@ pub fn inner(r: Rect) -> Rect {
 }
 
 /// Rows of the list that fit on screen (a page).
-pub fn list_height(app: &App) -> usize {
-    inner(areas(app).list).height as usize
+pub fn list_height(s: Screen) -> usize {
+    inner(areas(s).list).height as usize
 }
 
 /// The first line shown of a list of lines, so that line `sel` is in view, moving as little
@@ -111,29 +120,28 @@ pub fn list_window(sel: usize, height: usize, offset: usize) -> usize {
     }
 }
 
-/// Where each tab is on the tabs row: (view, first column, past the last).
-pub fn tab_spans() -> Vec<(View, u16, u16)> {
+/// Where each tab is on the tabs row: (first column, past the last), in [`TABS`]' order.
+pub fn tab_spans() -> Vec<(u16, u16)> {
     let mut x = 0u16;
     TABS.iter()
-        .map(|(v, label)| {
+        .map(|label| {
             let w = text::width(label) as u16 + 2;
-            let span = (*v, x, x + w);
+            let span = (x, x + w);
             x += w + 1;
             span
         })
         .collect()
 }
 
-/// The tab at screen position (`x`, `y`), if any.
-pub fn tab_at(app: &App, x: u16, y: u16) -> Option<View> {
-    let a = areas(app);
+/// The tab (its index in [`TABS`]) at screen position (`x`, `y`), if any.
+pub fn tab_at(s: Screen, x: u16, y: u16) -> Option<usize> {
+    let a = areas(s);
     if y != a.header.y + HEADER_ROWS - 1 {
         return None;
     }
     tab_spans()
         .into_iter()
-        .find(|(_, x0, x1)| (*x0..*x1).contains(&x))
-        .map(|(v, _, _)| v)
+        .position(|(x0, x1)| (x0..x1).contains(&x))
 }
 
 /// What a mouse position is over.
@@ -144,7 +152,8 @@ pub enum Pane {
     /// The list's border or an empty part of it.
     List,
     Details,
-    Tab(View),
+    /// A view tab, by its index in [`TABS`].
+    Tab(usize),
     Popup,
     Elsewhere,
 }
@@ -153,18 +162,19 @@ fn contains(r: Rect, x: u16, y: u16) -> bool {
     x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height
 }
 
-pub fn pane_at(app: &App, x: u16, y: u16) -> Pane {
-    if app.popup.is_some() {
+/// What (`x`, `y`) is over, with a popup open or not, the list scrolled to `list_offset`.
+pub fn pane_at(s: Screen, popup: bool, list_offset: usize, x: u16, y: u16) -> Pane {
+    if popup {
         return Pane::Popup;
     }
-    if let Some(v) = tab_at(app, x, y) {
+    if let Some(v) = tab_at(s, x, y) {
         return Pane::Tab(v);
     }
-    let a = areas(app);
+    let a = areas(s);
     if contains(a.list, x, y) {
         let i = inner(a.list);
         if contains(i, x, y) {
-            return Pane::ListLine(app.list_offset() + (y - i.y) as usize);
+            return Pane::ListLine(list_offset + (y - i.y) as usize);
         }
         return Pane::List;
     }

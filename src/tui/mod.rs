@@ -1,8 +1,14 @@
-//! The dashboard: `hfguard` on a terminal. [`app`] is the state machine and [`model`] what
-//! its lists show; [`layout`] says where things are (for the state and for drawing alike),
-//! [`ui`] draws — reading, never changing, the state; [`keys`] is the key registry;
-//! [`worker`] runs effects (scan, plan, apply, undo, re-audit, keyring, watch) off the UI
-//! thread. This module owns the terminal and the event loop.
+//! The dashboard: `hfguard` on a terminal.
+//!
+//! - [`app`]: the state machine (`App::update(action) -> effects`), pure and tested without a
+//!   terminal; it derives [`model`] (what the lists show, from its findings and the user's
+//!   choices), [`detail`] and [`preview`] (the details pane and the fix preview, as semantic
+//!   [`text`] lines it can scroll to their end) and asks [`layout`] where things are.
+//! - [`layout`], [`model`], [`detail`], [`preview`], [`text`], [`score`], [`keys`] (the key
+//!   registry) depend on no state: they take what they need.
+//! - [`ui`] draws, reading the state and never changing it; [`next`] words the next step.
+//! - [`worker`] runs the effects (scan, plan, apply, undo, re-audit, keyring, watch) off the
+//!   UI thread. This module owns the terminal and the event loop.
 
 pub mod app;
 pub mod detail;

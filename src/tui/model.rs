@@ -1,16 +1,35 @@
-//! What the lists show, derived from the findings and the user's choices (filter, severity,
-//! marks) in one place: the rows of each view and their order, the text of each row — which
-//! is also what the filter matches, so `/AoCL` finds the row that shows `hf_…AoCL` — the
-//! secrets and their places, the checklist, and the weights behind the score. Rebuilt by
-//! [`super::app::App`] after every change; drawing only reads it.
+//! What the lists show, derived from the findings and the user's choices (filter, severity)
+//! in one place: the rows of each view and their order, the text of each row — which is also
+//! what the filter matches, so `/AoCL` finds the row that shows `hf_…AoCL` — the secrets and
+//! their places, the checklist, and the weights behind the score. The state machine rebuilds
+//! it from its [`Facts`] after every change; drawing only reads it.
 
-use super::app::App;
 use super::score;
 use crate::audit::Report;
 use crate::finding::{Category, Finding, Severity};
+use crate::home::Home;
 use crate::report::{self, CheckStatus};
 use crate::term::safe_line;
+use std::collections::HashSet;
 use std::collections::{BTreeMap, HashMap};
+
+/// What the model is derived from: the state's findings and the user's choices.
+#[derive(Clone, Copy)]
+pub struct Facts<'a> {
+    pub home: &'a Home,
+    pub findings: &'a [Finding],
+    /// Findings gone since the scan.
+    pub fixed: &'a HashSet<String>,
+    pub filter: &'a str,
+    pub min_severity: Severity,
+}
+
+impl Facts<'_> {
+    /// Open: neither fixed nor ignored.
+    pub fn is_open(&self, f: &Finding) -> bool {
+        !self.fixed.contains(&f.id) && f.ignored.is_none()
+    }
+}
 
 /// A line of the findings list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,7 +145,7 @@ pub fn findings_word(n: usize) -> String {
 }
 
 /// What the row of `f` shows.
-pub fn row_text(app: &App, model: &Model, f: &Finding) -> RowText {
+pub fn row_text(app: &Facts, model: &Model, f: &Finding) -> RowText {
     let open_elsewhere = f.fingerprint.as_ref().map_or(0, |fp| {
         model
             .open_places
@@ -162,7 +181,7 @@ fn is_hub(model: &Model, f: &Finding) -> bool {
 }
 
 /// What a secret's row shows (also what the filter matches for it).
-pub fn group_text(app: &App, model: &Model, g: &Group) -> String {
+pub fn group_text(app: &Facts, model: &Model, g: &Group) -> String {
     let f = &app.findings[g.places[0]];
     let mut parts = vec![
         badge(g.worst).to_string(),
@@ -183,7 +202,7 @@ pub fn group_text(app: &App, model: &Model, g: &Group) -> String {
 }
 
 /// The name a secret goes by in its places: a stored_tokens entry's, else a variable's.
-pub fn group_name(app: &App, g: &Group) -> Option<String> {
+pub fn group_name(app: &Facts, g: &Group) -> Option<String> {
     let label = g
         .places
         .iter()
@@ -200,7 +219,7 @@ pub fn group_name(app: &App, g: &Group) -> Option<String> {
 /// The status column of a secret (room for verification states later): "fixed" once no
 /// place is open, "rotate" when it was ever where others could get it, else "private"; and
 /// why, for the details.
-pub fn group_status(app: &App, model: &Model, g: &Group) -> (&'static str, Vec<String>) {
+pub fn group_status(app: &Facts, model: &Model, g: &Group) -> (&'static str, Vec<String>) {
     if g.open == 0 {
         return ("fixed", exposure(app, model, g));
     }
@@ -209,7 +228,7 @@ pub fn group_status(app: &App, model: &Model, g: &Group) -> (&'static str, Vec<S
 }
 
 /// Why a secret should be rotated, from where it was found: each reason once.
-pub fn exposure(app: &App, model: &Model, g: &Group) -> Vec<String> {
+pub fn exposure(app: &Facts, model: &Model, g: &Group) -> Vec<String> {
     let mut why: Vec<String> = Vec::new();
     let mut add = |s: String| {
         if !why.contains(&s) {
@@ -236,9 +255,9 @@ pub fn exposure(app: &App, model: &Model, g: &Group) -> Vec<String> {
 }
 
 impl Model {
-    pub fn build(app: &App) -> Model {
+    pub fn build(app: &Facts) -> Model {
         let mut m = Model::default();
-        let findings = &app.findings;
+        let findings = app.findings;
         for f in findings {
             let w = score::weight(f);
             m.all_weight += w;
@@ -249,7 +268,7 @@ impl Model {
                 }
             }
         }
-        m.hub = crate::slots::hub_token(&app.home, findings);
+        m.hub = crate::slots::hub_token(app.home, findings);
         for f in findings
             .iter()
             .filter(|f| f.category == Category::Permissions)
@@ -384,7 +403,7 @@ impl Model {
 
 /// What the filter matches for a finding: what its row shows, the severity word, the
 /// category, the variable, and the id.
-fn haystack(app: &App, m: &Model, f: &Finding) -> String {
+fn haystack(app: &Facts, m: &Model, f: &Finding) -> String {
     let row = row_text(app, m, f);
     format!(
         "{} {} {} {} {} {} {} {}",

@@ -99,7 +99,7 @@ fn step(app: &App) -> (Tone, String, String) {
             .model
             .groups
             .iter()
-            .filter(|g| !super::model::exposure(app, &app.model, g).is_empty())
+            .filter(|g| !super::model::exposure(&app.facts(), &app.model, g).is_empty())
             .count();
         let s = if rotate == 1 { "" } else { "s" };
         return if rotate > 0 {

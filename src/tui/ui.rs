@@ -75,7 +75,7 @@ impl Theme {
 
 pub fn draw(app: &App, f: &mut Frame) {
     let t = Theme { color: app.color };
-    let a = layout::areas(app);
+    let a = layout::areas(app.screen());
     header(app, &t, f, &a);
     next_step(app, &t, f, a.next);
     if !app.zoom {
@@ -167,8 +167,8 @@ fn header(app: &App, t: &Theme, f: &mut Frame, a: &Areas) {
         watch,
     ]);
     let mut l3: Vec<Span> = Vec::new();
-    for (v, label) in layout::TABS {
-        let style = if v == app.view {
+    for (i, label) in layout::TABS.iter().enumerate() {
+        let style = if i == app.view as usize {
             t.selected()
         } else {
             Style::default()
@@ -234,7 +234,7 @@ fn list_block(app: &App, title: &str) -> Block<'static> {
 }
 
 fn finding_row(app: &App, t: &Theme, fi: &Finding, selected: bool, width: usize) -> Line<'static> {
-    let r = model::row_text(app, &app.model, fi);
+    let r = model::row_text(&app.facts(), &app.model, fi);
     let marked = app.marked.contains(&fi.id);
     let mark = if marked { "●" } else { " " };
     let fixmark = match r.state {
@@ -370,7 +370,7 @@ fn tokens_list(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
                 .places
                 .iter()
                 .any(|&i| app.marked.contains(&app.findings[i].id));
-            let (status, _) = model::group_status(app, &app.model, g);
+            let (status, _) = model::group_status(&app.facts(), &app.model, g);
             let places = if g.shown.len() < g.places.len() {
                 format!("{}, {} shown", model::places(g.places.len()), g.shown.len())
             } else {
@@ -381,7 +381,7 @@ fn tokens_list(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
             let cols = format!(
                 "{:<10} {:<12} {:<17} {}{}",
                 safe_line(fi.secret.as_deref().unwrap_or("")),
-                text::truncate(&model::group_name(app, g).unwrap_or_default(), 12),
+                text::truncate(&model::group_name(&app.facts(), g).unwrap_or_default(), 12),
                 places,
                 status,
                 if app
@@ -466,7 +466,7 @@ fn checklist(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
 }
 
 fn detail(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
-    let content = super::detail::lines(app);
+    let content = app.details();
     scrolled(
         t,
         f,
@@ -547,7 +547,7 @@ fn keybar(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
 fn popup(app: &App, t: &Theme, f: &mut Frame) {
     let area = f.area();
     match &app.popup {
-        Some(Popup::Help { scroll }) => {
+        Some(Popup::Help { scroll, .. }) => {
             let lines = help_lines();
             scrolled_box(
                 t,
