@@ -1,49 +1,19 @@
 //! The audit engine: runs the probes over a [`Home`], gathers their findings through one
-//! [`Collector`], and returns a [`Report`]. The `scan` command, the dashboard (streaming
-//! through a [`Sink`]) and the watcher all call [`run`].
+//! [`Collector`] (in [`crate::collect`], below the probes, so they never import the engine),
+//! and returns a [`Report`]. The `scan` command, the dashboard (streaming through a [`Sink`])
+//! and the watcher all call [`run`].
 
-use crate::config::Config;
 use crate::finding::{Finding, Severity};
 use crate::home::Home;
 use crate::probes;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+
+pub use crate::collect::{Collector, NoSink, ScanOptions, Sink};
 
 /// The `schema` value of the JSON report.
 pub const REPORT_SCHEMA: &str = "hfguard.report/v1";
-
-/// What to audit beyond the known locations.
-#[derive(Clone, Debug, Default)]
-pub struct ScanOptions {
-    /// Only the known locations, environment and processes: no walk.
-    pub quick: bool,
-    /// Roots to walk besides the home (`--path`).
-    pub extra_roots: Vec<PathBuf>,
-    pub config: Config,
-    /// Probes switched off (`--skip`): "processes", "environment", "walk".
-    pub skip_probes: Vec<String>,
-}
-
-impl ScanOptions {
-    pub fn probe_enabled(&self, name: &str) -> bool {
-        !self.skip_probes.iter().any(|p| p == name)
-    }
-}
-
-/// Receives findings, warnings and progress as they happen (the dashboard streams them).
-pub trait Sink: Sync {
-    fn finding(&self, _finding: &Finding) {}
-    fn warning(&self, _warning: &str) {}
-    /// Called now and then during the walk with the number of files looked at so far.
-    fn progress(&self, _files: u64) {}
-}
-
-/// A sink that ignores everything.
-pub struct NoSink;
-impl Sink for NoSink {}
 
 /// Counters of the work done.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -100,117 +70,6 @@ impl Report {
     }
 }
 
-/// Gathers findings from every probe, thread-safely, dropping duplicates.
-pub struct Collector<'a> {
-    pub home: &'a Home,
-    pub options: &'a ScanOptions,
-    sink: &'a dyn Sink,
-    findings: Mutex<Vec<Finding>>,
-    seen_ids: Mutex<HashSet<String>>,
-    warnings: Mutex<Vec<String>>,
-    pub files: AtomicU64,
-    pub bytes: AtomicU64,
-    pub skipped: AtomicU64,
-    /// Paths already scanned (known locations), so the walk does not report them twice.
-    claimed: Mutex<HashSet<PathBuf>>,
-}
-
-impl<'a> Collector<'a> {
-    pub fn new(home: &'a Home, options: &'a ScanOptions, sink: &'a dyn Sink) -> Self {
-        Collector {
-            home,
-            options,
-            sink,
-            findings: Mutex::default(),
-            seen_ids: Mutex::default(),
-            warnings: Mutex::default(),
-            files: AtomicU64::new(0),
-            bytes: AtomicU64::new(0),
-            skipped: AtomicU64::new(0),
-            claimed: Mutex::default(),
-        }
-    }
-
-    /// Adds a finding unless one with the same id exists; applies the user's ignores.
-    pub fn add(&self, mut finding: Finding) {
-        if !self.seen_ids.lock().unwrap().insert(finding.id.clone()) {
-            return;
-        }
-        if let Some(reason) = self.options.config.ignored(&finding.id) {
-            finding.ignored = Some(reason.to_string());
-        }
-        self.sink.finding(&finding);
-        self.findings.lock().unwrap().push(finding);
-    }
-
-    pub fn warn(&self, warning: String) {
-        self.sink.warning(&warning);
-        self.warnings.lock().unwrap().push(warning);
-    }
-
-    /// Marks a path as handled; false when it already was.
-    pub fn claim(&self, path: &std::path::Path) -> bool {
-        self.claimed.lock().unwrap().insert(path.to_path_buf())
-    }
-
-    pub fn is_claimed(&self, path: &std::path::Path) -> bool {
-        self.claimed.lock().unwrap().contains(path)
-    }
-
-    /// A copy of the paths claimed so far, for a phase that only reads them (the walk).
-    pub fn claimed_paths(&self) -> HashSet<PathBuf> {
-        self.claimed.lock().unwrap().clone()
-    }
-
-    /// Findings so far matching `pred` (for probes that depend on others' results).
-    pub fn any_finding(&self, pred: impl Fn(&Finding) -> bool) -> bool {
-        self.findings.lock().unwrap().iter().any(pred)
-    }
-
-    pub fn count_file(&self, bytes: u64) {
-        let n = self.files.fetch_add(1, Ordering::Relaxed) + 1;
-        self.bytes.fetch_add(bytes, Ordering::Relaxed);
-        if n % 512 == 0 {
-            self.sink.progress(n);
-        }
-    }
-
-    fn into_report(self) -> Report {
-        let mut findings = self.findings.into_inner().unwrap();
-        findings.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then(a.category.cmp(&b.category))
-                .then(a.path.cmp(&b.path))
-                .then(a.line.cmp(&b.line))
-                .then(a.pid.cmp(&b.pid))
-                .then(a.rule.cmp(&b.rule))
-                .then(a.id.cmp(&b.id))
-        });
-        let mut warnings = self.warnings.into_inner().unwrap();
-        warnings.sort();
-        warnings.dedup();
-        let mut summary: BTreeMap<Severity, usize> =
-            Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
-        for f in findings.iter().filter(|f| f.ignored.is_none()) {
-            *summary.entry(f.severity).or_default() += 1;
-        }
-        Report {
-            schema: REPORT_SCHEMA,
-            home: self.home.dir.clone(),
-            findings,
-            warnings,
-            summary,
-            stats: Stats {
-                files: self.files.into_inner(),
-                bytes: self.bytes.into_inner(),
-                skipped: self.skipped.into_inner(),
-                elapsed: std::time::Duration::ZERO,
-            },
-        }
-    }
-}
-
 /// Audits `home`: known locations first (fast, so `--quick` and the dashboard's first
 /// findings come at once), then environment and processes, then the walk.
 pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
@@ -228,8 +87,8 @@ pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
     if !options.quick && options.probe_enabled("walk") {
         probes::walk::walk(&c);
     }
-    sink.progress(c.files.load(Ordering::Relaxed));
-    let mut report = c.into_report();
+    sink.progress(c.files_seen());
+    let mut report = into_report(home, c.finish());
     report.stats.elapsed = started.elapsed();
     report
 }
@@ -243,5 +102,31 @@ pub fn run_files(home: &Home, options: &ScanOptions, files: &[PathBuf]) -> Repor
         let kind = probes::walk::classify(&home.dir, path);
         probes::files::scan_file(&c, path, kind, options.config.scan.max_file_size, &mut buf);
     }
-    c.into_report()
+    into_report(home, c.finish())
+}
+
+/// The report of what a collector gathered: findings most severe first, warnings sorted.
+fn into_report(home: &Home, gathered: crate::collect::Gathered) -> Report {
+    let mut findings = gathered.findings;
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.category.cmp(&b.category))
+            .then(a.path.cmp(&b.path))
+            .then(a.line.cmp(&b.line))
+            .then(a.pid.cmp(&b.pid))
+            .then(a.rule.cmp(&b.rule))
+            .then(a.id.cmp(&b.id))
+    });
+    let mut warnings = gathered.warnings;
+    warnings.sort();
+    warnings.dedup();
+    let mut report = Report::from_findings(home.dir.clone(), findings, warnings);
+    report.stats = Stats {
+        files: gathered.files,
+        bytes: gathered.bytes,
+        skipped: gathered.skipped,
+        elapsed: std::time::Duration::ZERO,
+    };
+    report
 }

@@ -1,7 +1,7 @@
 //! Scans one file's content for secrets, and the known locations (token stores, credential
 //! files, start-up files and what they source, histories, AI session logs).
 
-use crate::audit::Collector;
+use crate::collect::Collector;
 use crate::finding::{Category, Finding, Severity};
 use crate::fsread::{self, Entry, ReadOutcome};
 use crate::home::{KnownFile, AI_LOG_DIRS};

@@ -1,7 +1,7 @@
 //! Global git configuration: `credential.helper = store` keeps every credential git is
 //! given in plaintext; that matters once a Hugging Face entry sits in the store.
 
-use crate::audit::Collector;
+use crate::collect::Collector;
 use crate::finding::{Category, Finding, FixKind, Severity};
 use crate::kind::FileKind;
 use std::path::{Path, PathBuf};

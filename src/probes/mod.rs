@@ -1,6 +1,6 @@
 //! Where to look. Each probe is one small module: the known file locations and the home walk
 //! feed files to [`files::scan_file`]; environment, processes and git configuration have
-//! their own sources. All report through the [`crate::audit::Collector`].
+//! their own sources. All report through the [`crate::collect::Collector`], which lives below them.
 
 pub mod environment;
 pub mod files;

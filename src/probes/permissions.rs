@@ -1,7 +1,7 @@
 //! Permission checks: credential files private to the user (0600, owned by them), the
 //! folders that hold them (0700), start-up files and the home folder not writable by others.
 
-use crate::audit::Collector;
+use crate::collect::Collector;
 use crate::finding::{mode_string, Category, Finding, FixKind, Severity};
 use crate::fsread::{self, mode_bits, Entry};
 use crate::kind::FileKind;

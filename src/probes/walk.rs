@@ -2,7 +2,7 @@
 //! (ripgrep's `ignore` walker), never following symlinks, skipping what a user would expect
 //! (model blobs, `.git` internals, `node_modules`, virtualenv packages, caches, media).
 
-use crate::audit::Collector;
+use crate::collect::Collector;
 use crate::home::AI_LOG_DIRS;
 use crate::kind::FileKind;
 use crate::probes::files::{scan_file, scan_walked_file};

@@ -1,0 +1,143 @@
+//! What every probe reports through: the [`Collector`] gathers findings, warnings and counters
+//! from the probes (thread-safely, dropping duplicates), with the [`ScanOptions`] they run
+//! under and the [`Sink`] that streams them out. It sits below the probes and the engine
+//! ([`crate::audit`]) that runs them, so the probes never import the engine.
+
+use crate::config::Config;
+use crate::finding::Finding;
+use crate::home::Home;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// What to audit beyond the known locations.
+#[derive(Clone, Debug, Default)]
+pub struct ScanOptions {
+    /// Only the known locations, environment and processes: no walk.
+    pub quick: bool,
+    /// Roots to walk besides the home (`--path`).
+    pub extra_roots: Vec<PathBuf>,
+    pub config: Config,
+    /// Probes switched off (`--skip`): "processes", "environment", "walk".
+    pub skip_probes: Vec<String>,
+}
+
+impl ScanOptions {
+    pub fn probe_enabled(&self, name: &str) -> bool {
+        !self.skip_probes.iter().any(|p| p == name)
+    }
+}
+
+/// Receives findings, warnings and progress as they happen (the dashboard streams them).
+pub trait Sink: Sync {
+    fn finding(&self, _finding: &Finding) {}
+    fn warning(&self, _warning: &str) {}
+    /// Called now and then during the walk with the number of files looked at so far.
+    fn progress(&self, _files: u64) {}
+}
+
+/// A sink that ignores everything.
+pub struct NoSink;
+impl Sink for NoSink {}
+
+/// Gathers findings from every probe, thread-safely, dropping duplicates.
+pub struct Collector<'a> {
+    pub home: &'a Home,
+    pub options: &'a ScanOptions,
+    sink: &'a dyn Sink,
+    findings: Mutex<Vec<Finding>>,
+    seen_ids: Mutex<HashSet<String>>,
+    warnings: Mutex<Vec<String>>,
+    pub files: AtomicU64,
+    pub bytes: AtomicU64,
+    pub skipped: AtomicU64,
+    /// Paths already scanned (known locations), so the walk does not report them twice.
+    claimed: Mutex<HashSet<PathBuf>>,
+}
+
+/// Everything a [`Collector`] gathered, in the order it came.
+pub struct Gathered {
+    pub findings: Vec<Finding>,
+    pub warnings: Vec<String>,
+    pub files: u64,
+    pub bytes: u64,
+    pub skipped: u64,
+}
+
+impl<'a> Collector<'a> {
+    pub fn new(home: &'a Home, options: &'a ScanOptions, sink: &'a dyn Sink) -> Self {
+        Collector {
+            home,
+            options,
+            sink,
+            findings: Mutex::default(),
+            seen_ids: Mutex::default(),
+            warnings: Mutex::default(),
+            files: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            claimed: Mutex::default(),
+        }
+    }
+
+    /// Adds a finding unless one with the same id exists; applies the user's ignores.
+    pub fn add(&self, mut finding: Finding) {
+        if !self.seen_ids.lock().unwrap().insert(finding.id.clone()) {
+            return;
+        }
+        if let Some(reason) = self.options.config.ignored(&finding.id) {
+            finding.ignored = Some(reason.to_string());
+        }
+        self.sink.finding(&finding);
+        self.findings.lock().unwrap().push(finding);
+    }
+
+    pub fn warn(&self, warning: String) {
+        self.sink.warning(&warning);
+        self.warnings.lock().unwrap().push(warning);
+    }
+
+    /// Marks a path as handled; false when it already was.
+    pub fn claim(&self, path: &Path) -> bool {
+        self.claimed.lock().unwrap().insert(path.to_path_buf())
+    }
+
+    pub fn is_claimed(&self, path: &Path) -> bool {
+        self.claimed.lock().unwrap().contains(path)
+    }
+
+    /// A copy of the paths claimed so far, for a phase that only reads them (the walk).
+    pub fn claimed_paths(&self) -> HashSet<PathBuf> {
+        self.claimed.lock().unwrap().clone()
+    }
+
+    /// Findings so far matching `pred` (for probes that depend on others' results).
+    pub fn any_finding(&self, pred: impl Fn(&Finding) -> bool) -> bool {
+        self.findings.lock().unwrap().iter().any(pred)
+    }
+
+    pub fn count_file(&self, bytes: u64) {
+        let n = self.files.fetch_add(1, Ordering::Relaxed) + 1;
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        if n % 512 == 0 {
+            self.sink.progress(n);
+        }
+    }
+
+    /// Files looked at so far.
+    pub fn files_seen(&self) -> u64 {
+        self.files.load(Ordering::Relaxed)
+    }
+
+    /// What was gathered.
+    pub fn finish(self) -> Gathered {
+        Gathered {
+            findings: self.findings.into_inner().unwrap(),
+            warnings: self.warnings.into_inner().unwrap(),
+            files: self.files.into_inner(),
+            bytes: self.bytes.into_inner(),
+            skipped: self.skipped.into_inner(),
+        }
+    }
+}
