@@ -6,6 +6,7 @@ use crate::finding::{Category, Finding, Severity};
 use crate::fsread::{self, Entry, ReadOutcome};
 use crate::home::{KnownFile, AI_LOG_DIRS};
 use crate::kind::FileKind;
+use crate::probes::gitconfig::{self, GitKey};
 use crate::probes::permissions;
 use crate::rules::{self, SecretMatch};
 use crate::secret::Secret;
@@ -46,13 +47,11 @@ pub fn scan_known(c: &Collector) {
             Some(p) => p,
             None => continue,
         };
-        if kind == FileKind::StartupFile {
-            for sourced in sourced_files(c, &path) {
-                queue.push(KnownFile {
-                    path: sourced,
-                    kind: FileKind::StartupFile,
-                });
-            }
+        for pointed in pointed_to(c, &path, kind) {
+            queue.push(KnownFile {
+                path: pointed,
+                kind,
+            });
         }
         scan_file(c, &path, kind, KNOWN_LIMIT, &mut buf);
     }
@@ -123,12 +122,12 @@ fn collect_files(dir: &Path, ext: &str, depth: usize, found: &mut dyn FnMut(Path
     }
 }
 
-/// Files a start-up file sources (`source F`, `. F`) that live under the home.
-fn sourced_files(c: &Collector, path: &Path) -> Vec<PathBuf> {
-    static SOURCE: OnceLock<Regex> = OnceLock::new();
-    let re = SOURCE.get_or_init(|| {
-        Regex::new(r#"(?m)^\s*(?:source|\.)\s+["']?([^"'\s;&|]+)"#).expect("valid regex")
-    });
+/// Files of the same kind that a known file pulls in and that live under the home: what a
+/// start-up file sources (`source F`, `. F`), what a git config includes.
+fn pointed_to(c: &Collector, path: &Path, kind: FileKind) -> Vec<PathBuf> {
+    if !matches!(kind, FileKind::StartupFile | FileKind::GitConfig) {
+        return Vec::new();
+    }
     let mut data = Vec::new();
     if !matches!(
         fsread::read_regular(path, 1024 * 1024, &mut data),
@@ -136,11 +135,35 @@ fn sourced_files(c: &Collector, path: &Path) -> Vec<PathBuf> {
     ) {
         return Vec::new();
     }
-    let home = c.home.dir.to_string_lossy().into_owned();
+    let candidates = match kind {
+        FileKind::GitConfig => {
+            gitconfig::included_files(&String::from_utf8_lossy(&data), path, &c.home.dir)
+        }
+        _ => sourced_files(c, &data),
+    };
     let Ok(real_home) = c.home.dir.canonicalize() else {
         return Vec::new();
     };
-    re.captures_iter(&data)
+    candidates
+        .into_iter()
+        .filter(|p| {
+            // Inside the home for real, with `..` and symlinked folders resolved: a file
+            // outside it is not the user's to audit, and is never read.
+            p.canonicalize()
+                .is_ok_and(|real| real.starts_with(&real_home) && real.is_file())
+        })
+        .collect()
+}
+
+/// The files a start-up file's text sources, with `~`, `$HOME` and `${HOME}` expanded; a
+/// path holding any other variable is left out.
+fn sourced_files(c: &Collector, data: &[u8]) -> Vec<PathBuf> {
+    static SOURCE: OnceLock<Regex> = OnceLock::new();
+    let re = SOURCE.get_or_init(|| {
+        Regex::new(r#"(?m)^\s*(?:source|\.)\s+["']?([^"'\s;&|]+)"#).expect("valid regex")
+    });
+    let home = c.home.dir.to_string_lossy().into_owned();
+    re.captures_iter(data)
         .filter_map(|caps| {
             let raw = String::from_utf8_lossy(&caps[1]).into_owned();
             let expanded = raw
@@ -148,14 +171,7 @@ fn sourced_files(c: &Collector, path: &Path) -> Vec<PathBuf> {
                 .replace("$HOME", &home)
                 .replace("${ZDOTDIR}", &home)
                 .replace("$ZDOTDIR", &home);
-            if expanded.contains('$') {
-                return None;
-            }
-            let p = c.home.expand(Path::new(&expanded));
-            // Inside the home for real, with `..` and symlinked folders resolved: a sourced
-            // file outside it is not the user's to audit, and is never read.
-            let real = p.canonicalize().ok()?;
-            (real.starts_with(&real_home) && real.is_file()).then_some(p)
+            (!expanded.contains('$')).then(|| c.home.expand(Path::new(&expanded)))
         })
         .collect()
 }
@@ -424,10 +440,19 @@ fn report(
         let occ = occurrences.entry((m.rule, fp.clone())).or_insert(0);
         *occ += 1;
         let line_no = line_of[&i];
-        let variable = match kind {
-            FileKind::StartupFile | FileKind::EnvFile => variable_at(data, m.offset),
+        let git_key = match kind {
+            FileKind::GitRemote | FileKind::GitConfig => gitconfig::key_at(data, m.offset),
             _ => None,
         };
+        let variable = match kind {
+            FileKind::StartupFile | FileKind::EnvFile => variable_at(data, m.offset),
+            _ => git_key.as_ref().and_then(GitKey::variable),
+        };
+        let fixes = match &git_key {
+            Some(k) if !k.fixable() => vec![],
+            _ => kind.secret_fixes(),
+        };
+        let why = git_key.as_ref().and_then(GitKey::why);
         let rule_id = format!("{}-in-{}", rule.id, kind.slug());
         let place = path.to_string_lossy();
         let id = Finding::compute_id(&rule_id, &place, Some(&fp), *occ);
@@ -446,18 +471,25 @@ fn report(
             mode: None,
             secret: Some(m.secret.redacted()),
             fingerprint: Some(fp),
-            message: secret_message(&rule.name, kind, variable.as_deref(), severity),
-            fixes: kind.secret_fixes(),
+            message: secret_message(&rule.name, kind, variable.as_deref(), severity, why),
+            fixes,
             ignored: None,
         });
     }
     providers
 }
 
-/// One sentence: what, where, why it matters.
-fn secret_message(name: &str, kind: FileKind, variable: Option<&str>, sev: Severity) -> String {
+/// One sentence: what, where, why it matters (`why` when the place within the file says more
+/// than its kind).
+fn secret_message(
+    name: &str,
+    kind: FileKind,
+    variable: Option<&str>,
+    sev: Severity,
+    why: Option<&str>,
+) -> String {
     let var = variable.map(|v| format!(" ({v})")).unwrap_or_default();
-    let why = match kind.category() {
+    let why = why.unwrap_or(match kind.category() {
         Category::TokenFile => "it belongs in the OS keyring, where other programs and backups cannot read it",
         Category::History => "histories are kept for years and copied around; redact it and rotate the token",
         _ if sev == Severity::Info => "this is where its tool keeps it; make sure only you can read the file",
@@ -465,7 +497,7 @@ fn secret_message(name: &str, kind: FileKind, variable: Option<&str>, sev: Sever
         _ if kind == FileKind::GitRemote => "it is sent with every fetch and shown by `git remote -v`; let a credential helper serve it",
         _ if kind == FileKind::GitCredentials => "git keeps it unencrypted; let a keyring-backed credential helper serve it",
         _ => "anyone who can read the file can use it; move it out and rotate it if the file was shared",
-    };
+    });
     format!(
         "{name}{var} in plain text in {}: {why}.",
         kind.description()

@@ -5,6 +5,7 @@
 pub mod environment;
 pub mod files;
 pub mod gitconfig;
+pub mod gitdirs;
 pub mod permissions;
 pub mod process;
 pub mod walk;

@@ -6,6 +6,7 @@ use crate::collect::Collector;
 use crate::home::AI_LOG_DIRS;
 use crate::kind::FileKind;
 use crate::probes::files::{scan_file, scan_walked_file};
+use crate::probes::gitdirs;
 use ignore::{DirEntry, WalkBuilder, WalkState};
 use std::collections::HashSet;
 use std::ffi::OsStr;
@@ -110,11 +111,7 @@ pub fn classify(home: &Path, path: &Path) -> FileKind {
         .file_name()
         .map(OsStr::to_string_lossy)
         .unwrap_or_default();
-    let parent = path
-        .parent()
-        .and_then(Path::file_name)
-        .map(OsStr::to_string_lossy);
-    if name == "config" && parent.as_deref() == Some(".git") {
+    if gitdirs::is_repo_config(path) {
         return FileKind::GitRemote;
     }
     if name.ends_with(".ipynb") {
@@ -204,7 +201,7 @@ pub fn walk(c: &Collector) {
                 .map(|s| s.trim_start_matches('.').to_ascii_lowercase()),
         )
         .collect();
-    let git_configs: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    let git_dirs: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
 
     let mut builder = WalkBuilder::new(&roots[0]);
     for r in &roots[1..] {
@@ -220,7 +217,7 @@ pub fn walk(c: &Collector) {
                 .map_or(2, |n| n.get())
                 .min(8),
         );
-    let git_ref = Arc::clone(&git_configs);
+    let git_ref = Arc::clone(&git_dirs);
     builder.filter_entry(move |e| {
         let Some(ft) = e.file_type() else { return true };
         if !ft.is_dir() {
@@ -228,7 +225,7 @@ pub fn walk(c: &Collector) {
         }
         let name = e.file_name().to_string_lossy();
         if name == ".git" {
-            git_ref.lock().unwrap().push(e.path().join("config"));
+            git_ref.lock().unwrap().push(e.path().to_path_buf());
             return false;
         }
         if skip_dirs.iter().any(|s| *s == name) || is_model_blobs(e) {
@@ -238,6 +235,12 @@ pub fn walk(c: &Collector) {
             return false;
         }
         if e.depth() > 0 && nested.contains(e.path()) {
+            return false;
+        }
+        // A bare repository (`git clone --bare`, a dotfiles repository in `~/.cfg`): its
+        // config files are read with the other git directories', the rest never.
+        if gitdirs::is_git_dir(e.path()) {
+            git_ref.lock().unwrap().push(e.path().to_path_buf());
             return false;
         }
         // Cache folders tagged per https://bford.info/cachedir/ hold nothing of the user's.
@@ -284,9 +287,9 @@ pub fn walk(c: &Collector) {
         })
     });
     let mut buf = Vec::new();
-    let mut configs = std::mem::take(&mut *git_configs.lock().unwrap());
-    configs.sort();
-    for path in configs {
+    let mut dirs = std::mem::take(&mut *git_dirs.lock().unwrap());
+    dirs.sort();
+    for path in dirs.iter().flat_map(|d| gitdirs::config_files(d)) {
         if c.claim(&path) {
             scan_file(c, &path, FileKind::GitRemote, 16 << 20, &mut buf);
         }
