@@ -54,6 +54,9 @@ pub struct Collector<'a> {
     pub skipped: AtomicU64,
     /// Paths already scanned (known locations), so the walk does not report them twice.
     claimed: Mutex<HashSet<PathBuf>>,
+    /// Places whose location a start-up file decided, and the sentence that says so: added
+    /// to the message of every finding about them (or about their folder).
+    origins: Mutex<Vec<(PathBuf, String)>>,
 }
 
 /// Everything a [`Collector`] gathered, in the order it came.
@@ -78,16 +81,29 @@ impl<'a> Collector<'a> {
             bytes: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
             claimed: Mutex::default(),
+            origins: Mutex::default(),
         }
     }
 
-    /// Adds a finding unless one with the same id exists; applies the user's ignores.
+    /// Adds a finding unless one with the same id exists; applies the user's ignores and
+    /// says where the place's location came from when a start-up file decided it.
     pub fn add(&self, mut finding: Finding) {
         if !self.seen_ids.lock().unwrap().insert(finding.id.clone()) {
             return;
         }
         if let Some(reason) = self.options.config.ignored(&finding.id) {
             finding.ignored = Some(reason.to_string());
+        }
+        if let Some(path) = &finding.path {
+            let origins = self.origins.lock().unwrap();
+            let origin = origins
+                .iter()
+                .find(|(p, _)| p == path)
+                .or_else(|| origins.iter().find(|(p, _)| p.parent() == Some(path)));
+            if let Some((_, why)) = origin {
+                finding.message.push(' ');
+                finding.message.push_str(why);
+            }
         }
         self.sink.finding(&finding);
         self.findings.lock().unwrap().push(finding);
@@ -110,6 +126,15 @@ impl<'a> Collector<'a> {
     /// A copy of the paths claimed so far, for a phase that only reads them (the walk).
     pub fn claimed_paths(&self) -> HashSet<PathBuf> {
         self.claimed.lock().unwrap().clone()
+    }
+
+    /// Records that `path` is where it is because of `why` (a sentence), for the messages
+    /// of the findings about it and its folder. The first reason given for a path stays.
+    pub fn note_origin(&self, path: &Path, why: String) {
+        let mut origins = self.origins.lock().unwrap();
+        if !origins.iter().any(|(p, _)| p == path) {
+            origins.push((path.to_path_buf(), why));
+        }
     }
 
     /// Findings so far matching `pred` (for probes that depend on others' results).

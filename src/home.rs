@@ -73,6 +73,29 @@ const STARTUP_FILES: [&str; 15] = [
     ".xsessionrc",
 ];
 
+/// Every variable that moves a known location: what a start-up file may set to send a tool's
+/// files elsewhere (see [`crate::shellvars`]).
+pub const LOCATION_VARIABLES: [&str; 18] = [
+    "HF_HOME",
+    "HF_TOKEN_PATH",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_STATE_HOME",
+    "NETRC",
+    "KAGGLE_CONFIG_DIR",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "CLOUDSDK_CONFIG",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "DOCKER_CONFIG",
+    "GH_CONFIG_DIR",
+    "ZDOTDIR",
+    "HISTFILE",
+    "PYTHON_HISTORY",
+    "IPYTHONDIR",
+];
+
 impl Home {
     /// A home with an explicit environment (tests, `--home`).
     pub fn new(dir: impl Into<PathBuf>, env: impl IntoIterator<Item = (String, OsString)>) -> Self {
@@ -107,7 +130,30 @@ impl Home {
     /// A path from a variable, with `~` expanded against the audited home (as
     /// `os.path.expanduser` would).
     fn var_path(&self, name: &str) -> Option<PathBuf> {
+        debug_assert!(
+            LOCATION_VARIABLES.contains(&name),
+            "{name} moves a known location: list it in LOCATION_VARIABLES"
+        );
         self.var(name).map(|v| self.expand(Path::new(v)))
+    }
+
+    /// The same home with some variables set (`Some`) or unset (`None`): the environment
+    /// another program would have.
+    pub fn with_vars<'a>(
+        &self,
+        vars: impl IntoIterator<Item = (&'a str, Option<&'a OsString>)>,
+    ) -> Home {
+        let mut env = self.env.clone();
+        for (name, value) in vars {
+            match value {
+                Some(v) => env.insert(name.to_string(), v.clone()),
+                None => env.remove(name),
+            };
+        }
+        Home {
+            dir: self.dir.clone(),
+            env,
+        }
     }
 
     /// Expands a leading `~` and makes relative paths home-relative.

@@ -18,6 +18,7 @@ pub mod probes;
 pub mod report;
 pub mod rules;
 pub mod secret;
+pub mod shellvars;
 pub mod slots;
 pub mod term;
 pub mod tui;

@@ -185,3 +185,172 @@ fn includes_outside_the_home_and_placeholder_headers_are_left_alone() {
     let r = fx.scan(&["--quick"]);
     assert!(findings(&r).is_empty(), "{r:#}");
 }
+
+/// hfguard runs without the variables (as from cron or a systemd service: the fixture's
+/// environment is empty); the start-up files move HF_HOME, NETRC, KAGGLE_CONFIG_DIR,
+/// DOCKER_CONFIG and XDG_CONFIG_HOME. Each moved file is audited as its kind, with its
+/// permission rules and fixes, and says which start-up file moved it.
+#[test]
+fn locations_moved_by_startup_files_are_audited_as_the_login_shell_sees_them() {
+    let mut fx = Fixture::new();
+    let (hf, gh) = (fx.token("moved-hf"), fx.token("moved-gh"));
+    let wandb = fx.secret(random_alnum("moved-wandb", 40));
+    let kaggle = fx.secret("4f1c9e2ab37d5086e1f2a3b4c5d6e7f8");
+    fx.write(
+        ".bashrc",
+        "alias ll='ls -l'\nexport HF_HOME=\"$HOME/models/hf\"\nexport XDG_CONFIG_HOME=~/cfg\n",
+        0o644,
+    );
+    fx.write(
+        ".profile",
+        "NETRC=${HOME}/.secrets/netrc; export NETRC\n",
+        0o644,
+    );
+    fx.write(
+        ".config/environment.d/60-kaggle.conf",
+        "KAGGLE_CONFIG_DIR=${HOME}/.secrets/kaggle\n",
+        0o644,
+    );
+    fx.write(
+        ".config/fish/config.fish",
+        "set -gx DOCKER_CONFIG ~/.dock\n",
+        0o644,
+    );
+    let token = fx.write("models/hf/token", &hf, 0o644);
+    let netrc = fx.write(
+        ".secrets/netrc",
+        format!("machine api.wandb.ai\n  login user\n  password {wandb}\n"),
+        0o644,
+    );
+    let kj = fx.write(
+        ".secrets/kaggle/kaggle.json",
+        format!("{{\"username\":\"me\",\"key\":\"{kaggle}\"}}"),
+        0o640,
+    );
+    let dock_pw = fx.secret("Dk9zQwPv3xLm");
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("me:{dock_pw}"));
+    let docker = fx.write(
+        ".dock/config.json",
+        format!("{{\"auths\":{{\"registry.example.org\":{{\"auth\":\"{auth}\"}}}}}}"),
+        0o644,
+    );
+    let hosts = fx.write(
+        "cfg/gh/hosts.yml",
+        format!("github.com:\n    oauth_token: {gh}\n"),
+        0o600,
+    );
+    let r = fx.scan(&["--quick"]);
+    let origin = |f: &serde_json::Value, var: &str, file: &str| {
+        let m = f["message"].as_str().unwrap();
+        assert!(
+            m.contains(&format!("comes from {var}, set in {file}")),
+            "{m}"
+        );
+    };
+    let f = one(&r, "token-file-permissions", &token);
+    assert_eq!(
+        (f["severity"].as_str(), f["category"].as_str()),
+        (Some("high"), Some("permissions"))
+    );
+    assert_eq!(f["fixes"], json!(["chmod"]));
+    origin(f, "HF_HOME", "~/.bashrc line 2");
+    let f = one(&r, "hf-token-in-token-file", &token);
+    assert_eq!(f["fixes"], json!(["keyring"]));
+    origin(f, "HF_HOME", "~/.bashrc line 2");
+    let f = one(&r, "credential-folder-permissions", &fx.path("models/hf"));
+    origin(f, "HF_HOME", "~/.bashrc line 2");
+    let f = one(&r, "netrc-permissions", &netrc);
+    origin(f, "NETRC", "~/.profile line 1");
+    assert_eq!(one(&r, "wandb-key-in-netrc", &netrc)["severity"], "info");
+    let f = one(&r, "kaggle-config-permissions", &kj);
+    assert_eq!(f["severity"], "medium");
+    origin(
+        f,
+        "KAGGLE_CONFIG_DIR",
+        "~/.config/environment.d/60-kaggle.conf line 1",
+    );
+    origin(
+        one(&r, "docker-config-permissions", &docker),
+        "DOCKER_CONFIG",
+        "~/.config/fish/config.fish line 1",
+    );
+    let f = one(&r, "hf-token-in-gh-config", &hosts);
+    origin(f, "XDG_CONFIG_HOME", "~/.bashrc line 3");
+}
+
+/// ZDOTDIR moves zsh's own start-up files and history; what those set is followed in turn.
+#[test]
+fn a_moved_zdotdir_brings_its_startup_files_and_history() {
+    let mut fx = Fixture::new();
+    let (a, b, c) = (
+        fx.token("zdot-rc"),
+        fx.token("zdot-hist"),
+        fx.token("zdot-moved"),
+    );
+    fx.write(".zshenv", "export ZDOTDIR=$HOME/.config/zsh\n", 0o644);
+    let rc = fx.write(
+        ".config/zsh/.zshrc",
+        format!("export HF_TOKEN={a}\nexport HF_TOKEN_PATH=~/.private/hf-token\n"),
+        0o644,
+    );
+    let hist = fx.write(
+        ".config/zsh/.zsh_history",
+        format!("hf auth login --token {b}\n"),
+        0o600,
+    );
+    let moved = fx.write(".private/hf-token", &c, 0o600);
+    let r = fx.scan(&["--quick"]);
+    let f = one(&r, "hf-token-in-startup-file", &rc);
+    assert_eq!(f["variable"], "HF_TOKEN");
+    assert!(f["message"]
+        .as_str()
+        .unwrap()
+        .contains("ZDOTDIR, set in ~/.zshenv line 1"));
+    one(&r, "hf-token-in-shell-history", &hist);
+    let f = one(&r, "hf-token-in-token-file", &moved);
+    assert!(f["message"]
+        .as_str()
+        .unwrap()
+        .contains("HF_TOKEN_PATH, set in ~/.config/zsh/.zshrc line 2"));
+}
+
+/// Values that need a command, or variables the start-up files do not set, are not guessed;
+/// a start-up file may not send the audit to files outside the home that the user does not
+/// own (root auditing a hostile home).
+#[test]
+fn dynamic_values_and_foreign_files_outside_the_home_are_not_followed() {
+    let mut fx = Fixture::new();
+    let t = fx.token("dynamic");
+    fx.write("dyn/token", &t, 0o644);
+    let outside = tempfile::tempdir().unwrap();
+    let foreign = outside.path().join("netrc");
+    let pw = fx.secret("Fr9eignPassw0rdZ");
+    std::fs::write(
+        &foreign,
+        format!("machine example.org login x password {pw}\n"),
+    )
+    .unwrap();
+    let target = if nix::unistd::geteuid().is_root() {
+        std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
+        foreign.clone()
+    } else {
+        std::path::PathBuf::from("/etc/passwd")
+    };
+    fx.write(
+        ".bashrc",
+        format!(
+            "export HF_HOME=$(echo ~/dyn)\nexport HF_TOKEN_PATH=\"$SOMEWHERE/token\"\nexport NETRC={}\n",
+            target.display()
+        ),
+        0o644,
+    );
+    let run = fx.run(&["scan", "--quick", "--format", "json", "--skip", "processes"]);
+    let r = run.json();
+    assert!(findings(&r).is_empty(), "{r:#}");
+    let warned = r["warnings"].as_array().unwrap().iter().any(|w| {
+        w.as_str()
+            .unwrap()
+            .starts_with(&format!("not audited: {}", target.display()))
+    });
+    assert!(warned, "{r:#}");
+}

@@ -10,6 +10,7 @@ use crate::probes::gitconfig::{self, GitKey};
 use crate::probes::permissions;
 use crate::rules::{self, SecretMatch};
 use crate::secret::Secret;
+use crate::shellvars;
 use regex::bytes::Regex;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -24,18 +25,77 @@ const ARCHIVE_LIMIT: u64 = 64 * 1024 * 1024;
 /// Bytes sniffed for NUL to tell binary from text, as ripgrep does.
 const SNIFF: usize = 8192;
 
-/// Scans every known location that exists.
+/// Scans every known location that exists: the start-up files first, since the locations
+/// they move ([`shellvars`]) are audited too, as the login shell sees them.
 pub fn scan_known(c: &Collector) {
-    let mut queue: Vec<KnownFile> = c.home.known_files();
+    let (mut startup, mut others): (Vec<KnownFile>, Vec<KnownFile>) = c
+        .home
+        .known_files()
+        .into_iter()
+        .partition(|k| k.kind == FileKind::StartupFile);
     for (dir, ext) in AI_LOG_DIRS {
         collect_files(&c.home.dir.join(dir), ext, 6, &mut |path| {
-            queue.push(KnownFile {
+            others.push(KnownFile {
                 path,
                 kind: FileKind::AiSessionLog,
             })
         });
     }
+    let mut known = shellvars::Known::new(c.home);
+    let mut assignments = Vec::new();
     let mut buf = Vec::new();
+    // A start-up file may move the start-up files themselves (ZDOTDIR, XDG_CONFIG_HOME for
+    // fish and environment.d): a few rounds until no new one turns up.
+    for _ in 0..4 {
+        if startup.is_empty() {
+            break;
+        }
+        scan_queue(c, &mut startup, &mut buf, &mut |path, text| {
+            let text = String::from_utf8_lossy(text);
+            assignments.extend(shellvars::parse(&text, path, &mut known));
+        });
+        for (k, a) in shellvars::moved_files(c.home, &assignments) {
+            if !may_follow(c, &k.path) {
+                continue;
+            }
+            c.note_origin(&k.path, a.origin(&c.home.dir));
+            if k.kind != FileKind::StartupFile {
+                others.push(k);
+            } else if !c.is_claimed(&k.path) {
+                startup.push(k);
+            }
+        }
+    }
+    scan_queue(c, &mut others, &mut buf, &mut |_, _| {});
+}
+
+/// Whether a location a start-up file moved may be read: under the home, or owned by the
+/// home's owner (a cluster's `/scratch/$USER/hf`). A home's start-up file must not send an
+/// audit run as root to read other users' or the system's files.
+fn may_follow(c: &Collector, path: &Path) -> bool {
+    let home = std::fs::canonicalize(&c.home.dir).unwrap_or_else(|_| c.home.dir.clone());
+    if std::fs::canonicalize(path).map_or(path.starts_with(&c.home.dir), |p| p.starts_with(&home)) {
+        return true;
+    }
+    let owner_of = |p: &Path| std::fs::symlink_metadata(p).ok().map(|m| owner(&m));
+    let ok = owner_of(path).is_some_and(|o| Some(o) == owner_of(&home));
+    if !ok && owner_of(path).is_some() {
+        c.warn(format!(
+            "not audited: {} (a start-up file points there, outside your home, and you do not own it)",
+            path.display()
+        ));
+    }
+    ok
+}
+
+/// Scans the files of `queue` and those they pull in, emptying it; `startup_text` sees the
+/// text of each start-up file.
+fn scan_queue(
+    c: &Collector,
+    queue: &mut Vec<KnownFile>,
+    buf: &mut Vec<u8>,
+    startup_text: &mut dyn FnMut(&Path, &[u8]),
+) {
     let mut i = 0;
     while i < queue.len() {
         let KnownFile { path, kind } = queue[i].clone();
@@ -47,14 +107,15 @@ pub fn scan_known(c: &Collector) {
             Some(p) => p,
             None => continue,
         };
-        for pointed in pointed_to(c, &path, kind) {
+        for pointed in pointed_to(c, &path, kind, startup_text) {
             queue.push(KnownFile {
                 path: pointed,
                 kind,
             });
         }
-        scan_file(c, &path, kind, KNOWN_LIMIT, &mut buf);
+        scan_file(c, &path, kind, KNOWN_LIMIT, buf);
     }
+    queue.clear();
 }
 
 /// Follows a known location that is a symlink only when its target stays under the home
@@ -123,8 +184,14 @@ fn collect_files(dir: &Path, ext: &str, depth: usize, found: &mut dyn FnMut(Path
 }
 
 /// Files of the same kind that a known file pulls in and that live under the home: what a
-/// start-up file sources (`source F`, `. F`), what a git config includes.
-fn pointed_to(c: &Collector, path: &Path, kind: FileKind) -> Vec<PathBuf> {
+/// start-up file sources (`source F`, `. F`), what a git config includes. A start-up file's
+/// text also goes to `startup_text`.
+fn pointed_to(
+    c: &Collector,
+    path: &Path,
+    kind: FileKind,
+    startup_text: &mut dyn FnMut(&Path, &[u8]),
+) -> Vec<PathBuf> {
     if !matches!(kind, FileKind::StartupFile | FileKind::GitConfig) {
         return Vec::new();
     }
@@ -134,6 +201,9 @@ fn pointed_to(c: &Collector, path: &Path, kind: FileKind) -> Vec<PathBuf> {
         Ok(ReadOutcome::Read { .. })
     ) {
         return Vec::new();
+    }
+    if kind == FileKind::StartupFile {
+        startup_text(path, &data);
     }
     let candidates = match kind {
         FileKind::GitConfig => {
