@@ -75,7 +75,7 @@ const STARTUP_FILES: [&str; 15] = [
 
 /// Every variable that moves a known location: what a start-up file may set to send a tool's
 /// files elsewhere (see [`crate::shellvars`]).
-pub const LOCATION_VARIABLES: [&str; 18] = [
+pub const LOCATION_VARIABLES: [&str; 26] = [
     "HF_HOME",
     "HF_TOKEN_PATH",
     "XDG_CACHE_HOME",
@@ -94,6 +94,25 @@ pub const LOCATION_VARIABLES: [&str; 18] = [
     "HISTFILE",
     "PYTHON_HISTORY",
     "IPYTHONDIR",
+    "GIT_CONFIG_GLOBAL",
+    // npm reads its `npm_config_*` variables in any case.
+    "NPM_CONFIG_USERCONFIG",
+    "npm_config_userconfig",
+    "PIP_CONFIG_FILE",
+    "UV_CONFIG_FILE",
+    "POETRY_CONFIG_DIR",
+    "CONDARC",
+    "MODAL_CONFIG_PATH",
+];
+
+/// Files in `~/.ssh` that are not private keys (by name).
+const SSH_NOT_KEYS: [&str; 6] = [
+    "config",
+    "known_hosts",
+    "authorized_keys",
+    "authorized_keys2",
+    "environment",
+    "rc",
 ];
 
 impl Home {
@@ -236,8 +255,20 @@ impl Home {
             self.xdg_config().join("git/credentials"),
             FileKind::GitCredentials,
         );
+        if let Some(p) = self.var_path("GIT_CONFIG_GLOBAL") {
+            add(p, FileKind::GitConfig);
+        }
         add(self.dir.join(".gitconfig"), FileKind::GitConfig);
         add(self.xdg_config().join("git/config"), FileKind::GitConfig);
+
+        // SSH: ssh reads `~/.ssh` of the user's own home, whatever the environment says.
+        let ssh = self.dir.join(".ssh");
+        add(ssh.join("config"), FileKind::SshConfig);
+        add(ssh.join("authorized_keys"), FileKind::SshAuthorizedKeys);
+        add(ssh.join("authorized_keys2"), FileKind::SshAuthorizedKeys);
+        for p in ssh_key_candidates(&ssh) {
+            add(p, FileKind::SshKey);
+        }
 
         // The ecosystem's credential files.
         add(
@@ -285,6 +316,59 @@ impl Home {
             FileKind::DockerConfig,
         );
         add(self.dir.join(".pypirc"), FileKind::Pypirc);
+
+        // Package managers.
+        add(
+            self.var_path("NPM_CONFIG_USERCONFIG")
+                .or_else(|| self.var_path("npm_config_userconfig"))
+                .unwrap_or_else(|| self.dir.join(".npmrc")),
+            FileKind::Npmrc,
+        );
+        if let Some(p) = self.var_path("PIP_CONFIG_FILE") {
+            add(p, FileKind::PipConfig);
+        }
+        add(self.xdg_config().join("pip/pip.conf"), FileKind::PipConfig);
+        add(self.dir.join(".pip/pip.conf"), FileKind::PipConfig);
+        if let Some(p) = self.var_path("UV_CONFIG_FILE") {
+            add(p, FileKind::UvConfig);
+        }
+        add(self.xdg_config().join("uv/uv.toml"), FileKind::UvConfig);
+        add(
+            self.xdg_data().join("uv/credentials/credentials.toml"),
+            FileKind::UvCredentials,
+        );
+        add(
+            self.var_path("POETRY_CONFIG_DIR")
+                .unwrap_or_else(|| self.xdg_config().join("pypoetry"))
+                .join("auth.toml"),
+            FileKind::PoetryAuth,
+        );
+        // conda's user search path (conda/base/constants.py SEARCH_PATH), then $CONDARC.
+        let conda_dirs = [
+            self.xdg_config().join("conda"),
+            self.dir.join(".config/conda"),
+            self.dir.join(".conda"),
+        ];
+        for d in &conda_dirs {
+            add(d.join(".condarc"), FileKind::Condarc);
+            add(d.join("condarc"), FileKind::Condarc);
+            for p in list_dir(&d.join("condarc.d")) {
+                if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                    add(p, FileKind::Condarc);
+                }
+            }
+        }
+        add(self.dir.join(".condarc"), FileKind::Condarc);
+        if let Some(p) = self.var_path("CONDARC") {
+            add(p, FileKind::Condarc);
+        }
+
+        // ML platforms with a credential file of their own.
+        add(
+            self.var_path("MODAL_CONFIG_PATH")
+                .unwrap_or_else(|| self.dir.join(".modal.toml")),
+            FileKind::ModalConfig,
+        );
         add(
             self.var_path("GH_CONFIG_DIR")
                 .unwrap_or_else(|| self.xdg_config().join("gh"))
@@ -351,6 +435,28 @@ impl Home {
         }
         out
     }
+}
+
+/// Files in `~/.ssh` that may be private keys: regular files (or links) whose names are not
+/// those of ssh's other files, public keys or sockets.
+fn ssh_key_candidates(dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = rd
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            !(name.ends_with(".pub")
+                || name.starts_with("known_hosts")
+                || SSH_NOT_KEYS.contains(&name.as_ref()))
+        })
+        .map(|e| e.path())
+        .collect();
+    v.sort();
+    v
 }
 
 /// Entries of a folder, or nothing when it cannot be read.

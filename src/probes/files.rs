@@ -8,6 +8,7 @@ use crate::home::{KnownFile, AI_LOG_DIRS};
 use crate::kind::FileKind;
 use crate::probes::gitconfig::{self, GitKey};
 use crate::probes::permissions;
+use crate::probes::sshconfig;
 use crate::rules::{self, SecretMatch};
 use crate::secret::Secret;
 use crate::shellvars;
@@ -107,12 +108,7 @@ fn scan_queue(
             Some(p) => p,
             None => continue,
         };
-        for pointed in pointed_to(c, &path, kind, startup_text) {
-            queue.push(KnownFile {
-                path: pointed,
-                kind,
-            });
-        }
+        queue.extend(pointed_to(c, &path, kind, startup_text));
         scan_file(c, &path, kind, KNOWN_LIMIT, buf);
     }
     queue.clear();
@@ -183,16 +179,19 @@ fn collect_files(dir: &Path, ext: &str, depth: usize, found: &mut dyn FnMut(Path
     }
 }
 
-/// Files of the same kind that a known file pulls in and that live under the home: what a
-/// start-up file sources (`source F`, `. F`), what a git config includes. A start-up file's
-/// text also goes to `startup_text`.
+/// Files a known file pulls in that live under the home, and what they are: what a
+/// start-up file sources (`source F`, `. F`), what a git config includes, and the keys and
+/// included files of an SSH config. A start-up file's text also goes to `startup_text`.
 fn pointed_to(
     c: &Collector,
     path: &Path,
     kind: FileKind,
     startup_text: &mut dyn FnMut(&Path, &[u8]),
-) -> Vec<PathBuf> {
-    if !matches!(kind, FileKind::StartupFile | FileKind::GitConfig) {
+) -> Vec<KnownFile> {
+    if !matches!(
+        kind,
+        FileKind::StartupFile | FileKind::GitConfig | FileKind::SshConfig
+    ) {
         return Vec::new();
     }
     let mut data = Vec::new();
@@ -202,24 +201,41 @@ fn pointed_to(
     ) {
         return Vec::new();
     }
-    if kind == FileKind::StartupFile {
-        startup_text(path, &data);
-    }
+    let same = |paths: Vec<PathBuf>| -> Vec<KnownFile> {
+        paths
+            .into_iter()
+            .map(|path| KnownFile { path, kind })
+            .collect()
+    };
     let candidates = match kind {
-        FileKind::GitConfig => {
-            gitconfig::included_files(&String::from_utf8_lossy(&data), path, &c.home.dir)
+        FileKind::StartupFile => {
+            startup_text(path, &data);
+            same(sourced_files(c, &data))
         }
-        _ => sourced_files(c, &data),
+        FileKind::GitConfig => same(gitconfig::included_files(
+            &String::from_utf8_lossy(&data),
+            path,
+            &c.home.dir,
+        )),
+        _ => {
+            let p = sshconfig::pointed(&String::from_utf8_lossy(&data), &c.home.dir);
+            let keys = p.identity_files.into_iter().map(|path| KnownFile {
+                path,
+                kind: FileKind::SshKey,
+            });
+            keys.chain(same(p.includes)).collect()
+        }
     };
     let Ok(real_home) = c.home.dir.canonicalize() else {
         return Vec::new();
     };
     candidates
         .into_iter()
-        .filter(|p| {
+        .filter(|k| {
             // Inside the home for real, with `..` and symlinked folders resolved: a file
             // outside it is not the user's to audit, and is never read.
-            p.canonicalize()
+            k.path
+                .canonicalize()
                 .is_ok_and(|real| real.starts_with(&real_home) && real.is_file())
         })
         .collect()
@@ -268,8 +284,12 @@ pub fn scan_file(c: &Collector, path: &Path, kind: FileKind, limit: u64, buf: &m
             return;
         }
     };
-    if kind == FileKind::StartupFile {
-        permissions::check_startup(c, path, &meta);
+    match kind {
+        FileKind::StartupFile => permissions::check_startup(c, path, &meta),
+        FileKind::SshConfig | FileKind::SshAuthorizedKeys | FileKind::SshKey => {
+            permissions::check_ssh(c, path, kind, &meta)
+        }
+        _ => {}
     }
     let meta = match fsread::read_regular(path, limit, buf) {
         Ok(ReadOutcome::Read { meta, truncated }) => {
@@ -582,9 +602,22 @@ fn variable_at(data: &[u8], offset: usize) -> Option<String> {
         Regex::new(r#"(?:([A-Za-z_][A-Za-z0-9_]*)["']?\]?\s*[:=]|set\s+(?:-[a-zA-Z]+\s+)*([A-Za-z_][A-Za-z0-9_]*)\s)\s*["']?$"#)
             .expect("valid regex")
     });
+    static LEADING: OnceLock<Regex> = OnceLock::new();
+    let leading = LEADING.get_or_init(|| {
+        Regex::new(r#"^\s*(?:export\s+|set\s+(?:-[a-zA-Z]+\s+)*)?([A-Za-z_][A-Za-z0-9_]*)(?:=|\s)"#)
+            .expect("valid regex")
+    });
     let line_start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |i| i + 1);
-    let caps = re.captures(&data[line_start..offset])?;
+    let before = &data[line_start..offset];
+    let caps = re.captures(before)?;
     let name = caps.get(1).or_else(|| caps.get(2))?;
+    // The user part of a URL (`https://user:PASSWORD@…`) is no variable: the one the URL is
+    // assigned to starts the line.
+    let name = if before[..name.start()].ends_with(b"//") {
+        leading.captures(before)?.get(1)?
+    } else {
+        name
+    };
     Some(String::from_utf8_lossy(name.as_bytes()).into_owned())
 }
 

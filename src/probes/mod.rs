@@ -8,4 +8,5 @@ pub mod gitconfig;
 pub mod gitdirs;
 pub mod permissions;
 pub mod process;
+pub mod sshconfig;
 pub mod walk;

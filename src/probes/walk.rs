@@ -105,6 +105,31 @@ pub const SKIP_EXTENSIONS: [&str; 52] = [
     "qcow2",
 ];
 
+/// Package managers' project files, where index credentials and registry tokens get
+/// committed.
+pub const PACKAGE_MANIFESTS: [&str; 10] = [
+    "pyproject.toml",
+    "uv.toml",
+    "poetry.toml",
+    ".npmrc",
+    "pip.conf",
+    "pip.ini",
+    ".condarc",
+    "condarc",
+    "environment.yml",
+    "environment.yaml",
+];
+
+/// The names `ssh-keygen` gives private keys: a copy met outside `~/.ssh` is still one.
+pub const SSH_KEY_NAMES: [&str; 6] = [
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ecdsa_sk",
+    "id_ed25519",
+    "id_ed25519_sk",
+];
+
 /// What a file met in the walk is, from its path.
 pub fn classify(home: &Path, path: &Path) -> FileKind {
     let name = path
@@ -116,6 +141,12 @@ pub fn classify(home: &Path, path: &Path) -> FileKind {
     }
     if name.ends_with(".ipynb") {
         return FileKind::Notebook;
+    }
+    if PACKAGE_MANIFESTS.contains(&name.as_ref()) {
+        return FileKind::PackageManifest;
+    }
+    if SSH_KEY_NAMES.contains(&name.as_ref()) {
+        return FileKind::SshKey;
     }
     if name.starts_with(".env") || name.ends_with(".env") {
         return FileKind::EnvFile;
