@@ -283,7 +283,10 @@ fn package_registry_credentials() {
     assert_eq!(one(&r, "pip-config-permissions", &pip)["severity"], "high");
     let f = one(&r, "index-url-credentials-in-startup-file", &bashrc);
     assert_eq!(f["variable"], "PIP_EXTRA_INDEX_URL");
-    one(&r, "index-url-credentials-in-project-file", &req);
+    assert_eq!(
+        one(&r, "index-url-credentials-in-package-manifest", &req)["severity"],
+        "high"
+    );
     one(&r, "url-credentials-in-uv-config", &uv);
     one(&r, "uv-config-permissions", &uv);
     assert_eq!(
@@ -368,7 +371,7 @@ fn ml_platform_credentials() {
         0o644,
     );
     let r = fx.scan(&[]);
-    let f = one(&r, "modal-token-in-modal-config", &modal_cfg);
+    let f = one(&r, "modal-token-secret-in-modal-config", &modal_cfg);
     assert_eq!(
         (f["severity"].as_str(), f["provider"].as_str()),
         (Some("info"), Some("modal"))
@@ -404,15 +407,15 @@ fn ml_platform_credentials() {
     );
 }
 
-/// A token in a JSON string whose quotes are escaped — a notebook cell that sets a variable,
-/// a printed kaggle.json in a cell's output — counts like any other.
+/// A token in a JSON string whose quotes are escaped — a notebook cell that sets a variable
+/// or runs a command — counts like any other.
 #[test]
 fn keys_in_json_escaped_context() {
     let mut fx = Fixture::new();
     let wandb = fx.secret(random_alnum("nb-wandb", 40));
     let mistral = fx.secret(random_alnum("nb-mistral", 32));
-    let kaggle = fx.secret("7e1d3c5b9a2f4e6d8c0b1a3f5e7d9c2b");
     let aws = fx.secret(random_alnum("nb-aws", 40));
+    let modal = fx.secret(format!("as-{}", random_alnum("nb-modal", 22)));
     let cells = json!({
         "cells": [{
             "cell_type": "code",
@@ -423,13 +426,9 @@ fn keys_in_json_escaped_context() {
                 format!("os.environ[\"WANDB_API_KEY\"] = \"{wandb}\"\n"),
                 format!("os.environ['MISTRAL_API_KEY'] = '{mistral}'\n"),
                 format!("creds = {{\"aws_secret_access_key\": \"{aws}\"}}\n"),
-                "!cat ~/.kaggle/kaggle.json"
+                "!modal token set --token-id ak-0 --token-secret ".to_string() + &modal
             ],
-            "outputs": [{
-                "name": "stdout",
-                "output_type": "stream",
-                "text": [format!("{{\"username\":\"me\",\"key\":\"{kaggle}\"}}")]
-            }]
+            "outputs": []
         }],
         "metadata": {},
         "nbformat": 4,
@@ -445,7 +444,7 @@ fn keys_in_json_escaped_context() {
         "wandb-key-in-notebook",
         "mistral-key-in-notebook",
         "aws-secret-key-in-notebook",
-        "kaggle-key-in-notebook",
+        "modal-token-in-notebook",
     ] {
         assert_eq!(one(&r, rule, &nb)["severity"], "high", "{rule}");
     }

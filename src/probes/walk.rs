@@ -106,7 +106,8 @@ pub const SKIP_EXTENSIONS: [&str; 52] = [
 ];
 
 /// Package managers' project files, where index credentials and registry tokens get
-/// committed.
+/// committed (and `requirements*.txt`/`.in`, `constraints*.txt`, whose `--index-url`
+/// options do too).
 pub const PACKAGE_MANIFESTS: [&str; 10] = [
     "pyproject.toml",
     "uv.toml",
@@ -142,7 +143,10 @@ pub fn classify(home: &Path, path: &Path) -> FileKind {
     if name.ends_with(".ipynb") {
         return FileKind::Notebook;
     }
-    if PACKAGE_MANIFESTS.contains(&name.as_ref()) {
+    if PACKAGE_MANIFESTS.contains(&name.as_ref())
+        || ((name.starts_with("requirements") || name.starts_with("constraints"))
+            && (name.ends_with(".txt") || name.ends_with(".in")))
+    {
         return FileKind::PackageManifest;
     }
     if SSH_KEY_NAMES.contains(&name.as_ref()) {
