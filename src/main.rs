@@ -3,7 +3,7 @@
 mod cli;
 use cli::Fatal;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use hfguard::audit::{self, ScanOptions, Sink};
 use hfguard::config::Config;
 use hfguard::finding::Severity;
@@ -25,10 +25,18 @@ use std::time::{Duration, Instant};
 ///
 /// Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or fatal
 /// error.
+/// `hfguard --version`: the release and the git commit it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("HFGUARD_COMMIT"),
+    ")"
+);
+
 #[derive(Parser, Debug)]
 #[command(
     name = "hfguard",
-    version,
+    version = VERSION,
     propagate_version = true,
     max_term_width = 100
 )]
@@ -64,6 +72,18 @@ enum Command {
     GitCredential(cli::token::GitCredentialArgs),
     /// Watch for regressions: report a re-exposed token the moment it lands.
     Watch(cli::watch::WatchArgs),
+    /// Print a completion script for SHELL: `source <(hfguard completions bash)` (the README
+    /// says where to install it for good).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `hfguard man | man -l -`. With --dir, write one page per
+    /// command there (hfguard.1, hfguard-scan.1, …) to install under a man path.
+    Man {
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug, Default)]
@@ -154,6 +174,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Fatal> {
+    // Generated from the command-line definition itself; they need no home.
+    match &cli.command {
+        Some(Command::Completions { shell }) => return completions(*shell),
+        Some(Command::Man { dir }) => return man(dir.as_deref()),
+        _ => {}
+    }
     let home = resolve_home(cli.home.as_ref())?;
     let config = match &cli.config {
         Some(path) => Config::load(path, true),
@@ -169,6 +195,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         Some(Command::Exec(args)) => cli::token::exec(&home, args),
         Some(Command::GitCredential(args)) => cli::token::git_credential(&home, args),
         Some(Command::Watch(args)) => cli::watch::watch(&home, config, args),
+        Some(Command::Completions { .. } | Command::Man { .. }) => unreachable!("handled above"),
         None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
             let config_path = cli.config.clone().unwrap_or_else(|| home.config_file());
             let options = ScanOptions {
@@ -181,6 +208,47 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         }
         // The dashboard needs a terminal; anywhere else the report is what helps.
         None => scan(&home, config, ScanArgs::default(), true),
+    }
+}
+
+fn completions(shell: clap_complete::Shell) -> Result<ExitCode, Fatal> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "hfguard", &mut out);
+    write_stdout(&out)
+}
+
+fn man(dir: Option<&std::path::Path>) -> Result<ExitCode, Fatal> {
+    let cmd = Cli::command();
+    match dir {
+        Some(dir) => {
+            clap_mangen::generate_to(cmd, dir).map_err(|e| {
+                Fatal(format!(
+                    "{}: cannot write the manual pages: {}",
+                    dir.display(),
+                    hfguard::fsread::reason(&e)
+                ))
+            })?;
+            eprintln!("hfguard: manual pages written to {}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .map_err(|e| Fatal(format!("cannot render the manual page: {e}")))?;
+            write_stdout(&out)
+        }
+    }
+}
+
+/// Writes to standard output; a closed pipe (`| head`) is not an error.
+fn write_stdout(bytes: &[u8]) -> Result<ExitCode, Fatal> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Fatal(format!("cannot write to standard output: {e}")))
+        }
+        _ => Ok(ExitCode::SUCCESS),
     }
 }
 
