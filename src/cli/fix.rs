@@ -16,6 +16,8 @@ pub enum Only {
     Chmod,
     Keyring,
     Redact,
+    /// Keep secrets out of the history of the finding's shell from now on (history findings).
+    Guard,
 }
 
 impl Only {
@@ -24,6 +26,7 @@ impl Only {
             Only::Chmod => FixKind::Chmod,
             Only::Keyring => FixKind::Keyring,
             Only::Redact => FixKind::Redact,
+            Only::Guard => FixKind::Guard,
         }
     }
 }
@@ -107,8 +110,48 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
     let report = audit::run(home, &options, &NoSink);
     let choices = choose(&report.findings, &args)?;
     let plan = fix::plan(home, &choices);
+    let review = Review {
+        dry_run: args.dry_run,
+        yes: args.yes,
+        again: "hfguard fix --yes",
+        make_folders: false,
+        keyring_hint: "Fixes that need no keyring: `hfguard fix --only chmod`.",
+    };
+    review_and_apply(home, &plan, review, |plan, outcome| {
+        format!(
+            "Fixed {} finding(s): {} file(s) changed. Undo with `hfguard undo {}`.",
+            plan.findings.len(),
+            outcome.changed.len(),
+            plan.id
+        )
+    })
+}
+
+/// How a plan is reviewed before it is applied.
+pub struct Review<'a> {
+    /// Only show it.
+    pub dry_run: bool,
+    /// Apply without asking.
+    pub yes: bool,
+    /// The command that applies the same selection without asking (`hfguard fix --yes`).
+    pub again: &'a str,
+    /// Create the folders of files the plan creates.
+    pub make_folders: bool,
+    /// What to do when the keyring is needed and not there.
+    pub keyring_hint: &'a str,
+}
+
+/// Shows `plan`, asks (unless `--yes`; off a terminal `--yes` is required), applies it, and
+/// says what was done (`done`) and what was not. Exit code 1 when something was refused or
+/// could not be changed.
+pub fn review_and_apply(
+    home: &Home,
+    plan: &fix::Plan,
+    review: Review,
+    done: impl FnOnce(&fix::Plan, &fix::Outcome) -> String,
+) -> Result<ExitCode, Fatal> {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(fix::preview(&plan).as_bytes());
+    let _ = out.write_all(fix::preview(plan).as_bytes());
     if plan.is_empty() {
         let _ = writeln!(out, "Nothing to change.");
         return Ok(if plan.refused.is_empty() {
@@ -117,14 +160,15 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
             ExitCode::from(1)
         });
     }
-    if args.dry_run {
+    if review.dry_run {
         let _ = writeln!(
             out,
-            "Dry run: nothing changed. Apply with `hfguard fix --yes` and the same selection."
+            "Dry run: nothing changed. Apply with `{}` and the same selection.",
+            review.again
         );
         return Ok(ExitCode::SUCCESS);
     }
-    if !args.yes {
+    if !review.yes {
         if !std::io::stdin().is_terminal() {
             return Err(Fatal(
                 "not on a terminal: pass --yes to apply this plan, or --dry-run to only show it"
@@ -140,17 +184,14 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
             return Ok(ExitCode::SUCCESS);
         }
     }
+    if review.make_folders {
+        fix::guard::make_folders(plan).map_err(|e| Fatal(format!("{e}. Nothing was changed.")))?;
+    }
     let keys = KeyStore::new(home);
     let journal = Journal::new(home);
-    match fix::apply(&plan, &keys, &journal) {
+    match fix::apply(plan, &keys, &journal) {
         Ok(outcome) => {
-            let _ = writeln!(
-                out,
-                "Fixed {} finding(s): {} file(s) changed. Undo with `hfguard undo {}`.",
-                plan.findings.len(),
-                outcome.changed.len(),
-                plan.id
-            );
+            let _ = writeln!(out, "{}", done(plan, &outcome));
             for e in &outcome.failed {
                 eprintln!("hfguard: not changed: {e}");
             }
@@ -161,7 +202,8 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
             })
         }
         Err(fix::ApplyError::Key(e)) => Err(Fatal(format!(
-            "{e}. Nothing was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
+            "{e}. Nothing was changed. {}",
+            review.keyring_hint
         ))),
         Err(e) => Err(Fatal(format!("{e}. Nothing was changed."))),
     }

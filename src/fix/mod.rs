@@ -10,6 +10,7 @@
 
 pub mod atomic;
 mod diff;
+pub mod guard;
 pub mod journal;
 mod plan;
 

@@ -67,6 +67,19 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A plan with journal id `id` that changes nothing yet.
+    pub fn new(id: String, home: &Home) -> Plan {
+        Plan {
+            id,
+            home: home.dir.clone(),
+            files: Vec::new(),
+            tokens: Vec::new(),
+            findings: Vec::new(),
+            notes: Vec::new(),
+            refused: Vec::new(),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.files.is_empty() && self.tokens.is_empty()
     }
@@ -343,15 +356,7 @@ pub fn plan(home: &Home, choices: &[(Finding, FixKind)]) -> Plan {
     let id = super::journal::new_id();
     let mut p = Planner {
         home,
-        plan: Plan {
-            id,
-            home: home.dir.clone(),
-            files: Vec::new(),
-            tokens: Vec::new(),
-            findings: Vec::new(),
-            notes: Vec::new(),
-            refused: Vec::new(),
-        },
+        plan: Plan::new(id, home),
         files: BTreeMap::new(),
         chmods: BTreeMap::new(),
         helper_hosts: BTreeMap::new(),
@@ -368,18 +373,26 @@ pub fn plan(home: &Home, choices: &[(Finding, FixKind)]) -> Plan {
     // gets `huggingface-2`, and the file it came from looks that name up.
     let mut order: Vec<&(Finding, FixKind)> = choices.iter().collect();
     order.sort_by_key(|(f, _)| FileKind::from_rule(&f.rule) != Some(FileKind::HfTokenFile));
+    // History guards are planned by `fix::guard`, on top of the other changes.
+    let mut guards = Vec::new();
     for (f, kind) in order {
         let r = match kind {
             FixKind::Chmod => p.chmod(f),
             FixKind::Redact => p.content(f, false),
             FixKind::Keyring => p.content(f, true),
+            FixKind::Guard => {
+                guards.push(f);
+                continue;
+            }
         };
         match r {
             Ok(()) => p.plan.findings.push(f.id.clone()),
             Err(reason) => p.plan.refused.push((f.id.clone(), reason)),
         }
     }
-    p.finish()
+    let mut plan = p.finish();
+    super::guard::add_to(&mut plan, home, &guards);
+    plan
 }
 
 impl Planner<'_> {
