@@ -237,6 +237,17 @@ fn unreachable_or_unsafe_endpoints_give_unknown_with_the_reason() {
     let v = &secret_of(&r, &t)["verification"];
     assert_eq!(v["status"], "unknown");
     assert_eq!(v["reason"], "connection refused");
+    // https to something that does not speak TLS: the TLS stack (rustls, ring) runs and says
+    // so.
+    let plain = FakeHub::start(BTreeMap::new());
+    fx.set_env("HF_ENDPOINT", format!("https://{}", plain.addr));
+    let r = fx.scan(&["--verify"]);
+    let v = &secret_of(&r, &t)["verification"];
+    assert_eq!(v["status"], "unknown");
+    assert_eq!(
+        v["reason"],
+        "the TLS connection failed (certificate or protocol)"
+    );
     // A token never travels in clear to another machine.
     fx.set_env("HF_ENDPOINT", "http://hub.example.invalid");
     let r = fx.scan(&["--verify"]);

@@ -59,6 +59,10 @@ fn reason(e: &ureq::Error) -> String {
         Error::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
             std::io::ErrorKind::TimedOut => "no answer within the time limit".into(),
+            // rustls reports a failed handshake as invalid data on the stream.
+            std::io::ErrorKind::InvalidData => {
+                "the TLS connection failed (certificate or protocol)".into()
+            }
             _ => format!("network error: {}", crate::fsread::reason(io)),
         },
         Error::Tls(_) | Error::Rustls(_) | Error::Pem(_) => {
