@@ -504,3 +504,32 @@ fn a_guard_joins_another_fix_of_the_same_file() {
     assert!(!after.contains(&t[3..]));
     assert_eq!(plan.findings.len(), 2);
 }
+
+/// Root guarding another user's home changes none of that user's files and creates no
+/// root-owned start-up file there: each shell is refused with the reason.
+#[test]
+fn another_users_home_is_refused_not_changed() {
+    if !nix::unistd::geteuid().is_root() {
+        return; // only root can own files for another user (CI runs as root)
+    }
+    let fx = Fixture::new();
+    let bashrc = fx.write(".bashrc", "alias ll='ls -l'\n", 0o644);
+    let alice = Some(nix::unistd::Uid::from_raw(4321));
+    nix::unistd::chown(&bashrc, alice, None).unwrap();
+    nix::unistd::chown(fx.home(), alice, None).unwrap();
+    let run = fx.run(&["guard", "--shell", "bash", "--shell", "zsh", "--yes"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("owned by user id 4321"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("belongs to user id 4321"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(fx.read(".bashrc"), b"alias ll='ls -l'\n");
+    assert!(!fx.path(".zshrc").exists());
+    nix::unistd::chown(fx.home(), Some(nix::unistd::geteuid()), None).unwrap();
+}

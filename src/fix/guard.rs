@@ -30,6 +30,7 @@ pub fn change(
         if remove {
             return Ok(None);
         }
+        refuse_foreign_folder(&path).map_err(fail)?;
         let after = edit::install(shell, b"")
             .map_err(fail)?
             .expect("an empty file has no guard");
@@ -140,6 +141,26 @@ fn on_top(fc: &mut FileChange, shell: Shell, ids: &[String]) -> Result<(), Strin
     }
     fc.findings.extend(ids.iter().cloned());
     Ok(())
+}
+
+/// A file is created only in a folder of the user running hfguard: root guarding another
+/// user's home must not leave root-owned start-up files (or folders) there.
+fn refuse_foreign_folder(path: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let me = nix::unistd::geteuid().as_raw();
+    let existing = path.ancestors().skip(1).find_map(|d| {
+        std::fs::symlink_metadata(d)
+            .ok()
+            .map(|m| (d.to_path_buf(), m))
+    });
+    match existing {
+        Some((dir, m)) if m.uid() != me => Err(format!(
+            "its folder {} belongs to user id {}, not to you ({me}); run hfguard as that user",
+            dir.display(),
+            m.uid()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Creates the folders that files the plan creates will live in (`~/.config/fish` for a

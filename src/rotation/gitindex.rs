@@ -14,8 +14,10 @@ pub fn repository_of(dir: &Path, stop: &Path) -> Option<(PathBuf, PathBuf)> {
         let dot = d.join(".git");
         match crate::fsread::lstat(&dot) {
             Ok(crate::fsread::Entry::Dir(_)) => return Some((d.to_path_buf(), dot.join("index"))),
-            Ok(crate::fsread::Entry::Regular(m)) if m.len() < 4096 => {
-                let text = std::fs::read_to_string(&dot).ok()?;
+            Ok(crate::fsread::Entry::Regular(_)) => {
+                let mut buf = Vec::new();
+                crate::fsread::read_regular(&dot, 4096, &mut buf).ok()?;
+                let text = std::str::from_utf8(&buf).ok()?;
                 let target = text.strip_prefix("gitdir:")?.trim();
                 return Some((d.to_path_buf(), d.join(target).join("index")));
             }
