@@ -48,6 +48,8 @@ impl std::fmt::Display for KeyError {
 pub struct KeyStore {
     service: String,
     index: PathBuf,
+    /// The home: the index's folder is created below it without following a link.
+    home: PathBuf,
 }
 
 fn classify(e: keyring::Error, name: &str) -> KeyError {
@@ -121,6 +123,7 @@ impl KeyStore {
         KeyStore {
             service,
             index: home.xdg_state().join("hfguard/tokens.json"),
+            home: home.dir.clone(),
         }
     }
 
@@ -255,10 +258,18 @@ impl KeyStore {
     fn index_update(&self, f: impl FnOnce(&mut Vec<IndexEntry>)) {
         let mut entries = self.index();
         f(&mut entries);
-        if let Some(dir) = self.index.parent() {
-            let _ = crate::fix::atomic::create_private_dir(dir);
-        }
+        let (Some(dir), Some(name)) = (self.index.parent(), self.index.file_name()) else {
+            return;
+        };
         let body = serde_json::to_vec_pretty(&entries).expect("index serializes");
-        let _ = crate::fix::atomic::write_new(&self.index, &body, 0o600);
+        if let Ok(fd) = crate::fix::atomic::create_private_dir(&self.home, dir) {
+            let _ = crate::fix::atomic::write_new_in(
+                &self.index,
+                std::os::fd::AsFd::as_fd(&fd),
+                name,
+                &body,
+                0o600,
+            );
+        }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod confined;
 pub mod finding;
 pub mod fix;
 pub mod fsread;

@@ -117,12 +117,26 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
             ExitCode::from(1)
         });
     }
+    let journal = Journal::new(home);
     if args.dry_run {
+        if let Some(why) = fix::refusal(&plan, &journal) {
+            let _ = writeln!(
+                out,
+                "This plan cannot be applied here: {}",
+                hfguard::term::safe_line(&why)
+            );
+        }
         let _ = writeln!(
             out,
             "Dry run: nothing changed. Apply with `hfguard fix --yes` and the same selection."
         );
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(why) = fix::refusal(&plan, &journal) {
+        return Err(Fatal(format!(
+            "{}. Nothing was changed.",
+            hfguard::term::safe_line(&why)
+        )));
     }
     if !args.yes {
         if !std::io::stdin().is_terminal() {
@@ -141,7 +155,6 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
         }
     }
     let keys = KeyStore::new(home);
-    let journal = Journal::new(home);
     match fix::apply(&plan, &keys, &journal) {
         Ok(outcome) => {
             let _ = writeln!(
@@ -161,9 +174,11 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
             })
         }
         Err(fix::ApplyError::Key(e)) => Err(Fatal(format!(
-            "{e}. Nothing was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
+            "{e}. No file was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
         ))),
-        Err(e) => Err(Fatal(format!("{e}. Nothing was changed."))),
+        // Files were changed: the message lists them and says how to put them back.
+        Err(e @ fix::ApplyError::Unrecorded { .. }) => Err(Fatal(e.to_string())),
+        Err(e) => Err(Fatal(format!("{e}. No file was changed."))),
     }
 }
 
@@ -205,7 +220,11 @@ pub fn undo(home: &Home, args: UndoArgs) -> Result<ExitCode, Fatal> {
     for id in ids {
         match fix::undo(&id, &keys, &journal) {
             Ok(o) if o.failed.is_empty() => {
-                println!("Undid {id}: {} file(s) restored.", o.changed.len())
+                println!("Undid {id}: {} file(s) restored.", o.changed.len());
+                for e in &o.notes {
+                    eprintln!("hfguard: {id}: {e}");
+                    code = ExitCode::from(1);
+                }
             }
             Ok(o) => {
                 for e in &o.failed {
@@ -246,7 +265,9 @@ pub fn history(home: &Home) -> Result<ExitCode, Fatal> {
                 hfguard::report::display_path(&home.dir, &r.path)
             );
         }
-        if e.state == fix::journal::State::Applied {
+        if let Some(why) = &e.distrust {
+            println!("    not acted on: {}", hfguard::term::safe_line(why));
+        } else if e.state == fix::journal::State::Applied {
             println!("    undo: hfguard undo {}", e.id);
         }
     }

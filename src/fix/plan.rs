@@ -324,6 +324,8 @@ fn cannot_run_commands(path: &Path) -> bool {
 
 struct Planner<'a> {
     home: &'a Home,
+    /// What may change in the home, and as whom (see `target.rs`).
+    target: super::Target,
     plan: Plan,
     files: BTreeMap<PathBuf, FileState>,
     chmods: BTreeMap<PathBuf, (u32, u32, Vec<String>)>,
@@ -343,6 +345,7 @@ pub fn plan(home: &Home, choices: &[(Finding, FixKind)]) -> Plan {
     let id = super::journal::new_id();
     let mut p = Planner {
         home,
+        target: super::Target::of(home),
         plan: Plan {
             id,
             home: home.dir.clone(),
@@ -399,6 +402,13 @@ impl Planner<'_> {
         if from == to {
             return Err("the mode is already right".into());
         }
+        let is_dir = matches!(
+            f.rule.as_str(),
+            "credential-folder-permissions" | "home-writable"
+        );
+        if let Some(why) = self.target.refusal(&path, is_dir) {
+            return Err(why);
+        }
         let e = self.chmods.entry(path).or_insert((from, to, Vec::new()));
         e.2.push(f.id.clone());
         Ok(())
@@ -406,7 +416,7 @@ impl Planner<'_> {
 
     fn load(&mut self, path: &Path, kind: FileKind) -> Result<&mut FileState, String> {
         if !self.files.contains_key(path) {
-            let (data, snap) = atomic::read(path).map_err(|e| e.reason)?;
+            let (data, snap) = atomic::read(&self.target, path).map_err(|e| e.reason)?;
             self.files.insert(
                 path.to_path_buf(),
                 FileState {

@@ -206,8 +206,18 @@ pub fn check_home(c: &Collector) {
     }
 }
 
-/// A credential location that is a symlink leaving the home: reported, not followed.
-pub fn symlink_outside_home(c: &Collector, path: &Path, kind: FileKind) {
+/// A credential location that is a symlink leaving the home, or is reached through one
+/// (`link`, a folder above it): reported, not followed.
+pub fn symlink_outside_home(c: &Collector, path: &Path, kind: FileKind, link: &Path) {
+    let how = if link == path {
+        "is a symlink to a place outside your home".to_string()
+    } else {
+        let shown = match link.strip_prefix(&c.home.dir) {
+            Ok(rel) => format!("~/{}", rel.display()),
+            Err(_) => link.display().to_string(),
+        };
+        format!("is reached through {shown}, a symlink to a place outside your home")
+    };
     permission_finding(
         c,
         "credential-symlink-outside-home".into(),
@@ -216,7 +226,7 @@ pub fn symlink_outside_home(c: &Collector, path: &Path, kind: FileKind) {
         path,
         None,
         format!(
-            "{} is a symlink to a place outside your home: hfguard did not follow it; check who controls the target.",
+            "{} {how}: hfguard did not follow it; check who controls the target.",
             capitalize(kind.description())
         ),
         vec![],
