@@ -219,18 +219,19 @@ pub fn undo(home: &Home, args: UndoArgs) -> Result<ExitCode, Fatal> {
     let mut code = ExitCode::SUCCESS;
     for id in ids {
         match fix::undo(&id, &keys, &journal) {
-            Ok(o) if o.failed.is_empty() => {
-                println!("Undid {id}: {} file(s) restored.", o.changed.len());
-                for e in &o.notes {
-                    eprintln!("hfguard: {id}: {e}");
-                    code = ExitCode::from(1);
-                }
-            }
             Ok(o) => {
+                if o.failed.is_empty() {
+                    println!("Undid {id}: {} file(s) restored.", o.changed.len());
+                }
                 for e in &o.failed {
                     eprintln!("hfguard: {id}: not restored: {e}");
                 }
-                code = ExitCode::from(1);
+                for e in &o.notes {
+                    eprintln!("hfguard: {id}: {e}");
+                }
+                if !o.failed.is_empty() || !o.notes.is_empty() {
+                    code = ExitCode::from(1);
+                }
             }
             Err(e) => {
                 eprintln!("hfguard: {id}: {e}");

@@ -484,6 +484,13 @@ impl Journal {
 
     pub fn write(&self, e: &JournalEntry) -> Result<(), String> {
         let _as = self.target.act(&self.dir).map_err(|err| err.to_string())?;
+        // A folder others could write to is not made private again quietly: that would make
+        // whatever they put in it look like the owner's own entries.
+        if let Some((_, Some(why))) = self.open_dir()? {
+            return Err(self.err(format!(
+                "{why}; its entries may not be yours: check them, then `chmod 700` it"
+            )));
+        }
         let dir = atomic::create_private_dir_in(self.target.state_root(), &self.dir)
             .map_err(|err| err.to_string())?;
         let body = serde_json::to_vec_pretty(e).map_err(|err| err.to_string())?;

@@ -77,14 +77,14 @@ impl Target {
                 Err(_) => Err(refuse("has `..` in it; hfguard changes only plain paths")),
             };
         }
-        if !self.externals.iter().any(|e| e == path) {
-            return Err(refuse(
-                "is outside the home and not a credential file the environment names; hfguard changes nothing there",
-            ));
-        }
         if is_dir {
             return Err(refuse(
                 "is a folder outside the home; hfguard changes only the credential file itself there, never a folder others may share",
+            ));
+        }
+        if !self.externals.iter().any(|e| e == path) {
+            return Err(refuse(
+                "is outside the home and not a credential file the environment names; hfguard changes nothing there",
             ));
         }
         Ok(Place::External)
