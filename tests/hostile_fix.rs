@@ -290,6 +290,39 @@ fn root_fixes_another_users_home_as_that_user() {
     assert_eq!(uid_of(&entries[0]), alice.uid);
 }
 
+/// Root auditing alice's home judges ownership against alice: her own credential files are
+/// not "owned by someone else", a root-owned one in her home is.
+#[test]
+fn root_auditing_another_users_home_judges_ownership_against_that_user() {
+    let alice = OtherUser::create();
+    let mut fx = Fixture::new();
+    let (t, u) = (fx.token("hers"), fx.token("roots-in-hers"));
+    fx.write(".cache/huggingface/token", &t, 0o600);
+    fx.write(
+        ".git-credentials",
+        format!("https://u:{u}@huggingface.co\n"),
+        0o600,
+    );
+    alice.own(fx.home());
+    nix::unistd::chown(
+        &fx.path(".git-credentials"),
+        Some(nix::unistd::Uid::from_raw(0)),
+        None,
+    )
+    .unwrap();
+    let r = fx.scan(&["--quick"]);
+    let owner_findings: Vec<&str> = findings(&r)
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().ends_with("-owner"))
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        owner_findings,
+        [fx.path(".git-credentials").to_str().unwrap()],
+        "{r:#}"
+    );
+}
+
 /// A file in alice's home that is not hers (root's, put there by someone) is not changed by
 /// root's fix of her home: the fix acts as alice.
 #[test]
@@ -523,6 +556,14 @@ fn journal_entries_others_could_write_are_not_acted_on() {
             0o600,
             "{why}: undo acted on the entry"
         );
+        if why != "is a symlink" {
+            let history = fx.run(&["history"]);
+            assert!(
+                history.stdout.contains("not acted on: ") && history.stdout.contains(why),
+                "{why}: {}",
+                history.stdout
+            );
+        }
     }
 }
 

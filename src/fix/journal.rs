@@ -773,6 +773,35 @@ mod tests {
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
 
+    /// Entries written before raw paths existed (plain strings) still read; a name that is
+    /// not UTF-8 goes through byte for byte.
+    #[test]
+    fn paths_are_kept_byte_for_byte_and_old_entries_still_read() {
+        use std::os::unix::ffi::OsStrExt;
+        let old = r#"{"path": "/h/.bashrc", "op": "chmod", "from": 420, "to": 384,
+            "before": null, "after": null, "template": null, "findings": []}"#;
+        let rec: FileRecord = serde_json::from_str(old).unwrap();
+        assert_eq!(rec.path, PathBuf::from("/h/.bashrc"));
+        let raw = PathBuf::from(std::ffi::OsStr::from_bytes(b"/h/caf\xe9\n.py"));
+        let rec = FileRecord {
+            path: raw.clone(),
+            ..rec
+        };
+        let json = serde_json::to_string(&rec).unwrap();
+        assert!(json.contains(r#""path":{"bytes":"#), "{json}");
+        let back: FileRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.path, raw);
+    }
+
+    #[test]
+    fn undo_never_adds_a_special_mode_bit() {
+        assert_eq!(restorable_mode(0o644, Some(0o600)), Ok(0o644));
+        assert_eq!(restorable_mode(0o2775, Some(0o2700)), Ok(0o2775));
+        assert_eq!(restorable_mode(0o4755, Some(0o700)), Err((0o755, 0o4000)));
+        assert_eq!(restorable_mode(0o6755, Some(0o2700)), Err((0o2755, 0o4000)));
+        assert_eq!(restorable_mode(0o1777, None), Err((0o777, 0o1000)));
+    }
+
     #[test]
     fn templates_hold_no_secret() {
         let tok = "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";

@@ -52,6 +52,13 @@ fn permission_finding(
     });
 }
 
+/// The user the audited home belongs to: whose credentials must be private. Root auditing
+/// `/home/alice` judges her files against alice, not against root.
+fn home_owner(c: &Collector) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(&c.home.dir).map_or_else(|_| current_uid(), |m| m.uid())
+}
+
 /// A file that holds secrets must be private. `non_empty` and `found` (providers of the
 /// secrets found in it) decide whether it holds any.
 pub fn check_file(
@@ -96,7 +103,7 @@ pub fn check_file(
             vec![FixKind::Chmod],
         );
     }
-    if owner(meta) != current_uid() {
+    if owner(meta) != home_owner(c) {
         permission_finding(
             c,
             format!("{}-owner", kind.slug()),
@@ -105,7 +112,7 @@ pub fn check_file(
             path,
             Some(mode),
             format!(
-                "{} holds a secret but is owned by user id {}, not by you: that user can read and replace it.",
+                "{} holds a secret but is owned by user id {}, not by the home's owner: that user can read and replace it.",
                 capitalize(kind.description()),
                 owner(meta)
             ),
@@ -125,7 +132,7 @@ fn check_folder(c: &Collector, file: &Path, kind: FileKind, provider: Option<Str
     }
     if let Ok(Entry::Dir(m)) = fsread::lstat(dir) {
         let mode = mode_bits(&m);
-        if mode & 0o077 != 0 && owner(&m) == current_uid() {
+        if mode & 0o077 != 0 && owner(&m) == home_owner(c) {
             permission_finding(
                 c,
                 "credential-folder-permissions".into(),
