@@ -175,7 +175,8 @@ pub fn resolve(root: &Path, path: &Path) -> std::io::Result<Resolved> {
             target: path.to_path_buf(),
         });
     };
-    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    // The root as it really is, for absolute links that name it so (only when one is met).
+    let mut real_root: Option<PathBuf> = None;
     let mut pending: Vec<OsString> = rel
         .components()
         .rev()
@@ -219,9 +220,12 @@ pub fn resolve(root: &Path, path: &Path) -> std::io::Result<Resolved> {
         let target = std::fs::read_link(&at)?;
         done.pop();
         let rest: Vec<OsString> = if target.is_absolute() {
+            let real_root = real_root.get_or_insert_with(|| {
+                std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())
+            });
             let inside = target
                 .strip_prefix(root)
-                .or_else(|_| target.strip_prefix(&real_root));
+                .or_else(|_| target.strip_prefix(&*real_root));
             match inside {
                 Ok(r) => {
                     done.clear();

@@ -118,6 +118,26 @@ fn outside_dir(mode: u32) -> tempfile::TempDir {
     d
 }
 
+/// `rel` holding `body` (mode 0644) in a new folder outside every home.
+fn outside_file(rel: &str, body: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = outside_dir(0o755);
+    let file = dir.path().join(rel);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, body).unwrap();
+    set_mode(&file, 0o644);
+    (dir, file)
+}
+
+/// The report shows no trace of `token` (not even its redacted form): it was not read.
+fn assert_not_read(report: &serde_json::Value, token: &str) {
+    assert!(
+        !serde_json::to_string(report)
+            .unwrap()
+            .contains(&redacted(token)),
+        "a file behind a link out of the home was read: {report:#}"
+    );
+}
+
 fn journal_dir(fx: &Fixture) -> PathBuf {
     fx.path(".local/state/hfguard/journal")
 }
@@ -655,17 +675,10 @@ fn a_cache_linked_out_of_the_home_is_neither_read_nor_changed() {
     let mut fx = Fixture::new();
     fx.with_keyring();
     let t = fx.token("linked-cache");
-    let elsewhere = outside_dir(0o755);
-    std::fs::create_dir_all(elsewhere.path().join("huggingface")).unwrap();
-    let token = elsewhere.path().join("huggingface/token");
-    std::fs::write(&token, &t).unwrap();
-    set_mode(&token, 0o644);
+    let (elsewhere, token) = outside_file("huggingface/token", t.as_bytes());
     std::os::unix::fs::symlink(elsewhere.path(), fx.path(".cache")).unwrap();
     let r = fx.scan(&["--quick"]);
-    assert!(
-        !serde_json::to_string(&r).unwrap().contains(&redacted(&t)),
-        "the token behind the link was read: {r:#}"
-    );
+    assert_not_read(&r, &t);
     let f = one(
         &r,
         "credential-symlink-outside-home",
@@ -685,18 +698,12 @@ fn ai_logs_linked_out_of_the_home_are_neither_read_nor_rewritten() {
     let mut fx = Fixture::new();
     fx.with_keyring();
     let t = fx.token("linked-logs");
-    let elsewhere = outside_dir(0o755);
-    let log = elsewhere.path().join("-home-me/1.jsonl");
-    std::fs::create_dir_all(log.parent().unwrap()).unwrap();
     let body = format!("{{\"message\":\"use {t}\"}}\n");
-    std::fs::write(&log, &body).unwrap();
+    let (elsewhere, log) = outside_file("-home-me/1.jsonl", body.as_bytes());
     fx.mkdir(".claude", 0o755);
     std::os::unix::fs::symlink(elsewhere.path(), fx.path(".claude/projects")).unwrap();
     let r = fx.scan(&[]);
-    assert!(
-        !serde_json::to_string(&r).unwrap().contains(&redacted(&t)),
-        "a log behind the link was read: {r:#}"
-    );
+    assert_not_read(&r, &t);
     let warned = r["warnings"]
         .as_array()
         .unwrap()

@@ -94,6 +94,21 @@ struct Parent<'p> {
     place: Place,
 }
 
+impl Parent<'_> {
+    /// Writes `data` as the file `path` names in this folder (see [`write_in`]).
+    fn write(
+        &self,
+        path: &Path,
+        data: &[u8],
+        mode: u32,
+        owner: Option<(u32, u32)>,
+        rename: Rename,
+    ) -> Result<(), FixError> {
+        let name = file_of(path, self)?;
+        write_in(path, self.dir.as_fd(), name, data, mode, owner, rename)
+    }
+}
+
 /// Opens the folder of `path` the way its place allows: from the home without following a
 /// link, or (a credential file outside the home) that file's own folder.
 fn parent<'p>(t: &Target, path: &'p Path, is_dir: bool) -> Result<Parent<'p>, FixError> {
@@ -328,11 +343,8 @@ pub fn replace(
     let old = read_all(path, fd)?;
     verify(path, expected, &old, &st)?;
     let mode = mode.unwrap_or(expected.mode);
-    let name = file_of(path, &p)?;
-    write_in(
+    p.write(
         path,
-        p.dir.as_fd(),
-        name,
         data,
         mode,
         Some((st.st_uid, st.st_gid)),
@@ -356,15 +368,7 @@ pub fn create(t: &Target, path: &Path, data: &[u8], mode: u32) -> Result<(), Fix
         Err(e) => return Err(errno(path, "cannot stat", e)),
     }
     crate::fix::failpoint("create-checked");
-    write_in(
-        path,
-        p.dir.as_fd(),
-        name,
-        data,
-        mode,
-        None,
-        Rename::NoReplace,
-    )
+    p.write(path, data, mode, None, Rename::NoReplace)
 }
 
 const EXISTS_AGAIN: &str = "exists again; not overwriting it";

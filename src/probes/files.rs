@@ -99,11 +99,7 @@ fn resolve_known(c: &Collector, path: &Path, kind: FileKind) -> Option<PathBuf> 
                 None
             }
             Err(e) => {
-                c.warn(format!(
-                    "unreadable: {} ({})",
-                    path.display(),
-                    fsread::reason(&e)
-                ));
+                warn_unreadable(c, path, &e);
                 None
             }
         };
@@ -112,11 +108,7 @@ fn resolve_known(c: &Collector, path: &Path, kind: FileKind) -> Option<PathBuf> 
         Ok(Entry::Symlink) => {}
         Ok(_) => return Some(path.to_path_buf()),
         Err(e) => {
-            c.warn(format!(
-                "unreadable: {} ({})",
-                path.display(),
-                fsread::reason(&e)
-            ));
+            warn_unreadable(c, path, &e);
             return None;
         }
     }
@@ -140,14 +132,18 @@ fn resolve_known(c: &Collector, path: &Path, kind: FileKind) -> Option<PathBuf> 
         Ok(_) => None,
         Err(e) if fsread::is_vanished(&e) => None,
         Err(e) => {
-            c.warn(format!(
-                "unreadable: {} ({})",
-                path.display(),
-                fsread::reason(&e)
-            ));
+            warn_unreadable(c, path, &e);
             None
         }
     }
+}
+
+fn warn_unreadable(c: &Collector, path: &Path, e: &std::io::Error) {
+    c.warn(format!(
+        "unreadable: {} ({})",
+        path.display(),
+        fsread::reason(e)
+    ));
 }
 
 /// Files ending in `ext` under `dir`, at most `depth` levels down, never following links.
