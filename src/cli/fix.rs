@@ -98,6 +98,14 @@ fn confirm(question: &str) -> bool {
     std::io::stdin().lock().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
 }
 
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
 pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal> {
     let options = ScanOptions {
         quick: args.quick,
@@ -106,9 +114,9 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
     };
     let report = audit::run(home, &options, &NoSink);
     let choices = choose(&report.findings, &args)?;
-    let plan = fix::plan(home, &choices);
+    let plan = fix::plan_in(home, &choices, &report.findings);
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(fix::preview(&plan).as_bytes());
+    let _ = out.write_all(hfguard::term::safe_text(&fix::preview(&plan)).as_bytes());
     if plan.is_empty() {
         let _ = writeln!(out, "Nothing to change.");
         return Ok(if plan.refused.is_empty() {
@@ -147,39 +155,93 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
         }
         let _ = out.flush();
         if !confirm(&format!(
-            "Apply these {} changes?",
-            plan.files.len() + plan.tokens.len()
+            "Apply these {}?",
+            plural(plan.change_count(), "change")
         )) {
             let _ = writeln!(out, "Nothing changed.");
             return Ok(ExitCode::SUCCESS);
         }
     }
     let keys = KeyStore::new(home);
-    match fix::apply(&plan, &keys, &journal) {
-        Ok(outcome) => {
-            let _ = writeln!(
-                out,
-                "Fixed {} finding(s): {} file(s) changed. Undo with `hfguard undo {}`.",
-                plan.findings.len(),
-                outcome.changed.len(),
-                plan.id
-            );
-            for e in &outcome.failed {
-                eprintln!("hfguard: not changed: {e}");
-            }
-            Ok(if outcome.failed.is_empty() && plan.refused.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+    let outcome = match fix::apply(&plan, &keys, &journal) {
+        Ok(outcome) => outcome,
+        Err(fix::ApplyError::Key(e)) => {
+            return Err(Fatal(format!(
+                "{e}. No file was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
+            )))
         }
-        Err(fix::ApplyError::Key(e)) => Err(Fatal(format!(
-            "{e}. No file was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
-        ))),
         // Files were changed: the message lists them and says how to put them back.
-        Err(e @ fix::ApplyError::Unrecorded { .. }) => Err(Fatal(e.to_string())),
-        Err(e) => Err(Fatal(format!("{e}. No file was changed."))),
+        Err(e @ fix::ApplyError::Unrecorded { .. }) => return Err(Fatal(e.to_string())),
+        Err(e) => return Err(Fatal(format!("{e}. No file was changed."))),
+    };
+    let _ = writeln!(
+        out,
+        "Changed {}. Undo with `hfguard undo {}`.",
+        plural(outcome.changed.len(), "file"),
+        plan.id
+    );
+    for e in &outcome.failed {
+        eprintln!(
+            "hfguard: not changed: {}",
+            hfguard::term::safe_line(&e.to_string())
+        );
     }
+    for w in &outcome.warnings {
+        eprintln!("hfguard: {w}");
+    }
+    // Whether everything asked for is fixed is what a fresh audit says, not what the plan
+    // hoped: a finding that is still there is named, with why. One whose file could not be
+    // changed is not fixed either, even when the audit no longer sees it (its folder was
+    // swapped for a link meanwhile).
+    let after = audit::run(home, &options, &NoSink);
+    let not_changed: Vec<&String> = plan
+        .files
+        .iter()
+        .filter(|fc| outcome.failed.iter().any(|e| e.path == fc.path))
+        .flat_map(|fc| &fc.findings)
+        .collect();
+    let left: Vec<&Finding> = choices
+        .iter()
+        .map(|(f, _)| f)
+        .filter(|f| after.findings.iter().any(|g| g.id == f.id) || not_changed.contains(&&f.id))
+        .collect();
+    if left.is_empty() {
+        let _ = writeln!(out, "Fixed {}.", plural(choices.len(), "finding"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let _ = writeln!(
+        out,
+        "Fixed {} of {}; still there:",
+        choices.len() - left.len(),
+        choices.len()
+    );
+    for f in left {
+        let why = plan
+            .refused
+            .iter()
+            .find(|(id, _)| *id == f.id)
+            .map(|(_, why)| why.clone())
+            .or_else(|| {
+                let changes = plan.files.iter().filter(|fc| fc.findings.contains(&f.id));
+                let mut paths = f.path.iter().chain(changes.map(|fc| &fc.path));
+                paths.find_map(|p| {
+                    outcome
+                        .failed
+                        .iter()
+                        .find(|e| &e.path == p)
+                        .map(|e| e.reason.clone())
+                })
+            })
+            .unwrap_or_else(|| "the fix did not remove it; scan again to see it".into());
+        let _ = writeln!(
+            out,
+            "  {}  {}: {}",
+            f.id,
+            hfguard::term::safe_line(&hfguard::report::location(&home.dir, f)),
+            hfguard::term::safe_line(&why)
+        );
+    }
+    Ok(ExitCode::from(1))
 }
 
 #[derive(Args, Debug)]
@@ -221,13 +283,16 @@ pub fn undo(home: &Home, args: UndoArgs) -> Result<ExitCode, Fatal> {
         match fix::undo(&id, &keys, &journal) {
             Ok(o) => {
                 if o.failed.is_empty() {
-                    println!("Undid {id}: {} file(s) restored.", o.changed.len());
+                    println!("Undid {id}: {} restored.", plural(o.changed.len(), "file"));
                 }
                 for e in &o.failed {
                     eprintln!("hfguard: {id}: not restored: {e}");
                 }
                 for e in &o.notes {
                     eprintln!("hfguard: {id}: {e}");
+                }
+                for w in &o.warnings {
+                    eprintln!("hfguard: {w}");
                 }
                 if !o.failed.is_empty() || !o.notes.is_empty() {
                     code = ExitCode::from(1);
