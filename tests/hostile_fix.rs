@@ -544,9 +544,12 @@ fn undo_refuses_a_forged_journal_entry() {
 fn journal_entries_others_could_write_are_not_acted_on() {
     /// Spoils a fresh fixture's journal: its folder, or the entry at the path given.
     type Spoil = fn(&Fixture, &Path);
-    let setups: [(&str, Spoil); 4] = [
+    let setups: [(&str, Spoil); 5] = [
         ("can be written by others", |fx, _| {
             set_mode(&journal_dir(fx), 0o770)
+        }),
+        ("the folder holding the journal", |fx, _| {
+            set_mode(journal_dir(fx).parent().unwrap(), 0o757)
         }),
         ("can be written by others", |_, entry| {
             set_mode(entry, 0o666)
@@ -586,6 +589,23 @@ fn journal_entries_others_could_write_are_not_acted_on() {
             );
         }
     }
+}
+
+/// A state folder its group may write (made under umask 002, as user-private groups have it)
+/// is no reason to distrust the journal: fix and undo work, and it becomes private.
+#[test]
+fn a_state_folder_made_under_umask_002_still_works() {
+    let mut fx = Fixture::new();
+    let t = fx.token("umask");
+    fx.write(".cache/huggingface/token", &t, 0o644);
+    fx.mkdir(".local/state/hfguard/journal", 0o700);
+    set_mode(&fx.path(".local/state/hfguard"), 0o775);
+    let run = fx.run(&["fix", "--all", "--only", "chmod", "--yes"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(fx.mode(".local/state/hfguard"), 0o700);
+    let run = fx.run(&["undo", "--last"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(fx.mode(".cache/huggingface/token"), 0o644);
 }
 
 // ── The state folder (item 2) ────────────────────────────────────────────────────────────

@@ -486,8 +486,13 @@ impl Journal {
         // whatever they put in it look like the owner's own entries.
         if let Some((_, Some(why))) = self.open_dir()? {
             return Err(self.err(format!(
-                "{why}; its entries may not be yours: check them, then `chmod 700` it"
+                "{why}; its entries may not be yours: check them, then make it the owner's alone (`chown`, `chmod 700`)"
             )));
+        }
+        // hfguard's folder, then the journal's, each the owner's alone (as the slot index's).
+        if let Some(ours) = self.dir.parent() {
+            atomic::create_private_dir_in(self.target.state_root(), ours)
+                .map_err(|err| err.to_string())?;
         }
         let dir = atomic::create_private_dir_in(self.target.state_root(), &self.dir)
             .map_err(|err| err.to_string())?;
@@ -510,14 +515,31 @@ impl Journal {
             .dir
             .strip_prefix(self.target.state_root())
             .map_err(|_| self.err("not below the state folder"))?;
-        let fd = match crate::confined::open_dir(self.target.state_root(), rel) {
-            Ok(fd) => fd,
-            Err(b) if b.errno == nix::errno::Errno::ENOENT => return Ok(None),
-            Err(b) => return Err(format!("journal: {}", crate::term::safe_line(&b.reason()))),
+        let open = |rel: &Path| match crate::confined::open_dir(self.target.state_root(), rel) {
+            Ok(fd) => {
+                let st = nix::sys::stat::fstat(std::os::fd::AsFd::as_fd(&fd))
+                    .map_err(|e| self.err(e.desc()))?;
+                Ok(Some((fd, st)))
+            }
+            Err(b) if b.errno == nix::errno::Errno::ENOENT => Ok(None),
+            Err(b) => Err(crate::term::safe_line(&b.reason()).into_owned()),
         };
-        let st =
-            nix::sys::stat::fstat(std::os::fd::AsFd::as_fd(&fd)).map_err(|e| self.err(e.desc()))?;
-        let distrust = self.untrusted("the journal folder", &st);
+        let Some((fd, st)) = open(rel)? else {
+            return Ok(None);
+        };
+        // hfguard's own folder holding it too: whoever can write there can swap the journal.
+        let parent = match rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(p) => open(p)?.map(|(_, st)| st),
+            None => None,
+        };
+        // (Its group may write there: user-private groups with umask 002 make it so, and a
+        // folder swapped in by a group member would not be the owner's.)
+        let distrust = parent
+            .and_then(|mut st| {
+                st.st_mode &= !0o020;
+                self.untrusted("the folder holding the journal", &st)
+            })
+            .or_else(|| self.untrusted("the journal folder", &st));
         Ok(Some((fd, distrust)))
     }
 
