@@ -665,8 +665,23 @@ fn folders_outside_the_home_are_never_changed() {
     )
     .unwrap();
     set_mode(&netrc, 0o644);
+    // One the home's owner does not own: not changed either.
+    let aws = shared.path().join("aws-credentials");
+    let k = fx.secret(format!(
+        "AKIA{}",
+        random_alnum("aws-key", 16).to_uppercase()
+    ));
+    let s = fx.secret(random_alnum("aws-secret", 40));
+    std::fs::write(
+        &aws,
+        format!("[default]\naws_access_key_id = {k}\naws_secret_access_key = {s}\n"),
+    )
+    .unwrap();
+    set_mode(&aws, 0o644);
+    nix::unistd::chown(&aws, Some(nix::unistd::Uid::from_raw(4321)), None).unwrap();
     fx.set_env("HF_TOKEN_PATH", token.to_str().unwrap());
     fx.set_env("NETRC", netrc.to_str().unwrap());
+    fx.set_env("AWS_SHARED_CREDENTIALS_FILE", aws.to_str().unwrap());
     let r = fx.scan(&["--quick"]);
     let folder = with_rule(&r, "credential-folder-permissions");
     assert!(!folder.is_empty(), "{r:#}");
@@ -685,6 +700,7 @@ fn folders_outside_the_home_are_never_changed() {
     );
     assert_eq!(mode_of(&token), 0o600);
     assert_eq!(mode_of(&netrc), 0o600);
+    assert_eq!(mode_of(&aws), 0o644, "a file of another user was changed");
 }
 
 // ── Symlinked folders (item 6) ───────────────────────────────────────────────────────────
