@@ -567,3 +567,25 @@ fn every_kind_of_place_at_once_and_back() {
     // Nothing hfguard created is left behind but its own state.
     assert!(!fx.path(".config/hfguard").exists());
 }
+
+/// Issue 13, item 16: an encoded newline (`%0A`) in a credential line's user name never
+/// reaches `~/.gitconfig` as a raw newline (git would reject the whole file): the fix is
+/// refused with the reason, and git's config stays valid.
+#[test]
+fn a_user_name_git_cannot_carry_is_refused() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.token("newline-user");
+    fx.write(
+        ".git-credentials",
+        format!("https://evil%0A%5Bcore%5D%0Apager%3Dsh:{t}@huggingface.co\n"),
+        0o600,
+    );
+    fx.write(".gitconfig", "[credential]\n\thelper = store\n", 0o644);
+    let before = fx.read(".gitconfig");
+    let run = fx.run(&["fix", "--all", "--yes"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("control character"), "{}", run.stdout);
+    assert_eq!(fx.read(".gitconfig"), before);
+    git_in(&fx, fx.home(), &["config", "--list"], None);
+}

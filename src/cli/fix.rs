@@ -91,7 +91,7 @@ fn choose(findings: &[Finding], args: &FixArgs) -> Result<Vec<(Finding, FixKind)
     Ok(out)
 }
 
-fn confirm(question: &str) -> bool {
+pub fn confirm(question: &str) -> bool {
     eprint!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
@@ -163,17 +163,7 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
         }
     }
     let keys = KeyStore::new(home);
-    let outcome = match fix::apply(&plan, &keys, &journal) {
-        Ok(outcome) => outcome,
-        Err(fix::ApplyError::Key(e)) => {
-            return Err(Fatal(format!(
-                "{e}. No file was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
-            )))
-        }
-        // Files were changed: the message lists them and says how to put them back.
-        Err(e @ fix::ApplyError::Unrecorded { .. }) => return Err(Fatal(e.to_string())),
-        Err(e) => return Err(Fatal(format!("{e}. No file was changed."))),
-    };
+    let outcome = fix::apply(&plan, &keys, &journal).map_err(|e| apply_failed(e, true))?;
     let _ = writeln!(
         out,
         "Changed {}. Undo with `hfguard undo {}`.",
@@ -242,6 +232,18 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
         );
     }
     Ok(ExitCode::from(1))
+}
+
+/// What a failed apply says: that no file was changed — unless files were, and then which
+/// and how to put them back. `chmod_hint`: mention the fixes that need no keyring.
+pub(super) fn apply_failed(e: fix::ApplyError, chmod_hint: bool) -> Fatal {
+    match e {
+        fix::ApplyError::Unrecorded { .. } => Fatal(e.to_string()),
+        fix::ApplyError::Key(_) if chmod_hint => Fatal(format!(
+            "{e}. No file was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
+        )),
+        e => Fatal(format!("{e}. No file was changed.")),
+    }
 }
 
 #[derive(Args, Debug)]

@@ -94,6 +94,30 @@ pub fn plan(home: &Home, choices: &[(Finding, FixKind)]) -> Plan {
 
 /// [`plan`] with the audit's findings at hand (`fix` has just made a report).
 pub fn plan_in(home: &Home, choices: &[(Finding, FixKind)], findings: &[Finding]) -> Plan {
+    plan_all(home, choices, findings, None)
+}
+
+/// A rotation (`hfguard rotate`): slot `name` gets `new` instead of `old` (its value now), and
+/// `choices` — the places that still hold the old value in plaintext — are rewired to the slot
+/// or redacted, in one fix that undo reverses whole.
+pub fn plan_rotation(
+    home: &Home,
+    name: &str,
+    new: &Secret,
+    old: &Secret,
+    choices: &[(Finding, FixKind)],
+    findings: &[Finding],
+) -> Plan {
+    let old = (old.fingerprint(), old.redacted());
+    plan_all(home, choices, findings, Some((name, new, old)))
+}
+
+fn plan_all(
+    home: &Home,
+    choices: &[(Finding, FixKind)],
+    findings: &[Finding],
+    rotation: Option<(&str, &Secret, (String, String))>,
+) -> Plan {
     let now = crate::time::now_rfc3339();
     let mut p = Planner {
         home,
@@ -110,6 +134,9 @@ pub fn plan_in(home: &Home, choices: &[(Finding, FixKind)], findings: &[Finding]
         command: None,
         today: now[..10].to_string(),
     };
+    if let Some((name, new, old)) = rotation {
+        p.slots.rotate(name, new, old);
+    }
     // The secrets the places being fixed hold: none of them is a slot's old value to rotate
     // away, for those places keep using it.
     p.slots.still_used(
