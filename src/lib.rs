@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod confined;
 pub mod finding;
 pub mod fix;
 pub mod fsread;
@@ -16,6 +17,7 @@ pub mod inventory;
 pub mod keystore;
 pub mod kind;
 pub mod probes;
+pub mod raw_path;
 pub mod report;
 pub mod rotation;
 pub mod rules;

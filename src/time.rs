@@ -1,5 +1,4 @@
-//! Wall-clock time as RFC 3339 text: journal entries, slot records and verification results
-//! all say when something happened in the same form.
+//! Wall-clock time as hfguard records it: RFC 3339 in UTC, without a date library.
 
 /// The current time in UTC, RFC 3339 (`2026-11-29T06:15:00Z`).
 pub fn now_rfc3339() -> String {
@@ -9,7 +8,6 @@ pub fn now_rfc3339() -> String {
     rfc3339(secs)
 }
 
-/// `secs` after the Unix epoch, in UTC, RFC 3339.
 pub fn rfc3339(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);

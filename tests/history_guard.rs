@@ -462,6 +462,7 @@ fn history_findings_offer_the_guard_fix() {
 fn a_guard_joins_another_fix_of_the_same_file() {
     use hfguard::finding::FixKind;
     let mut fx = Fixture::new();
+    fx.with_keyring(); // the lookup needs a keyring to plan
     let t = fx.token("joined");
     fx.write(".bashrc", format!("export HF_TOKEN={t}\n"), 0o644);
     fx.write(
@@ -469,7 +470,9 @@ fn a_guard_joins_another_fix_of_the_same_file() {
         format!("hf auth login --token {t}\n"),
         0o600,
     );
-    let home = hfguard::home::Home::new(fx.home(), Vec::<(String, std::ffi::OsString)>::new());
+    let env: Vec<(String, std::ffi::OsString)> =
+        fx.env.iter().map(|(k, v)| (k.clone(), v.into())).collect();
+    let home = hfguard::home::Home::new(fx.home(), env);
     let options = hfguard::audit::ScanOptions {
         quick: true,
         skip_probes: vec!["processes".into(), "environment".into()],
@@ -489,6 +492,7 @@ fn a_guard_joins_another_fix_of_the_same_file() {
         (pick("hf-token-in-shell-history"), FixKind::Guard),
     ];
     let plan = hfguard::fix::plan(&home, &choices);
+    assert!(plan.refused.is_empty(), "{:?}", plan.refused);
     let bashrc: Vec<_> = plan
         .files
         .iter()
@@ -505,31 +509,37 @@ fn a_guard_joins_another_fix_of_the_same_file() {
     assert_eq!(plan.findings.len(), 2);
 }
 
-/// Root guarding another user's home changes none of that user's files and creates no
-/// root-owned start-up file there: each shell is refused with the reason.
+/// Root guarding another user's home acts as that user (as every fix does): the guarded
+/// start-up file and the ones it creates, folders included, belong to the home's owner, never
+/// to root.
 #[test]
-fn another_users_home_is_refused_not_changed() {
+fn another_users_home_is_guarded_as_its_owner() {
+    use std::os::unix::fs::MetadataExt;
     if !nix::unistd::geteuid().is_root() {
         return; // only root can own files for another user (CI runs as root)
     }
     let fx = Fixture::new();
     let bashrc = fx.write(".bashrc", "alias ll='ls -l'\n", 0o644);
     let alice = Some(nix::unistd::Uid::from_raw(4321));
-    nix::unistd::chown(&bashrc, alice, None).unwrap();
-    nix::unistd::chown(fx.home(), alice, None).unwrap();
-    let run = fx.run(&["guard", "--shell", "bash", "--shell", "zsh", "--yes"]);
-    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.contains("owned by user id 4321"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("belongs to user id 4321"),
-        "{}",
-        run.stdout
-    );
-    assert_eq!(fx.read(".bashrc"), b"alias ll='ls -l'\n");
-    assert!(!fx.path(".zshrc").exists());
+    let group = Some(nix::unistd::Gid::from_raw(4321));
+    nix::unistd::chown(&bashrc, alice, group).unwrap();
+    nix::unistd::chown(fx.home(), alice, group).unwrap();
+    let run = fx.run(&[
+        "guard", "--shell", "bash", "--shell", "zsh", "--shell", "fish", "--yes",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    for f in [
+        ".bashrc",
+        ".zshrc",
+        ".config/fish/config.fish",
+        ".config/fish",
+        ".config",
+    ] {
+        let m = std::fs::symlink_metadata(fx.path(f)).unwrap();
+        assert_eq!(m.uid(), 4321, "{f} belongs to {}", m.uid());
+    }
+    assert!(String::from_utf8(fx.read(".bashrc"))
+        .unwrap()
+        .starts_with("alias ll='ls -l'\n\n# >>> hfguard history guard >>>"));
     nix::unistd::chown(fx.home(), Some(nix::unistd::geteuid()), None).unwrap();
 }

@@ -1,10 +1,12 @@
 //! `hfguard guard`: keep secrets out of shell histories from now on.
 
-use super::fix::{review_and_apply, Review};
+use super::fix::{apply_failed, review};
 use super::Fatal;
 use clap::{Args, ValueEnum};
+use hfguard::fix::{self, Journal};
 use hfguard::guard::Shell;
 use hfguard::home::Home;
+use hfguard::keystore::KeyStore;
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -78,36 +80,50 @@ pub fn guard(home: &Home, args: GuardArgs) -> Result<ExitCode, Fatal> {
         println!("No shell is used in this home yet: name one with --shell bash|zsh|fish|atuin.");
         return Ok(ExitCode::SUCCESS);
     }
-    let plan = hfguard::fix::guard::plan(home, &shells, args.remove);
-    let review = Review {
-        dry_run: args.dry_run,
-        yes: args.yes,
-        again: if args.remove {
-            "hfguard guard --remove --yes"
-        } else {
-            "hfguard guard --yes"
-        },
-        make_folders: !args.remove,
-        keyring_hint: "The file holds a secret, and the copy that lets `undo` restore it needs the keyring: move the secret into the keyring first (`hfguard fix`).",
+    let plan = fix::guard::plan(home, &shells, args.remove);
+    let journal = Journal::new(home);
+    let again = if args.remove {
+        "hfguard guard --remove --yes"
+    } else {
+        "hfguard guard --yes"
     };
-    let remove = args.remove;
-    review_and_apply(home, &plan, review, |plan, outcome| {
-        let files = outcome
-            .changed
-            .iter()
-            .map(|p| hfguard::report::display_path(&home.dir, p))
-            .collect::<Vec<_>>()
-            .join(", ");
-        if remove {
-            format!(
-                "Guard removed from {files}. Undo with `hfguard undo {}`.",
-                plan.id
-            )
-        } else {
-            format!(
-                "Guarded: {files}. New shells keep secrets out of their history; open shells keep the old settings until restarted. Undo with `hfguard undo {}` or `hfguard guard --remove`.",
-                plan.id
-            )
-        }
+    if let Some(code) = review(&plan, &journal, args.dry_run, args.yes, again)? {
+        return Ok(code);
+    }
+    if !args.remove {
+        fix::guard::make_folders(home, &plan)
+            .map_err(|e| Fatal(format!("{e}. Nothing was changed.")))?;
+    }
+    let keys = KeyStore::new(home);
+    let outcome = fix::apply(&plan, &keys, &journal).map_err(|e| apply_failed(e, false))?;
+    let files = outcome
+        .changed
+        .iter()
+        .map(|p| {
+            hfguard::term::safe_line(&hfguard::report::display_path(&home.dir, p)).into_owned()
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if args.remove {
+        println!(
+            "Guard removed from {files}. Undo with `hfguard undo {}`.",
+            plan.id
+        );
+    } else {
+        println!(
+            "Guarded: {files}. New shells keep secrets out of their history; open shells keep the old settings until restarted. Undo with `hfguard undo {}` or `hfguard guard --remove`.",
+            plan.id
+        );
+    }
+    for e in &outcome.failed {
+        eprintln!(
+            "hfguard: not changed: {}",
+            hfguard::term::safe_line(&e.to_string())
+        );
+    }
+    Ok(if outcome.failed.is_empty() && plan.refused.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
 }

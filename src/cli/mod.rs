@@ -2,6 +2,7 @@
 
 pub mod fix;
 pub mod guard;
+pub mod rotate;
 pub mod token;
 pub mod watch;
 

@@ -4,7 +4,7 @@
 //! previewed, atomic, journaled, undoable.
 
 use super::atomic;
-use super::{Change, FileChange, Plan};
+use super::{Change, FileChange, Plan, Target};
 use crate::finding::Finding;
 use crate::guard::{edit, Shell};
 use crate::home::Home;
@@ -23,14 +23,17 @@ pub fn change(
     let path = shell.guard_file(home);
     let shown = display_path(&home.dir, &path);
     let fail = |e: String| format!("{shown}: {e}");
-    if atomic::current(&path)
+    let target = Target::of(home);
+    if let Some(why) = target.refusal(&path, false) {
+        return Err(fail(why));
+    }
+    if atomic::current(&target, &path)
         .map_err(|e| fail(e.reason))?
         .is_none()
     {
         if remove {
             return Ok(None);
         }
-        refuse_foreign_folder(&path).map_err(fail)?;
         let after = edit::install(shell, b"")
             .map_err(fail)?
             .expect("an empty file has no guard");
@@ -39,9 +42,10 @@ pub fn change(
             change: Change::Create { after, mode: 0o644 },
             findings,
             needs: None,
+            secrets: Vec::new(),
         }));
     }
-    let (data, before) = atomic::read(&path).map_err(|e| fail(e.reason))?;
+    let (data, before) = atomic::read(&target, &path).map_err(|e| fail(e.reason))?;
     let new = if remove {
         edit::remove(shell, &data)
     } else {
@@ -63,6 +67,7 @@ pub fn change(
         },
         findings,
         needs: None,
+        secrets: Vec::new(),
     }))
 }
 
@@ -70,7 +75,7 @@ pub fn change(
 /// `shells`. A shell whose file is already as asked gets a note; one that cannot be changed
 /// is refused with the reason.
 pub fn plan(home: &Home, shells: &[Shell], remove: bool) -> Plan {
-    let mut plan = Plan::new(super::journal::new_id(), home);
+    let mut plan = Plan::new(home.dir.clone());
     for &shell in shells {
         match change(home, shell, remove, Vec::new()) {
             Ok(Some(fc)) => plan.files.push(fc),
@@ -143,39 +148,20 @@ fn on_top(fc: &mut FileChange, shell: Shell, ids: &[String]) -> Result<(), Strin
     Ok(())
 }
 
-/// A file is created only in a folder of the user running hfguard: root guarding another
-/// user's home must not leave root-owned start-up files (or folders) there.
-fn refuse_foreign_folder(path: &std::path::Path) -> Result<(), String> {
-    use std::os::unix::fs::MetadataExt;
-    let me = nix::unistd::geteuid().as_raw();
-    let existing = path.ancestors().skip(1).find_map(|d| {
-        std::fs::symlink_metadata(d)
-            .ok()
-            .map(|m| (d.to_path_buf(), m))
-    });
-    match existing {
-        Some((dir, m)) if m.uid() != me => Err(format!(
-            "its folder {} belongs to user id {}, not to you ({me}); run hfguard as that user",
-            dir.display(),
-            m.uid()
-        )),
-        _ => Ok(()),
-    }
-}
-
 /// Creates the folders that files the plan creates will live in (`~/.config/fish` for a
-/// first `config.fish`), as the shells themselves would.
-pub fn make_folders(plan: &Plan) -> Result<(), String> {
+/// first `config.fish`), as the home's owner and without following a link, as the shells
+/// themselves would.
+pub fn make_folders(home: &Home, plan: &Plan) -> Result<(), String> {
+    let target = Target::of(home);
     for fc in &plan.files {
-        if let (Change::Create { .. }, Some(dir)) = (&fc.change, fc.path.parent()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                format!(
-                    "{}: cannot create the folder: {}",
-                    dir.display(),
-                    crate::fsread::reason(&e)
-                )
-            })?;
-        }
+        let (Change::Create { .. }, Some(dir)) = (&fc.change, fc.path.parent()) else {
+            continue;
+        };
+        let Ok(rel) = dir.strip_prefix(&home.dir) else {
+            continue; // outside the home: the folder must exist already
+        };
+        let _as = target.act(dir).map_err(|e| e.to_string())?;
+        crate::confined::create_dirs(&home.dir, rel, 0o777).map_err(|b| b.reason())?;
     }
     Ok(())
 }

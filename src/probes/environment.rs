@@ -71,6 +71,7 @@ pub fn scan(c: &Collector) {
                 ),
                 fixes: vec![],
                 ignored: None,
+                span: None,
             });
         }
     }

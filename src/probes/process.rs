@@ -66,6 +66,7 @@ pub fn scan(c: &Collector) {
                     ),
                     fixes: vec![],
                     ignored: None,
+                    span: None,
                 });
             }
         }
@@ -123,6 +124,7 @@ pub fn scan(c: &Collector) {
             ),
             fixes: vec![],
             ignored: None,
+            span: None,
         });
     }
 }
