@@ -72,6 +72,18 @@ enum Command {
     /// Watch for regressions: report a re-exposed token the moment it lands.
     Watch(cli::watch::WatchArgs),
     /// Keep secrets out of shell histories from now on (bash, zsh, fish, atuin).
+    ///
+    /// Installs, in each shell's start-up file (atuin: its config), a marked block with a
+    /// filter generated from hfguard's rules that keeps a command line holding a secret out of
+    /// the history: bash a `PROMPT_COMMAND` hook in ~/.bashrc, zsh a `zshaddhistory` hook in
+    /// ~/.zshrc, fish `fish_should_add_to_history` (fish 4) or a `fish_postexec` handler
+    /// (fish 3) in config.fish, atuin `history_filter` regexes. Journaled like every fix:
+    /// `hfguard undo` reverts it, `--remove` takes the block out and leaves each file byte for
+    /// byte as before. Secrets already in a history stay there: `hfguard fix` redacts them.
+    /// More in docs/tokens.md.
+    ///
+    /// Exit codes: 0 done (or nothing to do), 1 a shell's file could not be changed (the
+    /// reason is printed), 2 usage or fatal error.
     Guard(cli::guard::GuardArgs),
 }
 

@@ -21,13 +21,7 @@ pub enum ShellArg {
     All,
 }
 
-/// Installs, in each shell's start-up file (atuin: its config), a marked block with a filter
-/// generated from hfguard's rules that keeps a command line holding a secret out of the
-/// history: bash a `PROMPT_COMMAND` hook in ~/.bashrc, zsh a `zshaddhistory` hook in
-/// ~/.zshrc, fish `fish_should_add_to_history` (fish 4) or a `fish_postexec` handler (fish 3)
-/// in config.fish, atuin `history_filter` regexes. Journaled like every fix: `hfguard undo`
-/// reverts it, `--remove` takes the block out and leaves each file byte for byte as before.
-/// Secrets already in a history stay there: `hfguard fix` redacts them.
+/// `hfguard guard` (its help is on the `Guard` command in main.rs).
 #[derive(Args, Debug)]
 pub struct GuardArgs {
     /// Which shell (repeatable).
