@@ -36,6 +36,8 @@ pub struct Evidence<'a> {
     home_owner: Option<u32>,
     /// Index file → the paths it tracks (`None`: unreadable).
     indexes: HashMap<PathBuf, Option<HashSet<Vec<u8>>>>,
+    /// What each file's place says, looked at once however many secrets it holds.
+    places: HashMap<PathBuf, BTreeSet<Reason>>,
 }
 
 impl<'a> Evidence<'a> {
@@ -44,6 +46,7 @@ impl<'a> Evidence<'a> {
             home,
             home_owner: std::fs::metadata(&home.dir).ok().map(|m| m.uid()),
             indexes: HashMap::new(),
+            places: HashMap::new(),
         }
     }
 
@@ -57,16 +60,27 @@ impl<'a> Evidence<'a> {
             reasons.insert(Reason::InProcessList);
         }
         if let Some(path) = &f.path {
-            if readable_by_others(path, self.home_owner) {
-                reasons.insert(Reason::ReadableByOthers);
-            }
-            if self.synced(path) {
-                reasons.insert(Reason::SyncedFolder);
-            }
-            if self.git_tracked(path) {
-                reasons.insert(Reason::GitTracked);
-            }
+            reasons.extend(self.of_place(path));
         }
+        reasons
+    }
+
+    /// Why any secret in the file at `path` must be rotated.
+    fn of_place(&mut self, path: &Path) -> BTreeSet<Reason> {
+        if let Some(known) = self.places.get(path) {
+            return known.clone();
+        }
+        let mut reasons = BTreeSet::new();
+        if readable_by_others(path, self.home_owner) {
+            reasons.insert(Reason::ReadableByOthers);
+        }
+        if self.synced(path) {
+            reasons.insert(Reason::SyncedFolder);
+        }
+        if self.git_tracked(path) {
+            reasons.insert(Reason::GitTracked);
+        }
+        self.places.insert(path.to_path_buf(), reasons.clone());
         reasons
     }
 
