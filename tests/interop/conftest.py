@@ -53,3 +53,44 @@ def headless_home(tmp_path, request, hfguard_copy):
 def bare_home(tmp_path, request):
     """A home with a Secret Service and no hfguard installed in it."""
     return _make_home(tmp_path, request, True, None)
+
+
+# ---- the interop matrix (matrix.py) ---------------------------------------------------------
+
+_outcomes: dict[str, str] = {}
+_rows: list = []  # (nodeid, matrix marker), in collection order
+
+
+def pytest_addoption(parser):
+    parser.addoption("--matrix", metavar="FILE",
+                     help="write the interop matrix (Markdown) to FILE, or between its markers")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "matrix(scenario, *clients): this test is a row of the interop matrix"
+    )
+
+
+def pytest_collection_modifyitems(session, config, items):
+    _rows.extend((i.nodeid, i.get_closest_marker("matrix")) for i in items if i.get_closest_marker("matrix"))
+
+
+def pytest_runtest_logreport(report):
+    if report.failed:
+        _outcomes[report.nodeid] = "**FAIL**"
+    elif report.when == "call":
+        _outcomes.setdefault(report.nodeid, "pass")
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    import matrix
+
+    rows = [(m.args[0], list(m.args[1:]), _outcomes[n]) for n, m in _rows if n in _outcomes]
+    if not rows:
+        return
+    text = matrix.table(rows)
+    terminalreporter.write_sep("=", "interop matrix")
+    terminalreporter.write(text)
+    if config.getoption("--matrix"):
+        matrix.write(config.getoption("--matrix"), text)

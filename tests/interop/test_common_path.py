@@ -14,6 +14,8 @@ What the client does (huggingface_hub 2.4.0):
 - `get_token()` (utils/_auth.py): `HF_TOKEN`, else `HUGGING_FACE_HUB_TOKEN`, else the file
   at `HF_TOKEN_PATH`."""
 
+import pytest
+
 from home import redacted
 
 
@@ -29,6 +31,7 @@ def common_home(home):
     return t
 
 
+@pytest.mark.matrix("common path: `hf auth login --add-to-git-credential` with git's store helper", 'hf', 'git')
 def test_common_path_keeps_hub_git_and_exec_working_and_undo_restores(home):
     t = common_home(home)
     before = home.snapshot()
@@ -56,6 +59,7 @@ def test_common_path_keeps_hub_git_and_exec_working_and_undo_restores(home):
     assert home.credential_fill()["password"] == t
 
 
+@pytest.mark.matrix('case 7: `fix --all` exits 0 after a complete fix', 'hf', 'git')
 def test_case7_fix_all_exits_0_after_a_complete_fix(home):
     """Issue 12 case 7: on this most common home, the `credential.helper=store` finding
     advertised a keyring fix that was always skipped, so `fix --all` exited 1 although the
@@ -67,6 +71,7 @@ def test_case7_fix_all_exits_0_after_a_complete_fix(home):
     assert r.code == 0, f"fix --all exited {r.code} after a complete fix:\n{r}"
 
 
+@pytest.mark.matrix('client behaviour: `--add-to-git-credential` ignores a host-only helper', 'hf', 'git')
 def test_add_to_git_credential_ignores_a_host_only_helper(home):
     """What huggingface_hub does when only a host-specific helper is configured (as hfguard
     leaves `~/.gitconfig` once the global `store` line is gone): `list_credential_helpers`

@@ -7,6 +7,8 @@ Client facts: Docker's cli/config/configfile writes `auths.<host>.auth` =
 base64("user:password"), indented with tabs; a Kubernetes `Secret` keeps each `data` value
 base64-encoded (PyYAML reads the manifest as kubectl's YAML parser would)."""
 
+import pytest
+
 import base64
 import json
 
@@ -33,6 +35,7 @@ data:
 DOCKER = '{{\n\t"auths": {{\n\t\t"registry.hf.space": {{\n\t\t\t"auth": "{auth}"\n\t\t}}\n\t}}\n}}'
 
 
+@pytest.mark.matrix('case 11: base64 secrets (Kubernetes `Secret`, Docker `auth`)', 'pyyaml')
 def test_case11_encoded_secrets_are_fixed_in_their_encoding(home):
     t = home.token(user="alice", display="laptop")
     home.write("deploy/hf-secret.yaml", MANIFEST.format(value=b64(t), project=b64("demo")))

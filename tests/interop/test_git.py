@@ -12,9 +12,12 @@ Client facts:
   finds a `credential.helper=` line, and logs "Your token has been saved in your configured
   git credential helpers (store)."."""
 
+import pytest
+
 from home import Checks, redacted
 
 
+@pytest.mark.matrix("case 3: two huggingface.co accounts (`~/.git-credentials`, a Space's remote URL)", 'hf', 'git')
 def test_case3_each_repository_keeps_its_account(home):
     """Issue 12 case 3: one huggingface.co token in `~/.git-credentials` (alice, from
     `hf auth login --add-to-git-credential`), another in a cloned Space's remote URL (bob).
@@ -54,6 +57,7 @@ def test_case3_each_repository_keeps_its_account(home):
     home.assert_restored(before)
 
 
+@pytest.mark.matrix('case 4: a re-login with a new token after the fix', 'hf', 'git', 'bash')
 def test_case4_a_new_login_after_the_fix_replaces_the_token(home):
     """Issue 12 case 4: after a fix, `hf auth login --token NEW --add-to-git-credential`
     said it saved NEW to git while hfguard's helper silently kept OLD; fixing again stored NEW

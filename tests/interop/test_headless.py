@@ -1,10 +1,13 @@
 """No Secret Service: an SSH session to a GPU box, the usual case (issue 12 case 8). The
 home's D-Bus address leads nowhere (`DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/…`)."""
 
+import pytest
+
 from home import NO_BUS, Checks
 from test_old_client import OLD_TOKEN, old_login
 
 
+@pytest.mark.matrix('case 8: no Secret Service: the plan, what runs, the exit status', 'hub0', 'git')
 def test_case8_without_a_keyring_the_plan_says_so_first_and_runs_what_it_can(headless_home):
     """Before showing a plan hfguard knows whether a Secret Service answers. Without one the
     plan says so first, keeps what can run (chmod, history redaction), marks the keyring
@@ -59,6 +62,7 @@ SHELLS = [  # (shell, interactive, login)
 ]
 
 
+@pytest.mark.matrix('case 8: start-up lookups once the keyring is gone', 'bash', 'zsh', 'fish')
 def test_case8_lookups_never_break_a_shell_when_the_keyring_is_gone(home):
     """Where a fix did run, a later shell without a Secret Service printed an error and
     exported `HF_TOKEN=""`. Start-up lookups that cannot reach the keyring leave the variable

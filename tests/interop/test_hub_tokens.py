@@ -10,6 +10,8 @@ Client facts (huggingface_hub 2.4.0):
   `expires_at` (utils/_auth._save_token), then makes it the active token.
 - `_login.auth_list` (`hf auth list`) prints every `stored_tokens` section."""
 
+import pytest
+
 import json
 
 from home import Checks
@@ -43,6 +45,7 @@ def slot_for(home, display: str) -> dict | None:
     return None
 
 
+@pytest.mark.matrix('two `stored_tokens` entries keep their names; the active one is the default', 'hf')
 def test_two_stored_tokens_keep_their_names_and_the_active_one_stays_the_default(home):
     work, personal = logins(home, "work", "personal")
     assert stored_tokens(home) == {"work": work, "personal": personal}
@@ -73,6 +76,7 @@ def test_two_stored_tokens_keep_their_names_and_the_active_one_stays_the_default
     assert stored_tokens(home) == {"work": work, "personal": personal}
 
 
+@pytest.mark.matrix('case 1: an OAuth login (`hf_oauth_…` token file, `refresh_token`)', 'hf')
 def test_case1_an_oauth_login_is_fixed_whole(home):
     """Issue 12 case 1: a token file holding an OAuth access token (`hf_oauth_…`, written by
     a browser login) was skipped with "the secret is no longer where the scan saw it", and the
@@ -109,6 +113,7 @@ def test_case1_an_oauth_login_is_fixed_whole(home):
     home.assert_restored(before)
 
 
+@pytest.mark.matrix('case 2: `HF_TOKEN_PATH` beside a stale default token file', 'hf', 'bash')
 def test_case2_the_token_huggingface_hub_uses_is_the_default(home):
     """Issue 12 case 2: with `HF_TOKEN_PATH` set and an older token left at the default path,
     keyring names followed path sort order, so `exec`, `token get` and start-up lookups served
@@ -134,6 +139,7 @@ def test_case2_the_token_huggingface_hub_uses_is_the_default(home):
     home.assert_restored(before)
 
 
+@pytest.mark.matrix('case 10: token files left behind when `HF_HOME` moved', 'hf')
 def test_case10_token_files_left_behind_by_a_moved_hf_home_are_still_token_files(home):
     """Issue 12 case 10: after `HF_HOME` moved, the old default token files were taken for
     project files and redacted in place; with `HF_HOME` unset again, huggingface_hub read the

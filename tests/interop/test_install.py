@@ -3,11 +3,14 @@
 and git prompted for a password. When the running hfguard lives in a build folder, the plan
 says so and installs it (`hfguard install`) before writing lookups; nothing names `target/`."""
 
+import pytest
+
 import shutil
 
 from home import Checks
 
 
+@pytest.mark.matrix('case 9: hfguard run from `target/release`, then `cargo clean`', 'hf', 'git', 'bash')
 def test_case9_lookups_survive_cargo_clean(bare_home, hfguard_copy):
     home = bare_home
     clone = home.path("src/hfguard")

@@ -13,6 +13,8 @@ Client facts:
 - nbformat 5 `v4.new_code_cell`/`write`/`validate`; IPython `InteractiveShell.run_cell` runs a
   cell as Jupyter would."""
 
+import pytest
+
 import json
 
 from home import Checks
@@ -36,6 +38,7 @@ def netrc_auth(home, url: str, *, pip: bool = False) -> list | None:
     return json.loads(out) if out and not out.startswith("<failed") else out
 
 
+@pytest.mark.matrix('case 5: `.netrc` for huggingface.co and a private package index', 'requests', 'pip')
 def test_case5_netrc_sends_no_marker_and_keeps_the_package_index_working(home):
     """After the fix nothing a netrc parser could send to huggingface.co is left (so the
     bearer token from `exec` is what requests sends), and the private package index that pip
@@ -63,6 +66,7 @@ def test_case5_netrc_sends_no_marker_and_keeps_the_package_index_working(home):
     home.assert_restored(before)
 
 
+@pytest.mark.matrix('case 5: `.env` loaded with override (`load_dotenv`, `dotenv run`, `set -a`)', 'dotenv', 'bash')
 def test_case5_dotenv_loaders_keep_the_token_from_exec(home):
     """A `.env` line is commented out with a note, not given a marker: every loader that
     overrides the environment then keeps `HF_TOKEN` from `hfguard exec`."""
@@ -128,6 +132,7 @@ print(open(constants.HF_TOKEN_PATH).read())
 """
 
 
+@pytest.mark.matrix('case 5: a notebook cell `login(token=…)`', 'nbformat', 'ipython', 'hf')
 def test_case5_a_notebook_login_cell_still_logs_in_under_exec(home):
     """A notebook cell `login(token="hf_…")` becomes an environment lookup that works under
     `hfguard exec` (it became `login(token="[hfguard:redacted:…]")` and failed); the notebook

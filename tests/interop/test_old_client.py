@@ -11,6 +11,8 @@ Client facts (huggingface_hub 0.10.1):
 - utils/_headers.py `build_hf_headers` sends `Bearer <HfFolder.get_token()>` through
   requests (so a `.netrc` entry for huggingface.co would replace it)."""
 
+import pytest
+
 from home import Checks
 
 OLD_LOGIN = (
@@ -32,6 +34,7 @@ def old_login(home):
     return t
 
 
+@pytest.mark.matrix('case 6: huggingface_hub 0.10 under `hfguard exec`', 'hub0', 'hf', 'git')
 def test_case6_exec_reaches_the_old_client(home):
     """`exec` sets every variable the provider's clients read: for Hugging Face `HF_TOKEN`
     and `HUGGING_FACE_HUB_TOKEN` (it set only `HF_TOKEN`, which 0.10 never reads)."""

@@ -5,6 +5,8 @@ Client facts (botocore 1.44.8): `credentials.SharedCredentialProvider` reads
 `~/.aws/credentials` (`AWS_SHARED_CREDENTIALS_FILE`), profile `default`, after the
 environment and before the config file and instance metadata."""
 
+import pytest
+
 import json
 import secrets
 import string
@@ -17,6 +19,7 @@ BOTO = (
 )
 
 
+@pytest.mark.matrix('AWS credentials file read by botocore', 'botocore')
 def test_botocore_keeps_reading_its_credentials_file(home):
     key_id = home.secret("AKIA" + "".join(secrets.choice(string.ascii_uppercase + "234567") for _ in range(16)))
     secret = home.secret("".join(secrets.choice(string.ascii_letters + string.digits + "/+") for _ in range(40)))
