@@ -19,5 +19,6 @@ pub mod rules;
 pub mod secret;
 pub mod slots;
 pub mod term;
+pub mod time;
 pub mod tui;
 pub mod watch;

@@ -62,6 +62,9 @@ enum Command {
     Exec(cli::token::ExecArgs),
     /// git credential helper serving tokens and passwords from the keyring (set up by `fix`).
     GitCredential(cli::token::GitCredentialArgs),
+    /// Copy this hfguard to a folder that stays (default ~/.local/bin), for the lookups `fix`
+    /// writes into start-up files and git's config.
+    Install(cli::token::InstallArgs),
     /// Watch for regressions: report a re-exposed token the moment it lands.
     Watch(cli::watch::WatchArgs),
 }
@@ -168,6 +171,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         Some(Command::Token(cmd)) => cli::token::token(&home, cmd),
         Some(Command::Exec(args)) => cli::token::exec(&home, args),
         Some(Command::GitCredential(args)) => cli::token::git_credential(&home, args),
+        Some(Command::Install(args)) => cli::token::install(&home, args),
         Some(Command::Watch(args)) => cli::watch::watch(&home, config, args),
         None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
             let config_path = cli.config.clone().unwrap_or_else(|| home.config_file());

@@ -112,6 +112,21 @@ pub struct SecretMatch {
     pub provider: Option<String>,
 }
 
+/// Where the secret of `m` lies in `data`: the secret itself, or, when it was found encoded,
+/// the whole base64 run it was decoded from.
+pub fn extent(data: &[u8], m: &SecretMatch) -> (usize, usize) {
+    let s = m.offset;
+    if data[s..].starts_with(m.secret.expose().as_bytes()) {
+        (s, s + m.secret.expose().len())
+    } else {
+        let e = data[s..]
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || b"+/=-_".contains(b)))
+            .map_or(data.len(), |i| s + i);
+        (s, e)
+    }
+}
+
 /// All rules, compiled.
 pub struct RuleSet {
     pub rules: Vec<Rule>,

@@ -98,6 +98,14 @@ fn confirm(question: &str) -> bool {
     std::io::stdin().lock().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
 }
 
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
 pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal> {
     let options = ScanOptions {
         quick: args.quick,
@@ -106,9 +114,9 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
     };
     let report = audit::run(home, &options, &NoSink);
     let choices = choose(&report.findings, &args)?;
-    let plan = fix::plan(home, &choices);
+    let plan = fix::plan_in(home, &choices, &report.findings);
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(fix::preview(&plan).as_bytes());
+    let _ = out.write_all(hfguard::term::safe_text(&fix::preview(&plan)).as_bytes());
     if plan.is_empty() {
         let _ = writeln!(out, "Nothing to change.");
         return Ok(if plan.refused.is_empty() {
@@ -133,8 +141,8 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
         }
         let _ = out.flush();
         if !confirm(&format!(
-            "Apply these {} changes?",
-            plan.files.len() + plan.tokens.len()
+            "Apply these {}?",
+            plural(plan.change_count(), "change")
         )) {
             let _ = writeln!(out, "Nothing changed.");
             return Ok(ExitCode::SUCCESS);
@@ -142,29 +150,73 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
     }
     let keys = KeyStore::new(home);
     let journal = Journal::new(home);
-    match fix::apply(&plan, &keys, &journal) {
-        Ok(outcome) => {
-            let _ = writeln!(
-                out,
-                "Fixed {} finding(s): {} file(s) changed. Undo with `hfguard undo {}`.",
-                plan.findings.len(),
-                outcome.changed.len(),
-                plan.id
-            );
-            for e in &outcome.failed {
-                eprintln!("hfguard: not changed: {e}");
-            }
-            Ok(if outcome.failed.is_empty() && plan.refused.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+    let outcome = match fix::apply(&plan, &keys, &journal) {
+        Ok(outcome) => outcome,
+        Err(fix::ApplyError::Key(e)) => {
+            return Err(Fatal(format!(
+                "{e}. Nothing was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
+            )))
         }
-        Err(fix::ApplyError::Key(e)) => Err(Fatal(format!(
-            "{e}. Nothing was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
-        ))),
-        Err(e) => Err(Fatal(format!("{e}. Nothing was changed."))),
+        Err(e) => return Err(Fatal(format!("{e}. Nothing was changed."))),
+    };
+    let _ = writeln!(
+        out,
+        "Changed {}. Undo with `hfguard undo {}`.",
+        plural(outcome.changed.len(), "file"),
+        plan.id
+    );
+    for e in &outcome.failed {
+        eprintln!(
+            "hfguard: not changed: {}",
+            hfguard::term::safe_line(&e.to_string())
+        );
     }
+    for w in &outcome.warnings {
+        eprintln!("hfguard: {w}");
+    }
+    // Whether everything asked for is fixed is what a fresh audit says, not what the plan
+    // hoped: a finding that is still there is named, with why.
+    let after = audit::run(home, &options, &NoSink);
+    let left: Vec<&Finding> = choices
+        .iter()
+        .map(|(f, _)| f)
+        .filter(|f| after.findings.iter().any(|g| g.id == f.id))
+        .collect();
+    if left.is_empty() {
+        let _ = writeln!(out, "Fixed {}.", plural(choices.len(), "finding"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let _ = writeln!(
+        out,
+        "Fixed {} of {}; still there:",
+        choices.len() - left.len(),
+        choices.len()
+    );
+    for f in left {
+        let why = plan
+            .refused
+            .iter()
+            .find(|(id, _)| *id == f.id)
+            .map(|(_, why)| why.clone())
+            .or_else(|| {
+                f.path.as_ref().and_then(|p| {
+                    outcome
+                        .failed
+                        .iter()
+                        .find(|e| &e.path == p)
+                        .map(|e| e.reason.clone())
+                })
+            })
+            .unwrap_or_else(|| "the fix did not remove it; scan again to see it".into());
+        let _ = writeln!(
+            out,
+            "  {}  {}: {}",
+            f.id,
+            hfguard::term::safe_line(&hfguard::report::location(&home.dir, f)),
+            hfguard::term::safe_line(&why)
+        );
+    }
+    Ok(ExitCode::from(1))
 }
 
 #[derive(Args, Debug)]
@@ -205,7 +257,10 @@ pub fn undo(home: &Home, args: UndoArgs) -> Result<ExitCode, Fatal> {
     for id in ids {
         match fix::undo(&id, &keys, &journal) {
             Ok(o) if o.failed.is_empty() => {
-                println!("Undid {id}: {} file(s) restored.", o.changed.len())
+                println!("Undid {id}: {} restored.", plural(o.changed.len(), "file"));
+                for w in &o.warnings {
+                    eprintln!("hfguard: {w}");
+                }
             }
             Ok(o) => {
                 for e in &o.failed {

@@ -6,7 +6,7 @@
 //! cut, the keyring backup that holds it. No plaintext secret is ever written here.
 
 use super::atomic::{self, FixError, Snapshot};
-use super::plan::{Change, Plan};
+use super::model::{Change, Plan};
 use crate::home::Home;
 use crate::keystore::KeyStore;
 use crate::rules;
@@ -63,6 +63,24 @@ pub struct FileRecord {
     pub findings: Vec<String>,
 }
 
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// A slot value a fix replaced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotReplaced {
+    pub name: String,
+    /// Fingerprint of the old value, which is its keyring backup's name.
+    pub old: String,
+    /// Fingerprint of the value the fix stored.
+    pub new: String,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct JournalEntry {
     pub id: String,
@@ -80,31 +98,29 @@ pub struct JournalEntry {
     pub tokens_used: BTreeMap<String, String>,
     /// Keyring backups (fingerprints) the templates need.
     pub backups: Vec<String>,
+    /// Slots whose value this fix replaced (a rotation): undo puts the old value back from
+    /// its backup.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slots_replaced: Vec<SlotReplaced>,
+    /// Whether the secrets cut from the templates were backed up (there was a keyring): undo
+    /// of a redaction made without one restores everything but the secret.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub secrets_kept: bool,
+    /// What this fix added to the slot index (identities, consumers), taken away by undo.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slots_added: Vec<crate::slots::Slot>,
     /// Secrets cut from templates, waiting to be backed up (never serialized).
     #[serde(skip)]
     pending_backups: Vec<Secret>,
 }
 
-/// Where the secret of `m` lies in `data`: the secret itself, or, when it was found encoded,
-/// the whole base64 run it was decoded from.
-pub(crate) fn extent(data: &[u8], m: &rules::SecretMatch) -> (usize, usize) {
-    let s = m.offset;
-    if data[s..].starts_with(m.secret.expose().as_bytes()) {
-        (s, s + m.secret.expose().len())
-    } else {
-        let e = data[s..]
-            .iter()
-            .position(|b| !(b.is_ascii_alphanumeric() || b"+/=-_".contains(b)))
-            .map_or(data.len(), |i| s + i);
-        (s, e)
-    }
-}
-
-/// Secrets anywhere in `data`, as raw spans (merged when they overlap).
-fn secret_spans(data: &[u8]) -> Vec<(usize, usize)> {
+/// Secrets anywhere in `data` (and at the `known` spans), as raw spans merged when they
+/// overlap.
+pub(crate) fn secret_spans(data: &[u8], known: &[(usize, usize)]) -> Vec<(usize, usize)> {
     let mut matches = Vec::new();
     rules::builtin().find_everywhere(data, &mut matches);
-    let mut spans: Vec<(usize, usize)> = matches.iter().map(|m| extent(data, m)).collect();
+    let mut spans: Vec<(usize, usize)> = matches.iter().map(|m| rules::extent(data, m)).collect();
+    spans.extend(known.iter().filter(|(s, e)| s < e && *e <= data.len()));
     spans.sort();
     let mut merged: Vec<(usize, usize)> = Vec::new();
     for (s, e) in spans {
@@ -116,11 +132,11 @@ fn secret_spans(data: &[u8]) -> Vec<(usize, usize)> {
     merged
 }
 
-fn template_of(data: &[u8], backups: &mut Vec<Secret>) -> Template {
+fn template_of(data: &[u8], known: &[(usize, usize)], backups: &mut Vec<Secret>) -> Template {
     let mut content = Vec::with_capacity(data.len());
     let mut holes = Vec::new();
     let mut pos = 0;
-    for (s, e) in secret_spans(data) {
+    for (s, e) in secret_spans(data, known) {
         content.extend_from_slice(&data[pos..s]);
         let secret = Secret::from_bytes(&data[s..e], 0);
         holes.push(Hole {
@@ -197,13 +213,13 @@ impl JournalEntry {
                         Op::Rewrite,
                         Some(before.clone()),
                         Some(snapshot_of(after, before.mode, before.uid, before.gid)),
-                        Some(template_of(original, &mut pending)),
+                        Some(template_of(original, &fc.secrets, &mut pending)),
                     ),
                     Change::Remove { before, original } => (
                         Op::Remove,
                         Some(before.clone()),
                         None,
-                        Some(template_of(original, &mut pending)),
+                        Some(template_of(original, &fc.secrets, &mut pending)),
                     ),
                     Change::Create { after, mode } => {
                         let me = nix::unistd::geteuid().as_raw();
@@ -232,7 +248,7 @@ impl JournalEntry {
         backups.dedup();
         JournalEntry {
             id: plan.id.clone(),
-            at: now_rfc3339(),
+            at: crate::time::now_rfc3339(),
             state: State::Pending,
             home: plan.home.clone(),
             findings: plan.findings.clone(),
@@ -244,6 +260,9 @@ impl JournalEntry {
                 .map(|t| (t.name.clone(), t.secret.fingerprint()))
                 .collect(),
             backups,
+            slots_replaced: Vec::new(),
+            secrets_kept: true,
+            slots_added: plan.tokens.iter().map(|t| t.slot.clone()).collect(),
             pending_backups: pending,
         }
     }
@@ -349,6 +368,13 @@ impl Journal {
         &self.dir
     }
 
+    /// The slot index that goes with this journal (`tokens.json` beside it).
+    pub fn slot_index(&self) -> PathBuf {
+        self.dir
+            .parent()
+            .map_or_else(|| PathBuf::from("tokens.json"), |d| d.join("tokens.json"))
+    }
+
     fn path_of(&self, id: &str) -> PathBuf {
         self.dir.join(format!("{id}.json"))
     }
@@ -408,7 +434,9 @@ impl Journal {
             if e.state != State::Pending {
                 continue;
             }
-            let changed = e.files.iter().any(|r| match &r.op {
+            // A slot replaced before the crash: undo compares what the slot holds with both
+            // values, so the entry counts as applied.
+            let changed = !e.slots_replaced.is_empty() || e.files.iter().any(|r| match &r.op {
                 Op::Chmod { to, .. } => std::fs::symlink_metadata(&r.path)
                     .is_ok_and(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777 == *to),
                 Op::Rewrite | Op::Create => {
@@ -433,7 +461,10 @@ impl Journal {
             .entries()?
             .into_iter()
             .filter(|e| e.state == State::Applied && Some(e.id.as_str()) != except)
-            .flat_map(|e| e.backups)
+            .flat_map(|e| {
+                let replaced = e.slots_replaced.into_iter().map(|r| r.old);
+                e.backups.into_iter().chain(replaced)
+            })
             .collect())
     }
 
@@ -448,75 +479,16 @@ impl Journal {
     }
 }
 
-/// `fix-YYYYMMDD-HHMMSS-mmmmmm-xxxx`: sortable to the microsecond (two fixes in one second
-/// undo in the right order), unique enough for one user's fixes.
-pub fn new_id() -> String {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let digits: String = rfc3339(since.as_secs() as i64)
-        .chars()
-        .filter(|c| c.is_ascii_digit())
-        .take(14)
-        .collect();
-    let salt =
-        atomic::sha256_hex(format!("{}-{}", since.subsec_nanos(), std::process::id()).as_bytes());
-    format!(
-        "fix-{}-{}-{:06}-{}",
-        &digits[..8],
-        &digits[8..14],
-        since.subsec_micros(),
-        &salt[..4]
-    )
-}
-
-/// The current time in UTC, RFC 3339 (`2026-11-29T06:15:00Z`).
-pub fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs()) as i64;
-    rfc3339(secs)
-}
-
-pub fn rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil from days (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-    }
 
     #[test]
     fn templates_hold_no_secret() {
         let tok = "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";
         let data = format!("a\nexport HF_TOKEN={tok}\nb {tok}\n");
         let mut backups = Vec::new();
-        let t = template_of(data.as_bytes(), &mut backups);
+        let t = template_of(data.as_bytes(), &[], &mut backups);
         let content = base64::engine::general_purpose::STANDARD
             .decode(&t.content)
             .unwrap();

@@ -9,15 +9,21 @@
 //! out, and the secrets themselves wait in the keyring.
 
 pub mod atomic;
+pub mod binary;
+pub mod consumers;
 mod diff;
 pub mod journal;
+mod locate;
+pub mod model;
 mod plan;
 
 pub use diff::{context_line, preview, redact_all};
 pub use journal::{Journal, JournalEntry};
-pub use plan::{plan, Change, FileChange, Plan, TokenToStore};
+pub use model::{Change, FileChange, Keyring, Plan, Replaced, TokenToStore};
+pub use plan::{marker, plan, plan_in};
 
 use crate::keystore::{KeyError, KeyStore};
+use crate::slots;
 use atomic::FixError;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -71,28 +77,39 @@ impl std::fmt::Display for ApplyError {
 pub struct Outcome {
     pub changed: Vec<std::path::PathBuf>,
     pub failed: Vec<FixError>,
+    /// Things that went wrong around the change but lost nothing (the slot index).
+    pub warnings: Vec<String>,
 }
 
-/// Applies `plan`: keyring first, then the journal entry, then each file.
+/// Applies `plan`: slots first (each value read back and compared, an old value backed up
+/// before a rotation replaces it), then the journal entry, then each file, then the slot
+/// index.
 pub fn apply(plan: &Plan, keys: &KeyStore, journal: &Journal) -> Result<Outcome, ApplyError> {
     journal.recover().map_err(ApplyError::Journal)?;
-    // 1. Secrets into the keyring, each read back and compared, before any plaintext goes.
-    //    A name that holds another secret is never overwritten: the plan chose the names from
-    //    hfguard's index, and the keyring may have changed since (or the index been lost).
+    // 1. A slot that holds another secret than the plan expects is never overwritten: the
+    //    plan chose it from the index, and the keyring may have changed since (or the index
+    //    been lost). A rotation expects the old value.
+    let mut replaced = Vec::new();
     for t in &plan.tokens {
-        match keys.get(&t.name) {
-            Ok(existing) if existing.expose() != t.secret.expose() => {
+        match (keys.get(&t.name), &t.replaces) {
+            (Ok(now), _) if now.expose() == t.secret.expose() => {}
+            (Ok(now), Some(r)) if now.fingerprint() == r.fingerprint => replaced.push((t, now)),
+            (Ok(existing), _) => {
                 return Err(ApplyError::NameTaken {
                     name: t.name.clone(),
                     holds: existing.redacted(),
-                });
+                })
             }
-            Ok(_) | Err(KeyError::NotFound(_)) => {}
-            Err(e) => return Err(ApplyError::Key(e)),
+            (Err(KeyError::NotFound(_)), _) => {}
+            (Err(e), _) => return Err(ApplyError::Key(e)),
         }
     }
     let mut created = Vec::new();
-    for t in &plan.tokens {
+    for t in plan
+        .tokens
+        .iter()
+        .filter(|t| !replaced.iter().any(|(r, _)| r.name == t.name))
+    {
         match keys.get(&t.name) {
             Ok(existing) if existing.expose() == t.secret.expose() => {}
             Ok(_) | Err(KeyError::NotFound(_)) => {
@@ -104,13 +121,32 @@ pub fn apply(plan: &Plan, keys: &KeyStore, journal: &Journal) -> Result<Outcome,
         failpoint("token-stored");
     }
     let mut entry = journal::JournalEntry::new(plan, created);
+    if matches!(plan.keyring, Keyring::Unavailable(_)) {
+        // Redactions without a keyring: said in the plan, nothing to keep the secrets in.
+        entry.secrets_kept = false;
+        entry.backups.clear();
+        drop(entry.backups_needed(plan));
+    }
     for secret in entry.backups_needed(plan) {
         keys.backup(&secret).map_err(ApplyError::Key)?;
         failpoint("backup-stored");
     }
-    // 2. The journal, before the first file changes.
+    // A rotation: the old value is backed up and journaled before the slot changes.
+    for (t, old) in &replaced {
+        keys.backup(old).map_err(ApplyError::Key)?;
+        entry.slots_replaced.push(journal::SlotReplaced {
+            name: t.name.clone(),
+            old: old.fingerprint(),
+            new: t.secret.fingerprint(),
+        });
+    }
+    // 2. The journal, before the first file (or replaced slot) changes.
     journal.write(&entry).map_err(ApplyError::Journal)?;
     failpoint("journal-pending");
+    for (t, _) in &replaced {
+        keys.set(&t.name, &t.secret).map_err(ApplyError::Key)?;
+        failpoint("slot-replaced");
+    }
     // 3. The files.
     let mut outcome = Outcome::default();
     for (i, fc) in plan.files.iter().enumerate() {
@@ -140,18 +176,87 @@ pub fn apply(plan: &Plan, keys: &KeyStore, journal: &Journal) -> Result<Outcome,
         }
         failpoint("file-changed");
     }
-    entry.state = if outcome.changed.is_empty() {
-        journal::State::Failed
-    } else {
+    let did_something = !outcome.changed.is_empty()
+        || !replaced.is_empty()
+        || !entry.tokens_created.is_empty()
+        || plan.files.is_empty();
+    entry.state = if did_something {
         journal::State::Applied
+    } else {
+        journal::State::Failed
     };
     journal.write(&entry).map_err(ApplyError::Journal)?;
     failpoint("journal-applied");
+    // 4. The slot index learns what each slot holds and serves (names, fingerprints and
+    //    consumers only). A failure here loses no secret: say it, the fix stands.
+    if entry.state == journal::State::Applied {
+        let now = crate::time::now_rfc3339();
+        if let Err(e) = slots::update_at(&journal.slot_index(), |index| record(index, plan, &now)) {
+            outcome.warnings.push(format!(
+                "the list of slots could not be updated ({e}); `hfguard token list` may miss them"
+            ));
+        }
+    }
     Ok(outcome)
 }
 
-/// Undoes journal entry `id`: every file back to what it was, byte for byte and mode, and
-/// the keyring entries it created removed.
+/// Puts `secret` into slot `name` as a fix of its own (journaled: `undo` puts the old value
+/// back, or removes a slot this created): `token set`, and git's `store` through the
+/// credential helper. `meta` says what the slot is and serves. Returns the fix id and the
+/// value replaced, if any; `None` when the slot held this very value already.
+pub fn store_slot(
+    home: &crate::home::Home,
+    keys: &KeyStore,
+    journal: &Journal,
+    name: &str,
+    secret: &crate::secret::Secret,
+    meta: slots::Slot,
+) -> Result<Option<(String, Option<Replaced>)>, ApplyError> {
+    let replaces = match keys.get(name) {
+        Ok(now) if now.expose() == secret.expose() => return Ok(None),
+        Ok(now) => Some(Replaced {
+            fingerprint: now.fingerprint(),
+            redacted: now.redacted(),
+        }),
+        Err(KeyError::NotFound(_)) => None,
+        Err(e) => return Err(ApplyError::Key(e)),
+    };
+    let mut plan = Plan::new(home.dir.clone());
+    plan.tokens.push(TokenToStore {
+        name: name.to_string(),
+        secret: secret.clone(),
+        slot: slots::Slot {
+            name: name.to_string(),
+            ..meta
+        },
+        replaces: replaces.clone(),
+        held: false,
+    });
+    apply(&plan, keys, journal)?;
+    Ok(Some((plan.id, replaces)))
+}
+
+/// Merges a plan's slots into the index.
+fn record(index: &mut Vec<slots::Slot>, plan: &Plan, now: &str) {
+    for t in &plan.tokens {
+        let pos = match index.iter().position(|s| s.name == t.name) {
+            Some(i) => i,
+            None => {
+                index.push(slots::Slot {
+                    name: t.name.clone(),
+                    ..slots::Slot::default()
+                });
+                index.len() - 1
+            }
+        };
+        let s = &mut index[pos];
+        s.merge(&t.slot);
+        s.set_value(&t.secret, now);
+    }
+}
+
+/// Undoes journal entry `id`: every file back to what it was, byte for byte and mode, a
+/// replaced slot value back, the slots it created removed, and the index as it was.
 pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, ApplyError> {
     journal.recover().map_err(ApplyError::Journal)?;
     let mut entry = journal.load(id).map_err(ApplyError::Journal)?;
@@ -161,6 +266,13 @@ pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, App
     let mut outcome = Outcome::default();
     for rec in entry.files.iter().rev() {
         if rec.skipped {
+            continue;
+        }
+        if !entry.secrets_kept && rec.template.as_ref().is_some_and(|t| !t.holes.is_empty()) {
+            outcome.warnings.push(format!(
+                "{}: left as it is: its redacted secret was not kept (there was no keyring when it was fixed)",
+                crate::term::safe_line(&rec.path.display().to_string())
+            ));
             continue;
         }
         match journal::undo_file(rec, keys) {
@@ -173,31 +285,76 @@ pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, App
     if !outcome.failed.is_empty() {
         return Ok(outcome);
     }
+    // A rotation undone: the old value goes back, unless the slot holds a third one by now
+    // (rotated again since: that one stays).
+    let mut restored = Vec::new();
+    for r in &entry.slots_replaced {
+        match keys.get(&r.name) {
+            Ok(now) if now.fingerprint() == r.new => {
+                let old = keys.get_backup(&r.old).map_err(ApplyError::Key)?;
+                keys.set(&r.name, &old).map_err(ApplyError::Key)?;
+                restored.push((r.name.clone(), old));
+            }
+            Ok(_) | Err(KeyError::NotFound(_)) => {}
+            Err(e) => return Err(ApplyError::Key(e)),
+        }
+    }
     // A name this fix created goes again, unless another applied fix's files look it up, or
     // it holds another secret by now (rotated with `token set`, stored by git): deleting it
     // would lose the only copy of that secret.
     let in_use = journal.tokens_in_use(id).map_err(ApplyError::Journal)?;
+    let mut deleted = Vec::new();
     for name in &entry.tokens_created {
         if in_use.contains(name) {
             continue;
         }
         match (keys.get(name), entry.tokens_used.get(name)) {
             (Ok(now), Some(stored)) if now.fingerprint() != *stored => continue,
-            (Ok(_), _) => keys.delete(name).map_err(ApplyError::Key)?,
-            (Err(KeyError::NotFound(_)), _) => continue,
+            (Ok(_), _) => {
+                keys.delete(name).map_err(ApplyError::Key)?;
+                deleted.push(name.clone());
+            }
+            (Err(KeyError::NotFound(_)), _) => deleted.push(name.clone()),
             // Cannot tell what it holds now: it stays.
             (Err(e), _) => return Err(ApplyError::Key(e)),
         }
     }
-    let still_needed = journal
-        .backups_in_use(Some(id))
-        .map_err(ApplyError::Journal)?;
-    for b in &entry.backups {
+    entry.state = journal::State::Undone;
+    journal.write(&entry).map_err(ApplyError::Journal)?;
+    let still_needed = journal.backups_in_use(None).map_err(ApplyError::Journal)?;
+    for b in entry
+        .backups
+        .iter()
+        .chain(entry.slots_replaced.iter().map(|r| &r.old))
+    {
         if !still_needed.contains(b) {
             keys.delete_backup(b).map_err(ApplyError::Key)?;
         }
     }
-    entry.state = journal::State::Undone;
-    journal.write(&entry).map_err(ApplyError::Journal)?;
+    let now = crate::time::now_rfc3339();
+    let r = slots::update_at(&journal.slot_index(), |index| {
+        index.retain(|s| !deleted.contains(&s.name));
+        for s in index.iter_mut() {
+            if let Some(added) = entry.slots_added.iter().find(|a| a.name == s.name) {
+                s.identities.retain(|i| {
+                    !added.identities.contains(i)
+                        || i == slots::HUB_IDENTITY && s.name == slots::HF_DEFAULT
+                });
+                s.serves.retain(|c| !added.serves.contains(c));
+            }
+            if let Some((_, old)) = restored.iter().find(|(n, _)| *n == s.name) {
+                let new_fp = s.fingerprint.clone();
+                s.set_value(old, &now);
+                // The value undone is no rotation to remember.
+                s.previous
+                    .retain(|p| Some(&p.fingerprint) != new_fp.as_ref());
+            }
+        }
+    });
+    if let Err(e) = r {
+        outcome
+            .warnings
+            .push(format!("the list of slots could not be updated ({e})"));
+    }
     Ok(outcome)
 }

@@ -70,6 +70,7 @@ pub fn scan(c: &Collector) {
                 ),
                 fixes: vec![],
                 ignored: None,
+                span: None,
             });
         }
     }

@@ -270,7 +270,7 @@ fn scan_content(c: &Collector, path: &Path, kind: FileKind, data: &[u8]) -> Vec<
         let dec = flate2::read::MultiGzDecoder::new(data);
         if dec.take(ARCHIVE_LIMIT).read_to_end(&mut out).is_ok() || !out.is_empty() {
             rules.find(&out, Some(FileKind::Archive), &mut matches);
-            return report(c, path, FileKind::Archive, &out, matches, false);
+            return report(c, path, FileKind::Archive, &out, matches, false, false);
         }
         return Vec::new();
     }
@@ -307,6 +307,7 @@ fn scan_content(c: &Collector, path: &Path, kind: FileKind, data: &[u8]) -> Vec<
         data,
         matches,
         !container && kind.is_line_based(),
+        true,
     )
 }
 
@@ -354,14 +355,22 @@ fn scan_zip(c: &Collector, path: &Path, data: &[u8]) -> Vec<Option<String>> {
         }
         let mut matches = Vec::new();
         rules.find(&out, Some(FileKind::Archive), &mut matches);
-        providers.extend(report(c, path, FileKind::Archive, &out, matches, false));
+        providers.extend(report(
+            c,
+            path,
+            FileKind::Archive,
+            &out,
+            matches,
+            false,
+            false,
+        ));
     }
     providers
 }
 
 /// A token file holding something that no rule knows (a token of a newer format) is still
 /// a plaintext token.
-fn whole_file_token(data: &[u8]) -> Option<SecretMatch> {
+pub fn whole_file_token(data: &[u8]) -> Option<SecretMatch> {
     let text = std::str::from_utf8(data).ok()?.trim();
     if text.len() < 8
         || text.chars().any(char::is_whitespace)
@@ -388,6 +397,7 @@ fn report(
     data: &[u8],
     matches: Vec<SecretMatch>,
     line_based: bool,
+    raw: bool,
 ) -> Vec<Option<String>> {
     let rules = rules::builtin();
     let mut seen: HashSet<(u64, String)> = HashSet::new();
@@ -447,11 +457,27 @@ fn report(
             secret: Some(m.secret.redacted()),
             fingerprint: Some(fp),
             message: secret_message(&rule.name, kind, variable.as_deref(), severity),
-            fixes: kind.secret_fixes(),
+            fixes: if raw {
+                kind.secret_fixes_at(path, m.provider.as_deref())
+            } else {
+                Vec::new()
+            },
             ignored: None,
+            span: raw.then(|| span_of(data, m)),
         });
     }
     providers
+}
+
+/// Where `m`'s secret lies in `data` (the file's own bytes), for the fixes: the secret itself,
+/// or the encoded run it was decoded from.
+fn span_of(data: &[u8], m: &SecretMatch) -> crate::finding::Span {
+    let (start, end) = rules::extent(data, m);
+    crate::finding::Span {
+        start,
+        end,
+        encoded: !data[m.offset..].starts_with(m.secret.expose().as_bytes()),
+    }
 }
 
 /// One sentence: what, where, why it matters.

@@ -49,6 +49,7 @@ fn permission_finding(
         message,
         fixes,
         ignored: None,
+        span: None,
     });
 }
 

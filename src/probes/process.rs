@@ -65,6 +65,7 @@ pub fn scan(c: &Collector) {
                     ),
                     fixes: vec![],
                     ignored: None,
+                    span: None,
                 });
             }
         }
@@ -121,6 +122,7 @@ pub fn scan(c: &Collector) {
             ),
             fixes: vec![],
             ignored: None,
+            span: None,
         });
     }
 }

@@ -125,6 +125,7 @@ mod tests {
                 message: String::new(),
                 fixes: vec![],
                 ignored: None,
+                span: None,
             };
             assert!(
                 SPECS.iter().any(|s| (s.applies)(&f)),

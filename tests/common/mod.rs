@@ -3,6 +3,10 @@
 //! checks that no planted secret appears in full in stdout or stderr.
 #![allow(dead_code)]
 
+mod fixing;
+#[allow(unused_imports)]
+pub use fixing::*;
+
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -132,6 +136,26 @@ impl Fixture {
             .to_string_lossy()
             .to_string();
         self.set_env("HFGUARD_KEYRING_SERVICE", format!("hfguard-test-{name}"));
+        self.install_link();
+        let installed = self.installed().to_string_lossy().into_owned();
+        self.set_env("HFGUARD_BIN", installed);
+    }
+
+    /// Links `~/.local/bin/hfguard` to the binary under test, as `hfguard install` would copy
+    /// it: the lookups a fix writes name that stable path (never the build folder), and a
+    /// link saves copying a large debug build into every fixture.
+    pub fn install_link(&self) {
+        let bin = self.path(".local/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let link = bin.join("hfguard");
+        if std::fs::symlink_metadata(&link).is_err() {
+            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_hfguard"), &link).unwrap();
+        }
+    }
+
+    /// The path lookups name.
+    pub fn installed(&self) -> PathBuf {
+        self.path(".local/bin/hfguard")
     }
 
     /// Bytes of a file of the fixture.
