@@ -67,8 +67,8 @@ class Run:
 
 
 def hfguard_bin() -> Path:
-    path = os.environ.get("HFGUARD_BIN")
-    assert path, "HFGUARD_BIN is not set: run the suite through ./scripts/test"
+    path = os.environ.get("HFGUARD_INTEROP_BIN")
+    assert path, "HFGUARD_INTEROP_BIN is not set: run the suite through ./scripts/test"
     return Path(path)
 
 
@@ -188,6 +188,20 @@ class Home:
         r = self.hfguard("undo", "--all")
         assert r.code == 0, f"undo --all failed:\n{r}"
         return r
+
+    @staticmethod
+    def exec_told(fix: Run, mentioning: str | None = None) -> list[str]:
+        """The `hfguard exec` options the fix's notes tell the user to run programs with (for
+        the note that mentions `mentioning`): what a user who follows the fix types. []
+        when the notes name plain `hfguard exec` (or none)."""
+        notes = [line for line in fix.out.splitlines() if line.startswith("note:") and " exec" in line]
+        if mentioning:
+            notes = [line for line in notes if mentioning in line] or notes
+        for line in notes:
+            m = re.search(r"hfguard exec((?: --name \S+)*) -- CMD", line)
+            if m:
+                return m.group(1).split()
+        return []
 
     def token_get(self, *args: str) -> str | None:
         r = self.hfguard("token", "get", *args, leak_check=False)
@@ -344,13 +358,15 @@ class Home:
                     snap[rel] = ("file", oct(st.st_mode & 0o7777), p.read_bytes())
         return snap
 
-    def assert_restored(self, before: dict[str, tuple], only: list[str] | None = None):
-        """After `undo --all`: every path of `before` (or of `only`) is back byte for byte
-        with its mode, and nothing new is left but client by-products and hfguard's state."""
+    def assert_restored(self, before: dict[str, tuple], only: list[str] | None = None,
+                        skip: tuple[str, ...] = ()):
+        """After `undo --all`: every path of `before` (or of `only`; never of `skip`) is back
+        byte for byte with its mode, and nothing new is left but client by-products and
+        hfguard's state."""
         after = self.snapshot()
         problems = []
         for rel, was in before.items():
-            if only is not None and rel not in only:
+            if (only is not None and rel not in only) or rel in skip:
                 continue
             now = after.get(rel)
             if now != was:

@@ -12,6 +12,7 @@ from home import Checks
 
 @pytest.mark.matrix('case 9: hfguard run from `target/release`, then `cargo clean`', 'hf', 'git', 'bash')
 def test_case9_lookups_survive_cargo_clean(bare_home, hfguard_copy):
+    """A fresh account: no `~/.local/bin` yet (the install makes it)."""
     home = bare_home
     clone = home.path("src/hfguard")
     built = clone / "target/release/hfguard"
@@ -27,6 +28,7 @@ def test_case9_lookups_survive_cargo_clean(bare_home, hfguard_copy):
 
     c = Checks(home)
     c.that("install" in r.out, f"the plan does not offer to install hfguard:\n{r.out}")
+    c.that(r.code != 0 or not r.err.strip(), f"fix exited 0 although a step failed:\n{r.err}")
     naming = [p for p in home.files_holding("/target/") if not p.startswith("src/hfguard/")]
     c.same(naming, [], "files naming a build folder")
     shutil.rmtree(clone / "target")  # cargo clean
