@@ -62,6 +62,10 @@ enum Command {
     Exec(cli::token::ExecArgs),
     /// git credential helper serving tokens and passwords from the keyring (set up by `fix`).
     GitCredential(cli::token::GitCredentialArgs),
+    /// Replace a slot's token with a new one: opens the provider's token page, reads the new
+    /// token, replaces the slot's value and every plaintext copy of the old one, and says
+    /// where to revoke it (`--done` once it is revoked).
+    Rotate(cli::rotate::RotateArgs),
     /// Copy this hfguard to a folder that stays (default ~/.local/bin), for the lookups `fix`
     /// writes into start-up files and git's config.
     Install(cli::token::InstallArgs),
@@ -172,6 +176,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         Some(Command::Exec(args)) => cli::token::exec(&home, args),
         Some(Command::GitCredential(args)) => cli::token::git_credential(&home, args),
         Some(Command::Install(args)) => cli::token::install(&home, args),
+        Some(Command::Rotate(args)) => cli::rotate::rotate(&home, config, args),
         Some(Command::Watch(args)) => cli::watch::watch(&home, config, args),
         None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
             let config_path = cli.config.clone().unwrap_or_else(|| home.config_file());

@@ -278,6 +278,9 @@ pub struct Allocator {
     /// Fingerprints of secrets that places still use (the other places this plan fixes): a
     /// slot holding one of them is not rotated away.
     in_use: Vec<String>,
+    /// Old values being rotated out (fingerprint → slot): a place that still holds one is
+    /// rewired to the slot, which holds the new value.
+    aliases: Vec<(String, String)>,
 }
 
 /// A slot name part: lowercase letters, digits and single dashes.
@@ -300,7 +303,33 @@ impl Allocator {
             existing,
             planned: Vec::new(),
             in_use: Vec::new(),
+            aliases: Vec::new(),
         }
+    }
+
+    /// Plans slot `name` to hold `new` instead of its value now (`old`, fingerprint and
+    /// redacted form): `hfguard rotate`. Places that still hold the old value go to the slot.
+    pub fn rotate(&mut self, name: &str, new: &Secret, old: (String, String)) {
+        let meta = self
+            .existing
+            .iter()
+            .find(|s| s.name == name)
+            .cloned()
+            .unwrap_or_else(|| Slot {
+                name: name.to_string(),
+                ..Slot::default()
+            });
+        self.aliases.push((old.0.clone(), name.to_string()));
+        self.planned.push(Assigned {
+            name: name.to_string(),
+            secret: new.clone(),
+            slot: Slot {
+                previous: Vec::new(),
+                ..meta
+            },
+            replaces: Some(old),
+            held: false,
+        });
     }
 
     /// Secrets still used where they are (a start-up file that keeps exporting the old
@@ -327,6 +356,14 @@ impl Allocator {
             serves: want.serves.clone().into_iter().collect(),
             ..Slot::default()
         };
+        // 0. An old value being rotated out: its place now looks up the slot.
+        if let Some((_, name)) = self.aliases.iter().find(|(f, _)| *f == fp) {
+            let name = name.clone();
+            if let Some(a) = self.planned.iter_mut().find(|a| a.name == name) {
+                a.slot.merge(&meta);
+            }
+            return name;
+        }
         // 1. Already planned, or already in the keyring: the same secret, the same slot.
         if let Some(a) = self
             .planned

@@ -345,6 +345,16 @@ fn fix_all_exits_0_when_the_rescan_shows_nothing_left() {
         0o600,
     );
     fx.write(".gitconfig", "[credential]\n\thelper = store\n", 0o644);
+    // The `store` helper finding's own fix is moving the Hugging Face line out of the store.
+    let r = fx.scan(&[]);
+    let helper = one(&r, "git-credential-helper-store", &fx.path(".gitconfig"));
+    assert_eq!(helper["fixes"], serde_json::json!(["keyring"]));
+    let run = fx.run(&["fix", "--dry-run", helper["id"].as_str().unwrap()]);
+    assert!(
+        run.stdout.contains("remove:  ~/.git-credentials"),
+        "{}",
+        run.stdout
+    );
     let run = fx.run(&["fix", "--all", "--yes"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let run = fx.run(&[
@@ -470,4 +480,112 @@ fn encoded_secrets_are_fixed_in_their_encoding() {
         String::from_utf8(fx.read(".docker/config.json")).unwrap(),
         config
     );
+}
+
+/// Every kind of place hfguard knows, at once: `fix --all --yes` exits 0, a rescan finds no
+/// plaintext secret a fix exists for, and `undo --all` restores every file byte for byte with
+/// its mode.
+#[test]
+fn every_kind_of_place_at_once_and_back() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let t: Vec<String> = (0..20).map(|i| fx.token(&format!("all-{i}"))).collect();
+    let wandb = fx.secret(random_alnum("wandb-all", 40).to_lowercase());
+    let index_pw = fx.secret("IndexPassw0rdXq9Z7k");
+    let oauth = fx.secret(format!("hf_oauth_{}", random_alnum("all-oauth", 40)));
+    let files: Vec<(&str, String, u32)> = vec![
+        (".cache/huggingface/token", t[0].clone(), 0o644),
+        (
+            ".cache/huggingface/stored_tokens",
+            format!("[work]\nhf_token = {}\n\n[oauth-me]\nhf_token = {oauth}\nrefresh_token = {}\n", t[0], t[1]),
+            0o644,
+        ),
+        (".cache/huggingface_staging/token", t[2].clone(), 0o600),
+        (".huggingface/token", t[3].clone(), 0o644),
+        (".git-credentials", format!("https://hf_user:{}@huggingface.co\n", t[0]), 0o600),
+        (".gitconfig", "[credential]\n\thelper = store\n".into(), 0o644),
+        (
+            ".netrc",
+            format!("machine api.wandb.ai\n  login user\n  password {wandb}\nmachine huggingface.co login me password {}\nmachine pypi.internal.example login ci password {index_pw}\n", t[4]),
+            0o600,
+        ),
+        (".bashrc", format!("alias l=ls\nexport HF_TOKEN={}\n", t[0]), 0o644),
+        (".zshrc", format!("export OPENAI_HF={}\n", t[5]), 0o644),
+        (".profile", format!("export HUGGING_FACE_HUB_TOKEN=\"{}\"\n", t[0]), 0o644),
+        (".config/fish/config.fish", format!("set -gx HF_TOKEN {}\n", t[0]), 0o644),
+        (".config/environment.d/50-hf.conf", format!("HF_TOKEN={}\n", t[6]), 0o644),
+        (".bash_history", format!("ls\nhf auth login --token {}\n", t[7]), 0o600),
+        (".zsh_history", format!(": 1700000000:0;export HF_TOKEN={}\n", t[8]), 0o600),
+        (".local/share/fish/fish_history", format!("- cmd: huggingface-cli login --token {}\n  when: 1\n", t[9]), 0o600),
+        (".python_history", format!("login('{}')\n", t[10]), 0o600),
+        (".claude/projects/-x/1.jsonl", format!("{{\"m\":\"{}\"}}\n", t[11]), 0o600),
+        ("nb/a.ipynb", format!("{{\"cells\": [{{\"cell_type\": \"code\", \"source\": [\"login(token=\\\"{}\\\")\"], \"outputs\": [{{\"text\": [\"{}\"]}}]}}], \"nbformat\": 4}}\n", t[12], t[12]), 0o644),
+        ("nb/.env", format!("HF_TOKEN={}\nX=1\n", t[13]), 0o600),
+        ("nb/app.py", format!("import sys\nTOKEN = \"{}\"\n", t[14]), 0o644),
+        ("nb/notes.md", format!("token was {}\n", t[15]), 0o644),
+        ("deploy/s.yaml", format!("kind: Secret\ndata:\n  HF_TOKEN: {}\n", b64.encode(&t[16])), 0o644),
+        (".docker/config.json", format!("{{\"auths\": {{\"registry.hf.space\": {{\"auth\": \"{}\"}}}}}}", b64.encode(format!("u:{}", t[17]))), 0o600),
+    ];
+    for (rel, content, mode) in &files {
+        fx.write(rel, content, *mode);
+    }
+    let repo = fx.mkdir("code/space", 0o755);
+    git_in(&fx, &repo, &["init", "-q"], None);
+    git_in(
+        &fx,
+        &repo,
+        &[
+            "remote",
+            "add",
+            "origin",
+            &format!("https://bob:{}@huggingface.co/spaces/bob/x", t[18]),
+        ],
+        None,
+    );
+    let repo_config = "code/space/.git/config";
+    let mut all: Vec<&str> = files.iter().map(|(r, _, _)| *r).collect();
+    all.push(repo_config);
+    let before: Vec<(Vec<u8>, u32)> = all.iter().map(|f| (fx.read(f), fx.mode(f))).collect();
+
+    let run = fx.run(&["fix", "--all", "--yes"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let r = fx.scan(&["--skip", "environment"]);
+    let left: Vec<&serde_json::Value> = findings(&r)
+        .iter()
+        .filter(|f| f["severity"] != "info" && !f["fixes"].as_array().unwrap().is_empty())
+        .collect();
+    assert!(left.is_empty(), "left after the fix: {left:#?}");
+    fx.assert_no_leak(&all_journals(&fx));
+
+    let run = fx.run(&["undo", "--all"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for (f, (data, mode)) in all.iter().zip(before) {
+        assert!(fx.read(f) == data, "{f} not restored byte for byte");
+        assert_eq!(fx.mode(f), mode, "{f} mode");
+    }
+    // Nothing hfguard created is left behind but its own state.
+    assert!(!fx.path(".config/hfguard").exists());
+}
+
+/// Issue 13, item 16: an encoded newline (`%0A`) in a credential line's user name never
+/// reaches `~/.gitconfig` as a raw newline (git would reject the whole file): the fix is
+/// refused with the reason, and git's config stays valid.
+#[test]
+fn a_user_name_git_cannot_carry_is_refused() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.token("newline-user");
+    fx.write(
+        ".git-credentials",
+        format!("https://evil%0A%5Bcore%5D%0Apager%3Dsh:{t}@huggingface.co\n"),
+        0o600,
+    );
+    fx.write(".gitconfig", "[credential]\n\thelper = store\n", 0o644);
+    let before = fx.read(".gitconfig");
+    let run = fx.run(&["fix", "--all", "--yes"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("control character"), "{}", run.stdout);
+    assert_eq!(fx.read(".gitconfig"), before);
+    git_in(&fx, fx.home(), &["config", "--list"], None);
 }

@@ -47,7 +47,7 @@ fn key_fatal(e: KeyError) -> Fatal {
     Fatal(e.to_string())
 }
 
-fn prompt_no_echo(prompt: &str) -> std::io::Result<String> {
+pub fn prompt_no_echo(prompt: &str) -> std::io::Result<String> {
     use nix::sys::termios::{tcgetattr, tcsetattr, LocalFlags, SetArg};
     let stdin = std::io::stdin();
     let saved = tcgetattr(&stdin).map_err(std::io::Error::from)?;

@@ -188,7 +188,14 @@ pub fn preview(plan: &Plan) -> String {
         }
     }
     for (id, why) in &plan.refused {
-        let _ = writeln!(out, "skip:    {id}: {why}");
+        match plan.places.get(id) {
+            Some(place) => {
+                let _ = writeln!(out, "skip:    {place} ({id}): {why}");
+            }
+            None => {
+                let _ = writeln!(out, "skip:    {id}: {why}");
+            }
+        }
     }
     out
 }

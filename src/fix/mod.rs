@@ -20,7 +20,7 @@ mod plan;
 pub use diff::{context_line, preview, redact_all};
 pub use journal::{Journal, JournalEntry};
 pub use model::{Change, FileChange, Keyring, Plan, Replaced, TokenToStore};
-pub use plan::{marker, plan, plan_in};
+pub use plan::{marker, plan, plan_in, plan_rotation};
 
 use crate::keystore::{KeyError, KeyStore};
 use crate::slots;

@@ -93,6 +93,8 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// Findings that cannot be fixed as asked, with the reason.
     pub refused: Vec<(String, String)>,
+    /// Where each chosen finding is, for people (`~/.bashrc:2`), by id.
+    pub places: std::collections::BTreeMap<String, String>,
     pub keyring: Keyring,
 }
 
@@ -106,6 +108,7 @@ impl Plan {
             findings: Vec::new(),
             notes: Vec::new(),
             refused: Vec::new(),
+            places: Default::default(),
             keyring: Keyring::NotNeeded,
         }
     }

@@ -92,6 +92,30 @@ pub fn plan(home: &Home, choices: &[(Finding, FixKind)]) -> Plan {
 
 /// [`plan`] with the audit's findings at hand (`fix` has just made a report).
 pub fn plan_in(home: &Home, choices: &[(Finding, FixKind)], findings: &[Finding]) -> Plan {
+    plan_all(home, choices, findings, None)
+}
+
+/// A rotation (`hfguard rotate`): slot `name` gets `new` instead of `old` (its value now), and
+/// `choices` — the places that still hold the old value in plaintext — are rewired to the slot
+/// or redacted, in one fix that undo reverses whole.
+pub fn plan_rotation(
+    home: &Home,
+    name: &str,
+    new: &Secret,
+    old: &Secret,
+    choices: &[(Finding, FixKind)],
+    findings: &[Finding],
+) -> Plan {
+    let old = (old.fingerprint(), old.redacted());
+    plan_all(home, choices, findings, Some((name, new, old)))
+}
+
+fn plan_all(
+    home: &Home,
+    choices: &[(Finding, FixKind)],
+    findings: &[Finding],
+    rotation: Option<(&str, &Secret, (String, String))>,
+) -> Plan {
     let now = crate::time::now_rfc3339();
     let mut p = Planner {
         home,
@@ -107,6 +131,9 @@ pub fn plan_in(home: &Home, choices: &[(Finding, FixKind)], findings: &[Finding]
         command: None,
         today: now[..10].to_string(),
     };
+    if let Some((name, new, old)) = rotation {
+        p.slots.rotate(name, new, old);
+    }
     // The secrets the places being fixed hold: none of them is a slot's old value to rotate
     // away, for those places keep using it.
     p.slots.still_used(
@@ -122,9 +149,36 @@ pub fn plan_in(home: &Home, choices: &[(Finding, FixKind)], findings: &[Finding]
     // known; then by file, in the order the audit found them.
     let mut order: Vec<&(Finding, FixKind)> = choices.iter().collect();
     order.sort_by_key(|(f, _)| f.fingerprint.is_none() || f.fingerprint != p.hub);
+    let mut done: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (f, kind) in order {
+        p.plan
+            .places
+            .insert(f.id.clone(), crate::report::location(&home.dir, f));
+        if !done.insert(f.id.clone()) {
+            continue; // planned with another finding (the store helper's credential lines)
+        }
         let r = match kind {
             FixKind::Chmod => p.chmod(f),
+            FixKind::Keyring if f.rule == STORE_HELPER_RULE => {
+                // git's `store` helper is fixed by moving the Hugging Face lines out of its
+                // file: git then asks the keyring for huggingface.co.
+                let lines: Vec<&Finding> = findings
+                    .iter()
+                    .filter(|g| {
+                        FileKind::from_rule(&g.rule) == Some(FileKind::GitCredentials)
+                            && g.provider.as_deref() == Some("huggingface")
+                            && g.fingerprint.is_some()
+                    })
+                    .collect();
+                if lines.is_empty() {
+                    Err("git's plaintext store holds no Hugging Face credential now; nothing to move".into())
+                } else {
+                    lines
+                        .into_iter()
+                        .filter(|g| done.insert(g.id.clone()))
+                        .try_for_each(|g| p.content(g, FixKind::Keyring))
+                }
+            }
             FixKind::Redact | FixKind::Keyring => p.content(f, *kind),
         };
         match r {
@@ -209,12 +263,15 @@ impl<'a> Planner<'a> {
     /// Whether the keyring answers; asked once per plan, before any keyring step is planned.
     pub fn need_keyring(&mut self) -> Result<(), String> {
         let keys = &self.keys;
-        let r = self
-            .keyring
-            .get_or_insert_with(|| keys.available().map_err(|e| e.to_string()));
+        let r = self.keyring.get_or_insert_with(|| {
+            keys.available().map_err(|e| match e {
+                crate::keystore::KeyError::Unavailable(why) => why,
+                other => other.to_string(),
+            })
+        });
         match r {
             Ok(()) => Ok(()),
-            Err(why) => Err(format!("needs a keyring: {why}")),
+            Err(_) => Err("needs a keyring (see the first note)".into()),
         }
     }
 
@@ -459,10 +516,13 @@ impl<'a> Planner<'a> {
     }
 }
 
+/// The finding that git's `store` helper holds a Hugging Face credential.
+const STORE_HELPER_RULE: &str = "git-credential-helper-store";
+
 /// What to do on a machine where no Secret Service answers.
 fn keyring_help(why: &str) -> String {
     format!(
-        "No keyring answers here ({why}), so the steps that move a secret into it are left out (marked \"needs a keyring\"); the rest of the plan runs. On a desktop, log in to a session with gnome-keyring or KeePassXC. On a headless box (SSH to a GPU server): `eval \"$(dbus-launch --sh-syntax)\"` then `printf %s PASSWORD | gnome-keyring-daemon --unlock --components=secrets` — its keyring is kept on disk (~/.local/share/keyrings) across reboots and unlocked with that password. The Linux kernel keyring (keyutils) keeps secrets in memory only, until the next reboot, so hfguard does not move a token's only copy there."
+        "No keyring answers here ({why}), so the steps that move a secret into it are left out (marked \"needs a keyring\"); the rest of the plan runs. On a desktop, log in to a session with gnome-keyring or KeePassXC (a Secret Service). On a headless box (SSH to a GPU server): `eval \"$(dbus-launch --sh-syntax)\"` then `printf %s PASSWORD | gnome-keyring-daemon --unlock --components=secrets` — its keyring is kept on disk (~/.local/share/keyrings) across reboots and unlocked with that password. The Linux kernel keyring (keyutils) keeps secrets in memory only, until the next reboot, so hfguard does not move a token's only copy there."
     )
 }
 

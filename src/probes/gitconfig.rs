@@ -2,7 +2,7 @@
 //! given in plaintext; that matters once a Hugging Face entry sits in the store.
 
 use crate::audit::Collector;
-use crate::finding::{Category, Finding, Severity};
+use crate::finding::{Category, Finding, FixKind, Severity};
 use crate::kind::FileKind;
 use std::path::{Path, PathBuf};
 
@@ -83,8 +83,8 @@ fn report_helpers(c: &Collector, path: &Path) {
             mode: None,
             secret: None,
             fingerprint: None,
-            message: "git's credential.helper is `store`, which writes your Hugging Face token unencrypted to disk: fixing the Hugging Face line of the credential store sends git to the OS keyring for huggingface.co (this setting stays for other hosts).".into(),
-            fixes: Vec::new(),
+            message: "git's credential.helper is `store`, which writes your Hugging Face token unencrypted to disk: the keyring fix moves the Hugging Face credentials out of the store and sends git to the OS keyring for huggingface.co (the setting stays for other hosts).".into(),
+            fixes: vec![FixKind::Keyring],
             ignored: None,
             span: None,
         });
