@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod confined;
 pub mod finding;
 pub mod fix;
 pub mod fsread;
@@ -14,6 +15,7 @@ pub mod home;
 pub mod keystore;
 pub mod kind;
 pub mod probes;
+pub mod raw_path;
 pub mod report;
 pub mod rules;
 pub mod secret;

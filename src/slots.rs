@@ -29,17 +29,25 @@ pub const HF_DEFAULT: &str = "huggingface";
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Consumer {
     /// A start-up file that looks the slot up into `variable`.
-    Shell { path: PathBuf, variable: String },
+    Shell {
+        #[serde(with = "crate::raw_path")]
+        path: PathBuf,
+        variable: String,
+    },
     /// git's credential helper for `base` (`https://huggingface.co`), configured in `config`
     /// (a global config, or one repository's `.git/config`).
     Git {
         base: String,
         user: Option<String>,
+        #[serde(with = "crate::raw_path")]
         config: PathBuf,
     },
     /// A file that no longer holds the secret and whose programs should use `hfguard exec`
     /// (a token file, `.env`, `.netrc`).
-    Exec { path: PathBuf },
+    Exec {
+        #[serde(with = "crate::raw_path")]
+        path: PathBuf,
+    },
 }
 
 /// A value the slot held before it was replaced (rotation).
@@ -138,29 +146,36 @@ pub fn load_at(path: &std::path::Path) -> Vec<Slot> {
 
 /// Writes the index (0600, in hfguard's private state folder).
 pub fn save(home: &Home, slots: &[Slot]) -> Result<(), String> {
-    save_at(&index_path(home), slots)
+    save_at(&home.dir, &index_path(home), slots)
 }
 
-fn save_at(path: &std::path::Path, slots: &[Slot]) -> Result<(), String> {
-    if let Some(dir) = path.parent() {
-        crate::fix::atomic::create_private_dir(dir)
-            .map_err(|e| format!("{}: {}", dir.display(), crate::fsread::reason(&e)))?;
-    }
+/// Writes the index at `path`, its folder created and opened from `root` (the home, or
+/// the state folder outside it) without following a link.
+fn save_at(root: &std::path::Path, path: &std::path::Path, slots: &[Slot]) -> Result<(), String> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(format!("{}: not a file path", path.display()));
+    };
+    let dir = crate::fix::atomic::create_private_dir(root, dir).map_err(|e| e.to_string())?;
     let body = serde_json::to_vec_pretty(slots).expect("slots serialize");
-    crate::fix::atomic::write_new(path, &body, 0o600).map_err(|e| e.to_string())
+    crate::fix::atomic::write_new_in(path, std::os::fd::AsFd::as_fd(&dir), name, &body, 0o600)
+        .map_err(|e| e.to_string())
 }
 
 /// Changes the index with `f` and writes it back.
 pub fn update(home: &Home, f: impl FnOnce(&mut Vec<Slot>)) -> Result<(), String> {
-    update_at(&index_path(home), f)
+    update_at(&home.dir, &index_path(home), f)
 }
 
-/// [`update`] of the index at `path`.
-pub fn update_at(path: &std::path::Path, f: impl FnOnce(&mut Vec<Slot>)) -> Result<(), String> {
+/// [`update`] of the index at `path`, below `root` (see [`save_at`]).
+pub fn update_at(
+    root: &std::path::Path,
+    path: &std::path::Path,
+    f: impl FnOnce(&mut Vec<Slot>),
+) -> Result<(), String> {
     let mut slots = load_at(path);
     f(&mut slots);
     slots.sort_by(|a, b| a.name.cmp(&b.name));
-    save_at(path, &slots)
+    save_at(root, path, &slots)
 }
 
 impl Slot {

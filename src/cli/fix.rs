@@ -125,12 +125,26 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
             ExitCode::from(1)
         });
     }
+    let journal = Journal::new(home);
     if args.dry_run {
+        if let Some(why) = fix::refusal(&plan, &journal) {
+            let _ = writeln!(
+                out,
+                "This plan cannot be applied here: {}",
+                hfguard::term::safe_line(&why)
+            );
+        }
         let _ = writeln!(
             out,
             "Dry run: nothing changed. Apply with `hfguard fix --yes` and the same selection."
         );
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(why) = fix::refusal(&plan, &journal) {
+        return Err(Fatal(format!(
+            "{}. Nothing was changed.",
+            hfguard::term::safe_line(&why)
+        )));
     }
     if !args.yes {
         if !std::io::stdin().is_terminal() {
@@ -149,16 +163,7 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
         }
     }
     let keys = KeyStore::new(home);
-    let journal = Journal::new(home);
-    let outcome = match fix::apply(&plan, &keys, &journal) {
-        Ok(outcome) => outcome,
-        Err(fix::ApplyError::Key(e)) => {
-            return Err(Fatal(format!(
-                "{e}. Nothing was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
-            )))
-        }
-        Err(e) => return Err(Fatal(format!("{e}. Nothing was changed."))),
-    };
+    let outcome = fix::apply(&plan, &keys, &journal).map_err(|e| apply_failed(e, true))?;
     let _ = writeln!(
         out,
         "Changed {}. Undo with `hfguard undo {}`.",
@@ -175,12 +180,20 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
         eprintln!("hfguard: {w}");
     }
     // Whether everything asked for is fixed is what a fresh audit says, not what the plan
-    // hoped: a finding that is still there is named, with why.
+    // hoped: a finding that is still there is named, with why. One whose file could not be
+    // changed is not fixed either, even when the audit no longer sees it (its folder was
+    // swapped for a link meanwhile).
     let after = audit::run(home, &options, &NoSink);
+    let not_changed: Vec<&String> = plan
+        .files
+        .iter()
+        .filter(|fc| outcome.failed.iter().any(|e| e.path == fc.path))
+        .flat_map(|fc| &fc.findings)
+        .collect();
     let left: Vec<&Finding> = choices
         .iter()
         .map(|(f, _)| f)
-        .filter(|f| after.findings.iter().any(|g| g.id == f.id))
+        .filter(|f| after.findings.iter().any(|g| g.id == f.id) || not_changed.contains(&&f.id))
         .collect();
     if left.is_empty() {
         let _ = writeln!(out, "Fixed {}.", plural(choices.len(), "finding"));
@@ -199,7 +212,9 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
             .find(|(id, _)| *id == f.id)
             .map(|(_, why)| why.clone())
             .or_else(|| {
-                f.path.as_ref().and_then(|p| {
+                let changes = plan.files.iter().filter(|fc| fc.findings.contains(&f.id));
+                let mut paths = f.path.iter().chain(changes.map(|fc| &fc.path));
+                paths.find_map(|p| {
                     outcome
                         .failed
                         .iter()
@@ -217,6 +232,18 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
         );
     }
     Ok(ExitCode::from(1))
+}
+
+/// What a failed apply says: that no file was changed — unless files were, and then which
+/// and how to put them back. `chmod_hint`: mention the fixes that need no keyring.
+pub(super) fn apply_failed(e: fix::ApplyError, chmod_hint: bool) -> Fatal {
+    match e {
+        fix::ApplyError::Unrecorded { .. } => Fatal(e.to_string()),
+        fix::ApplyError::Key(_) if chmod_hint => Fatal(format!(
+            "{e}. No file was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
+        )),
+        e => Fatal(format!("{e}. No file was changed.")),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -256,17 +283,22 @@ pub fn undo(home: &Home, args: UndoArgs) -> Result<ExitCode, Fatal> {
     let mut code = ExitCode::SUCCESS;
     for id in ids {
         match fix::undo(&id, &keys, &journal) {
-            Ok(o) if o.failed.is_empty() => {
-                println!("Undid {id}: {} restored.", plural(o.changed.len(), "file"));
-                for w in &o.warnings {
-                    eprintln!("hfguard: {w}");
-                }
-            }
             Ok(o) => {
+                if o.failed.is_empty() {
+                    println!("Undid {id}: {} restored.", plural(o.changed.len(), "file"));
+                }
                 for e in &o.failed {
                     eprintln!("hfguard: {id}: not restored: {e}");
                 }
-                code = ExitCode::from(1);
+                for e in &o.notes {
+                    eprintln!("hfguard: {id}: {e}");
+                }
+                for w in &o.warnings {
+                    eprintln!("hfguard: {w}");
+                }
+                if !o.failed.is_empty() || !o.notes.is_empty() {
+                    code = ExitCode::from(1);
+                }
             }
             Err(e) => {
                 eprintln!("hfguard: {id}: {e}");
@@ -301,7 +333,9 @@ pub fn history(home: &Home) -> Result<ExitCode, Fatal> {
                 hfguard::report::display_path(&home.dir, &r.path)
             );
         }
-        if e.state == fix::journal::State::Applied {
+        if let Some(why) = &e.distrust {
+            println!("    not acted on: {}", hfguard::term::safe_line(why));
+        } else if e.state == fix::journal::State::Applied {
             println!("    undo: hfguard undo {}", e.id);
         }
     }

@@ -196,10 +196,8 @@ pub fn rotate(home: &Home, config: Config, args: RotateArgs) -> Result<ExitCode,
         }
     }
     let journal = Journal::new(home);
-    let outcome = fix::apply(&plan, &keys, &journal).map_err(|e| match e {
-        fix::ApplyError::Key(e) => Fatal(format!("{e}. Nothing was changed.")),
-        e => Fatal(format!("{e}. Nothing was changed.")),
-    })?;
+    let outcome =
+        fix::apply(&plan, &keys, &journal).map_err(|e| super::fix::apply_failed(e, false))?;
     for e in &outcome.failed {
         eprintln!(
             "hfguard: not changed: {}",

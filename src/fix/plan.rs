@@ -58,6 +58,8 @@ pub(super) struct FileState {
 
 pub(super) struct Planner<'a> {
     pub home: &'a Home,
+    /// What may change in the home, and as whom (see `target.rs`).
+    target: super::Target,
     pub plan: Plan,
     files: BTreeMap<PathBuf, FileState>,
     chmods: BTreeMap<PathBuf, (u32, u32, Vec<String>)>,
@@ -119,6 +121,7 @@ fn plan_all(
     let now = crate::time::now_rfc3339();
     let mut p = Planner {
         home,
+        target: super::Target::of(home),
         plan: Plan::new(home.dir.clone()),
         files: BTreeMap::new(),
         chmods: BTreeMap::new(),
@@ -206,6 +209,13 @@ impl<'a> Planner<'a> {
         if from == to {
             return Err("the mode is already right".into());
         }
+        let is_dir = matches!(
+            f.rule.as_str(),
+            "credential-folder-permissions" | "home-writable"
+        );
+        if let Some(why) = self.target.refusal(&path, is_dir) {
+            return Err(why);
+        }
         let e = self.chmods.entry(path).or_insert((from, to, Vec::new()));
         e.2.push(f.id.clone());
         Ok(())
@@ -214,7 +224,7 @@ impl<'a> Planner<'a> {
     /// Reads `path` (once per plan) the safe way.
     pub fn load(&mut self, path: &Path, kind: FileKind) -> Result<&mut FileState, String> {
         if !self.files.contains_key(path) {
-            let (data, snap) = atomic::read(path).map_err(|e| e.reason)?;
+            let (data, snap) = atomic::read(&self.target, path).map_err(|e| e.reason)?;
             self.files.insert(
                 path.to_path_buf(),
                 FileState {
@@ -289,7 +299,7 @@ impl<'a> Planner<'a> {
                             crate::term::safe_line(&from.display().to_string()),
                             crate::report::display_path(&self.home.dir, to.parent().unwrap_or(to)),
                         ));
-                        let change = match atomic::read(to) {
+                        let change = match atomic::read(&self.target, to) {
                             Ok((old, snap)) => Change::Rewrite {
                                 before: snap,
                                 original: Zeroizing::new(old),
@@ -361,6 +371,10 @@ impl<'a> Planner<'a> {
     }
 
     fn content(&mut self, f: &Finding, fix: FixKind) -> Result<(), String> {
+        // Another user's home: only the fixes that move no secret (see `owner.rs`).
+        if let Some(why) = self.target.acting.keyring_refusal() {
+            return Err(why);
+        }
         let path = f.path.clone().ok_or("not in a file")?;
         let kind = FileKind::from_rule(&f.rule).ok_or("no content fix applies to this finding")?;
         if !consumers::fixes_for(kind, &path, f).contains(&fix) {

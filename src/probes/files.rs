@@ -2,6 +2,7 @@
 //! files, start-up files and what they source, histories, AI session logs).
 
 use crate::audit::Collector;
+use crate::confined::{self, Resolved};
 use crate::finding::{Category, Finding, Severity};
 use crate::fsread::{self, Entry, ReadOutcome};
 use crate::home::{KnownFile, AI_LOG_DIRS};
@@ -11,7 +12,9 @@ use crate::rules::{self, SecretMatch};
 use crate::secret::Secret;
 use regex::bytes::Regex;
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
 use std::io::Read;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -27,7 +30,22 @@ const SNIFF: usize = 8192;
 pub fn scan_known(c: &Collector) {
     let mut queue: Vec<KnownFile> = c.home.known_files();
     for (dir, ext) in AI_LOG_DIRS {
-        collect_files(&c.home.dir.join(dir), ext, 6, &mut |path| {
+        // Only where the folder really is inside the home (`~/.claude/projects` linked to
+        // another user's folder is not read).
+        let dir = c.home.dir.join(dir);
+        let real = match confined::resolve(&c.home.dir, &dir) {
+            Ok(Resolved::Inside(real)) => real,
+            Ok(Resolved::Outside { link, .. }) => {
+                c.warn(format!(
+                    "not read: {} (reached through {}, a symlink to a place outside the home)",
+                    dir.display(),
+                    link.display()
+                ));
+                continue;
+            }
+            _ => continue,
+        };
+        collect_files(&real, ext, 6, &mut |path| {
             queue.push(KnownFile {
                 path,
                 kind: FileKind::AiSessionLog,
@@ -54,23 +72,43 @@ pub fn scan_known(c: &Collector) {
                 });
             }
         }
-        scan_file(c, &path, kind, KNOWN_LIMIT, &mut buf);
+        scan_known_file(c, &path, kind, &mut buf);
     }
 }
 
-/// Follows a known location that is a symlink only when its target stays under the home
-/// (dotfile managers link `.bashrc` into `~/dotfiles`); a credential file pointing outside is
-/// reported and not read.
+/// Follows the symlinks on the way to a known location only while they stay under the home
+/// (dotfile managers link `.bashrc` or `.config` into `~/dotfiles`), every component checked
+/// ([`confined::resolve`]); a credential file reached through a link out of the home — the
+/// file itself or a folder above it, `~/.cache` linked to another user's cache — is reported
+/// and not read. A location outside the home that the environment names is taken as named.
 fn resolve_known(c: &Collector, path: &Path, kind: FileKind) -> Option<PathBuf> {
+    if path.starts_with(&c.home.dir) {
+        return match confined::resolve(&c.home.dir, path) {
+            Ok(Resolved::Inside(real)) => {
+                if real != path {
+                    c.claim(&real);
+                }
+                Some(real)
+            }
+            Ok(Resolved::Missing) => None,
+            Ok(Resolved::Outside { link, .. }) => {
+                // Reported only when something is there (a stat, not a read).
+                if kind.should_be_private() && std::fs::metadata(path).is_ok() {
+                    permissions::symlink_outside_home(c, path, kind, &link);
+                }
+                None
+            }
+            Err(e) => {
+                warn_unreadable(c, path, &e);
+                None
+            }
+        };
+    }
     match fsread::lstat(path) {
         Ok(Entry::Symlink) => {}
         Ok(_) => return Some(path.to_path_buf()),
         Err(e) => {
-            c.warn(format!(
-                "unreadable: {} ({})",
-                path.display(),
-                fsread::reason(&e)
-            ));
+            warn_unreadable(c, path, &e);
             return None;
         }
     }
@@ -88,20 +126,24 @@ fn resolve_known(c: &Collector, path: &Path, kind: FileKind) -> Option<PathBuf> 
             Some(seen)
         }
         Ok(_) if kind.should_be_private() => {
-            permissions::symlink_outside_home(c, path, kind);
+            permissions::symlink_outside_home(c, path, kind, path);
             None
         }
         Ok(_) => None,
         Err(e) if fsread::is_vanished(&e) => None,
         Err(e) => {
-            c.warn(format!(
-                "unreadable: {} ({})",
-                path.display(),
-                fsread::reason(&e)
-            ));
+            warn_unreadable(c, path, &e);
             None
         }
     }
+}
+
+fn warn_unreadable(c: &Collector, path: &Path, e: &std::io::Error) {
+    c.warn(format!(
+        "unreadable: {} ({})",
+        path.display(),
+        fsread::reason(e)
+    ));
 }
 
 /// Files ending in `ext` under `dir`, at most `depth` levels down, never following links.
@@ -130,10 +172,11 @@ fn sourced_files(c: &Collector, path: &Path) -> Vec<PathBuf> {
         Regex::new(r#"(?m)^\s*(?:source|\.)\s+["']?([^"'\s;&|]+)"#).expect("valid regex")
     });
     let mut data = Vec::new();
-    if !matches!(
-        fsread::read_regular(path, 1024 * 1024, &mut data),
-        Ok(ReadOutcome::Read { .. })
-    ) {
+    let read = match Opener::known(c, path) {
+        Ok(Some(o)) => o.read(1024 * 1024, &mut data),
+        _ => return Vec::new(),
+    };
+    if !matches!(read, Ok(ReadOutcome::Read { .. })) {
         return Vec::new();
     }
     let home = c.home.dir.to_string_lossy().into_owned();
@@ -160,11 +203,72 @@ fn sourced_files(c: &Collector, path: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// How a file is reached: by its path (the walk's files, files the watcher names), or by
+/// its name in a folder opened from the home without following a link (known locations).
+enum Opener<'a> {
+    Path(&'a Path),
+    In(OwnedFd, &'a OsStr),
+}
+
+impl<'a> Opener<'a> {
+    /// A known location: below the home, its folder is walked to from the home; elsewhere
+    /// (named by the environment) it is taken by path. `None`: its folder is gone.
+    fn known(c: &Collector, path: &'a Path) -> std::io::Result<Option<Self>> {
+        match confined::open_parent(&c.home.dir, path) {
+            Ok(Some((dir, name))) => Ok(Some(Opener::In(dir, name))),
+            Ok(None) => Ok(None),
+            Err(b) if b.errno == nix::errno::Errno::EXDEV => Ok(Some(Opener::Path(path))),
+            Err(b) if b.errno == nix::errno::Errno::ENOENT => Ok(None),
+            Err(b) => Err(std::io::Error::other(b.reason())),
+        }
+    }
+
+    fn lstat(&self) -> std::io::Result<Entry> {
+        match self {
+            Opener::Path(p) => fsread::lstat(p),
+            Opener::In(dir, name) => fsread::lstat_in(dir.as_fd(), name),
+        }
+    }
+
+    fn read(&self, limit: u64, buf: &mut Vec<u8>) -> std::io::Result<ReadOutcome> {
+        match self {
+            Opener::Path(p) => fsread::read_regular(p, limit, buf),
+            Opener::In(dir, name) => {
+                buf.clear();
+                match fsread::open_regular_in(dir.as_fd(), name)? {
+                    Some((file, meta)) => fsread::read_opened(&file, meta, limit, buf),
+                    None => Ok(ReadOutcome::Vanished),
+                }
+            }
+        }
+    }
+}
+
+/// Reads and scans one known location, reached from the home without a link on the way.
+fn scan_known_file(c: &Collector, path: &Path, kind: FileKind, buf: &mut Vec<u8>) {
+    match Opener::known(c, path) {
+        Ok(Some(o)) => scan_opened(c, path, kind, KNOWN_LIMIT, buf, o),
+        Ok(None) => {}
+        Err(e) => c.warn(format!("skipped: {} ({e})", path.display())),
+    }
+}
+
 /// Reads and scans one file: secrets in its content (text, or the text inside SQLite
 /// databases, `.pyc`, gzip, zip and tar files), and its permissions. `buf` is reused across
 /// files by the caller.
 pub fn scan_file(c: &Collector, path: &Path, kind: FileKind, limit: u64, buf: &mut Vec<u8>) {
-    let meta = match fsread::lstat(path) {
+    scan_opened(c, path, kind, limit, buf, Opener::Path(path));
+}
+
+fn scan_opened(
+    c: &Collector,
+    path: &Path,
+    kind: FileKind,
+    limit: u64,
+    buf: &mut Vec<u8>,
+    opener: Opener<'_>,
+) {
+    let meta = match opener.lstat() {
         Ok(Entry::Regular(m)) => m,
         Ok(Entry::Special(what)) => {
             if kind != FileKind::ProjectFile {
@@ -185,7 +289,7 @@ pub fn scan_file(c: &Collector, path: &Path, kind: FileKind, limit: u64, buf: &m
     if kind == FileKind::StartupFile {
         permissions::check_startup(c, path, &meta);
     }
-    let meta = match fsread::read_regular(path, limit, buf) {
+    let meta = match opener.read(limit, buf) {
         Ok(ReadOutcome::Read { meta, truncated }) => {
             if truncated && kind != FileKind::ProjectFile {
                 c.warn(format!(
