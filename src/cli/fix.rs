@@ -364,6 +364,7 @@ pub fn history(home: &Home) -> Result<ExitCode, Fatal> {
                 fix::journal::Op::Rewrite => "rewrite".into(),
                 fix::journal::Op::Remove => "remove".into(),
                 fix::journal::Op::Create => "create".into(),
+                fix::journal::Op::Mkdir { .. } => "mkdir".into(),
             };
             let skipped = if r.skipped { " (skipped)" } else { "" };
             println!(

@@ -373,6 +373,44 @@ pub fn create(t: &Target, path: &Path, data: &[u8], mode: u32) -> Result<(), Fix
 
 const EXISTS_AGAIN: &str = "exists again; not overwriting it";
 
+/// Creates the folder `path` (its parent must exist) with `mode`, without following a link.
+pub fn mkdir(t: &Target, path: &Path, mode: u32) -> Result<(), FixError> {
+    let _as = t.act(path)?;
+    let p = parent(t, path, true)?;
+    let name = file_of(path, &p)?;
+    nix::sys::stat::mkdirat(p.dir.as_fd(), name, Mode::from_bits_truncate(mode)).map_err(|e| {
+        match e {
+            Errno::EEXIST => err(path, "exists already"),
+            e => errno(path, "cannot create the folder", e),
+        }
+    })?;
+    // The umask may have taken bits away: the mode planned is the mode made.
+    let fd = openat(
+        p.dir.as_fd(),
+        name,
+        OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| errno(path, "cannot open the new folder", e))?;
+    fchmod(fd.as_fd(), Mode::from_bits_truncate(mode))
+        .map_err(|e| errno(path, "cannot set the mode", e))?;
+    fsync(p.dir.as_fd()).map_err(|e| errno(path, "cannot sync its folder", e))
+}
+
+/// Removes the empty folder `path` (undo of [`mkdir`]); a folder that holds something now
+/// stays.
+pub fn rmdir(t: &Target, path: &Path) -> Result<bool, FixError> {
+    let _as = t.act(path)?;
+    let p = parent(t, path, true)?;
+    let name = file_of(path, &p)?;
+    match unlinkat(p.dir.as_fd(), name, UnlinkatFlags::RemoveDir) {
+        Ok(()) => Ok(true),
+        Err(Errno::ENOENT) => Ok(false),
+        Err(Errno::ENOTEMPTY | Errno::EEXIST) => Err(err(path, "holds files now; left as it is")),
+        Err(e) => Err(errno(path, "cannot remove the folder", e)),
+    }
+}
+
 /// Removes `path`, which must still match `expected`.
 pub fn remove(t: &Target, path: &Path, expected: &Snapshot) -> Result<(), FixError> {
     let _as = t.act(path)?;

@@ -135,6 +135,9 @@ pub fn preview(plan: &Plan) -> String {
             Change::Remove { .. } => {
                 let _ = writeln!(out, "remove:  {p}  (its secret is kept in the OS keyring)");
             }
+            Change::Mkdir { mode } => {
+                let _ = writeln!(out, "mkdir:   {p}  (mode {mode:04o})");
+            }
             Change::Create { after, mode } if is_binary(after) => {
                 let _ = writeln!(
                     out,

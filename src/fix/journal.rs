@@ -44,6 +44,7 @@ pub enum Op {
     Rewrite,
     Remove,
     Create,
+    Mkdir { mode: u32 },
 }
 
 /// Cut `[offset, offset+len)` of the original held the secret backed up under `backup`.
@@ -240,6 +241,7 @@ impl JournalEntry {
                         None,
                         Some(template_of(original, &fc.secrets, &mut pending)),
                     ),
+                    Change::Mkdir { mode } => (Op::Mkdir { mode: *mode }, None, None, None),
                     Change::Create { after, mode } => {
                         let me = nix::unistd::geteuid().as_raw();
                         let g = nix::unistd::getegid().as_raw();
@@ -414,6 +416,7 @@ pub fn undo_file(
                 }
             }
         }
+        Op::Mkdir { .. } => atomic::rmdir(target, path),
         Op::Create => {
             let after = rec.after.as_ref().ok_or_else(|| fail("damaged entry"))?;
             match atomic::current(target, path)? {
@@ -697,6 +700,7 @@ impl Journal {
                     matches!((atomic::current(t, &r.path), &r.after), (Ok(Some(s)), Some(a)) if s.sha256 == a.sha256)
                 }
                 Op::Remove => matches!(atomic::current(t, &r.path), Ok(None)),
+                Op::Mkdir { .. } => r.path.is_dir(),
             });
             for r in e.files.iter().filter(|r| usable(r)) {
                 atomic::sweep_leftovers_of(t, &r.path);

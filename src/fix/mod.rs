@@ -216,17 +216,28 @@ pub fn apply(plan: &Plan, keys: &KeyStore, journal: &Journal) -> Result<Outcome,
     }
     // 3. The files.
     let mut outcome = Outcome::default();
+    // What a later change may rely on: the files changed, and folders that were there already.
+    let mut ready: Vec<std::path::PathBuf> = Vec::new();
     for (i, fc) in plan.files.iter().enumerate() {
-        if let Some(need) = fc.needs.as_ref().filter(|n| !outcome.changed.contains(n)) {
+        if let Some(need) = fc.needs.as_ref().filter(|n| !ready.contains(n)) {
             entry.files[i].skipped = true;
             outcome.failed.push(FixError {
                 path: fc.path.clone(),
                 reason: format!(
-                    "left as it was: {} could not be changed, so git would not reach the keyring",
+                    "left as it was: it relies on {}, which could not be changed",
                     need.display()
                 ),
             });
             continue;
+        }
+        if let Change::Mkdir { .. } = fc.change {
+            // Made meanwhile (hfguard's own state folder under ~/.local, another program):
+            // nothing to do, and nothing for undo to remove.
+            if atomic::mode_of(target, &fc.path).is_ok_and(|m| m.is_some()) && fc.path.is_dir() {
+                entry.files[i].skipped = true;
+                ready.push(fc.path.clone());
+                continue;
+            }
         }
         let r = match &fc.change {
             Change::Chmod { from, to } => atomic::chmod(target, &fc.path, *from, *to),
@@ -235,9 +246,13 @@ pub fn apply(plan: &Plan, keys: &KeyStore, journal: &Journal) -> Result<Outcome,
             }
             Change::Remove { before, .. } => atomic::remove(target, &fc.path, before),
             Change::Create { after, mode } => atomic::create(target, &fc.path, after, *mode),
+            Change::Mkdir { mode } => atomic::mkdir(target, &fc.path, *mode),
         };
         match r {
-            Ok(()) => outcome.changed.push(fc.path.clone()),
+            Ok(()) => {
+                outcome.changed.push(fc.path.clone());
+                ready.push(fc.path.clone());
+            }
             Err(e) => {
                 entry.files[i].skipped = true;
                 outcome.failed.push(e);

@@ -51,6 +51,10 @@ pub enum Change {
         after: Vec<u8>,
         mode: u32,
     },
+    /// A folder a created file needs (`~/.local/bin` for the installed copy of hfguard).
+    Mkdir {
+        mode: u32,
+    },
 }
 
 pub struct FileChange {

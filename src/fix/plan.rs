@@ -307,6 +307,26 @@ impl<'a> Planner<'a> {
                             crate::term::safe_line(&from.display().to_string()),
                             crate::report::display_path(&self.home.dir, to.parent().unwrap_or(to)),
                         ));
+                        // The folders on the way (`~/.local`, `~/.local/bin`), outermost first.
+                        let mut missing: Vec<PathBuf> = to
+                            .ancestors()
+                            .skip(1)
+                            .take_while(|d| d.starts_with(&self.home.dir) && *d != self.home.dir)
+                            .filter(|d| !d.exists())
+                            .map(Path::to_path_buf)
+                            .collect();
+                        missing.reverse();
+                        let mut needs = None;
+                        for dir in missing {
+                            self.plan.files.push(FileChange {
+                                path: dir.clone(),
+                                change: Change::Mkdir { mode: 0o755 },
+                                findings: Vec::new(),
+                                needs: needs.take(),
+                                secrets: Vec::new(),
+                            });
+                            needs = Some(dir);
+                        }
                         let change = match atomic::read(&self.target, to) {
                             Ok((old, snap)) => Change::Rewrite {
                                 before: snap,
@@ -322,7 +342,7 @@ impl<'a> Planner<'a> {
                             path: to.clone(),
                             change,
                             findings: Vec::new(),
-                            needs: None,
+                            needs,
                             secrets: Vec::new(),
                         });
                     }
@@ -475,19 +495,40 @@ impl<'a> Planner<'a> {
                 .take()
                 .filter(|n| changed.contains(n) && *n != f.path);
         }
+        let install = self
+            .command
+            .as_ref()
+            .and_then(|c| c.install.as_ref().map(|(to, _)| to.clone()));
+        // A file that calls the installed copy is written only once the copy is there: a
+        // lookup naming a program that is missing would break every new shell.
+        if let Some(to) = &install {
+            let text = to.to_string_lossy().into_owned();
+            for f in &mut self.plan.files {
+                let calls = match &f.change {
+                    Change::Rewrite { after, .. } | Change::Create { after, .. } => {
+                        &f.path != to && memchr::memmem::find(after, text.as_bytes()).is_some()
+                    }
+                    _ => false,
+                };
+                if calls && f.needs.is_none() {
+                    f.needs = Some(to.clone());
+                }
+            }
+        }
+        // Folders first (outermost first), then the installed copy, then what others need.
         let needed: Vec<PathBuf> = self
             .plan
             .files
             .iter()
             .filter_map(|f| f.needs.clone())
             .collect();
-        let install = self
-            .command
-            .as_ref()
-            .and_then(|c| c.install.as_ref().map(|(to, _)| to.clone()));
-        self.plan
-            .files
-            .sort_by_key(|f| (Some(&f.path) != install.as_ref(), !needed.contains(&f.path)));
+        self.plan.files.sort_by_key(|f| {
+            (
+                !matches!(f.change, Change::Mkdir { .. }),
+                Some(&f.path) != install.as_ref(),
+                !needed.contains(&f.path),
+            )
+        });
         self.plan.findings.sort();
         self.plan.findings.dedup();
         for a in self.slots.into_assigned() {
