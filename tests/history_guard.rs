@@ -371,13 +371,19 @@ fn remove_and_undo_restore_every_file_byte_for_byte() {
     assert_eq!(history.matches("undone").count(), 2, "{history}");
 }
 
-/// A start-up file the guard created (nothing else in it) goes again with `--remove`.
+/// A start-up file the guard created (nothing else in it) goes again with `--remove`; undo
+/// also takes away the folders it made for it.
 #[test]
 fn a_created_file_is_removed_again() {
     let fx = Fixture::new();
     let run = fx.run(&["guard", "--shell", "fish", "--yes"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("mkdir"), "{}", run.stdout);
     assert!(fx.path(".config/fish/config.fish").exists());
+    assert_eq!(fx.run(&["undo"]).code, 0);
+    assert!(!fx.path(".config").exists(), "undo left the folders");
+    let run = fx.run(&["guard", "--shell", "fish", "--yes"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let run = fx.run(&["guard", "--shell", "fish", "--remove", "--yes"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(!fx.path(".config/fish/config.fish").exists());

@@ -84,10 +84,6 @@ pub fn guard(home: &Home, args: GuardArgs) -> Result<ExitCode, Fatal> {
     if let Some(code) = review(&plan, &journal, args.dry_run, args.yes, again)? {
         return Ok(code);
     }
-    if !args.remove {
-        fix::guard::make_folders(home, &plan)
-            .map_err(|e| Fatal(format!("{e}. Nothing was changed.")))?;
-    }
     let keys = KeyStore::new(home);
     let outcome = fix::apply(&plan, &keys, &journal).map_err(|e| apply_failed(e, false))?;
     let files = outcome

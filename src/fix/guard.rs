@@ -12,14 +12,14 @@ use crate::report::display_path;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
-/// The change that adds (or updates) the guard of `shell`, or removes it; `None` when the
-/// file is already as asked.
+/// The changes that add (or update) the guard of `shell`, or remove it: the folders a new
+/// file needs (`~/.config/fish`), then the file; none when the file is already as asked.
 pub fn change(
     home: &Home,
     shell: Shell,
     remove: bool,
     findings: Vec<String>,
-) -> Result<Option<FileChange>, String> {
+) -> Result<Vec<FileChange>, String> {
     let path = shell.guard_file(home);
     let shown = display_path(&home.dir, &path);
     let fail = |e: String| format!("{shown}: {e}");
@@ -32,18 +32,21 @@ pub fn change(
         .is_none()
     {
         if remove {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let after = edit::install(shell, b"")
             .map_err(fail)?
             .expect("an empty file has no guard");
-        return Ok(Some(FileChange {
+        let mut changes = folders_for(home, &path);
+        let needs = changes.last().map(|fc| fc.path.clone());
+        changes.push(FileChange {
             path,
             change: Change::Create { after, mode: 0o644 },
             findings,
-            needs: None,
+            needs,
             secrets: Vec::new(),
-        }));
+        });
+        return Ok(changes);
     }
     let (data, before) = atomic::read(&target, &path).map_err(|e| fail(e.reason))?;
     let new = if remove {
@@ -53,7 +56,7 @@ pub fn change(
     }
     .map_err(fail)?;
     let original = Zeroizing::new(data);
-    Ok(new.map(|after| FileChange {
+    Ok(Vec::from_iter(new.map(|after| FileChange {
         path,
         // Nothing but the guard was in it: it goes (undo brings it back).
         change: if after.is_empty() && remove {
@@ -68,7 +71,35 @@ pub fn change(
         findings,
         needs: None,
         secrets: Vec::new(),
-    }))
+    })))
+}
+
+/// The folders below the home that a new file at `path` needs, outermost first, each
+/// waiting for the one above it; undo removes them again.
+fn folders_for(home: &Home, path: &std::path::Path) -> Vec<FileChange> {
+    let mut missing: Vec<PathBuf> = path
+        .ancestors()
+        .skip(1)
+        .take_while(|d| d.starts_with(&home.dir) && *d != home.dir)
+        .filter(|d| std::fs::symlink_metadata(d).is_err())
+        .map(PathBuf::from)
+        .collect();
+    missing.reverse();
+    let mut needs = None;
+    missing
+        .into_iter()
+        .map(|dir| {
+            let fc = FileChange {
+                path: dir.clone(),
+                change: Change::Mkdir { mode: 0o755 },
+                findings: Vec::new(),
+                needs: needs.take(),
+                secrets: Vec::new(),
+            };
+            needs = Some(dir);
+            fc
+        })
+        .collect()
 }
 
 /// The plan of `hfguard guard`: add (or with `remove`, take out) the guard of each of
@@ -78,8 +109,8 @@ pub fn plan(home: &Home, shells: &[Shell], remove: bool) -> Plan {
     let mut plan = Plan::new(home.dir.clone());
     for &shell in shells {
         match change(home, shell, remove, Vec::new()) {
-            Ok(Some(fc)) => plan.files.push(fc),
-            Ok(None) => plan.notes.push(format!(
+            Ok(changes) if !changes.is_empty() => plan.files.extend(changes),
+            Ok(_) => plan.notes.push(format!(
                 "{}'s history {} guarded.",
                 shell.as_str(),
                 if remove { "is not" } else { "is already" }
@@ -112,11 +143,11 @@ pub fn add_to(plan: &mut Plan, home: &Home, findings: &[&Finding]) {
         let done = match plan.files.iter_mut().find(|fc| fc.path == path) {
             Some(fc) => on_top(fc, shell, &ids),
             None => match change(home, shell, false, ids.clone()) {
-                Ok(Some(fc)) => {
-                    plan.files.push(fc);
+                Ok(changes) if !changes.is_empty() => {
+                    plan.files.extend(changes);
                     Ok(())
                 }
-                Ok(None) => {
+                Ok(_) => {
                     plan.notes
                         .push(format!("{}'s history is already guarded.", shell.as_str()));
                     Ok(())
@@ -145,23 +176,5 @@ fn on_top(fc: &mut FileChange, shell: Shell, ids: &[String]) -> Result<(), Strin
         *after = new;
     }
     fc.findings.extend(ids.iter().cloned());
-    Ok(())
-}
-
-/// Creates the folders that files the plan creates will live in (`~/.config/fish` for a
-/// first `config.fish`), as the home's owner and without following a link, as the shells
-/// themselves would.
-pub fn make_folders(home: &Home, plan: &Plan) -> Result<(), String> {
-    let target = Target::of(home);
-    for fc in &plan.files {
-        let (Change::Create { .. }, Some(dir)) = (&fc.change, fc.path.parent()) else {
-            continue;
-        };
-        let Ok(rel) = dir.strip_prefix(&home.dir) else {
-            continue; // outside the home: the folder must exist already
-        };
-        let _as = target.act(dir).map_err(|e| e.to_string())?;
-        crate::confined::create_dirs(&home.dir, rel, 0o777).map_err(|b| b.reason())?;
-    }
     Ok(())
 }

@@ -136,7 +136,7 @@ pub fn refusal(plan: &Plan, journal: &Journal) -> Option<String> {
     // change to a file that holds none (a history guard added to a `.bashrc`) needs none.
     let needs_keyring = !plan.tokens.is_empty()
         || plan.files.iter().any(|f| match &f.change {
-            Change::Chmod { .. } | Change::Create { .. } => false,
+            Change::Chmod { .. } | Change::Create { .. } | Change::Mkdir { .. } => false,
             Change::Rewrite { original, .. } | Change::Remove { original, .. } => {
                 !journal::secret_spans(original, &f.secrets).is_empty()
             }
