@@ -589,3 +589,17 @@ fn a_user_name_git_cannot_carry_is_refused() {
     assert_eq!(fx.read(".gitconfig"), before);
     git_in(&fx, fx.home(), &["config", "--list"], None);
 }
+
+/// Plain `hfguard exec` uses the one Hugging Face slot there is when there is no default
+/// slot (a lone legacy token file): what a user typing it means.
+#[test]
+fn exec_without_a_name_uses_the_only_hugging_face_slot() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.token("lone-legacy");
+    fx.write(".huggingface/token", &t, 0o600);
+    fix(&fx, &["--all"]);
+    fx.set_env("WANT", t.clone());
+    let run = fx.run(&["exec", "--", "sh", "-c", "test \"$HF_TOKEN\" = \"$WANT\""]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

@@ -256,8 +256,9 @@ fn revoke_hint(name: &str) -> String {
 
 #[derive(Args, Debug)]
 pub struct ExecArgs {
-    /// The slot to use (repeatable: `--name huggingface --name openai`).
-    #[arg(long = "name", default_value = HF_DEFAULT)]
+    /// The slot to use (repeatable: `--name huggingface --name openai`). Default:
+    /// `huggingface`, or the only Hugging Face slot there is.
+    #[arg(long = "name")]
     names: Vec<String>,
     /// The variable to set, instead of those the provider's clients read (HF_TOKEN and
     /// HUGGING_FACE_HUB_TOKEN for Hugging Face, OPENAI_API_KEY for OpenAI, …). Only with one
@@ -283,9 +284,22 @@ pub fn exec(home: &Home, args: ExecArgs) -> Result<ExitCode, Fatal> {
     }
     let keys = KeyStore::new(home);
     let list = slots::load(home);
+    let mut names = args.names.clone();
+    if names.is_empty() {
+        // The default slot; where there is none, the one Hugging Face slot there is (a lone
+        // legacy token file, a .env): what a user typing plain `hfguard exec` means.
+        let hf: Vec<&Slot> = list
+            .iter()
+            .filter(|s| s.provider.as_deref() == Some("huggingface"))
+            .collect();
+        names.push(match hf.as_slice() {
+            [only] if !list.iter().any(|s| s.name == HF_DEFAULT) => only.name.clone(),
+            _ => HF_DEFAULT.to_string(),
+        });
+    }
     let mut cmd = std::process::Command::new(&args.command[0]);
     cmd.args(&args.command[1..]);
-    for name in &args.names {
+    for name in &names {
         let t = keys.get(name).map_err(|e| match e {
             KeyError::NotFound(_) => {
                 let names: Vec<&str> = list.iter().map(|s| s.name.as_str()).collect();
