@@ -37,7 +37,7 @@ pub fn change(
         let after = edit::install(shell, b"")
             .map_err(fail)?
             .expect("an empty file has no guard");
-        let mut changes = folders_for(home, &path);
+        let mut changes = super::model::folders_for(&home.dir, &path);
         let needs = changes.last().map(|fc| fc.path.clone());
         changes.push(FileChange {
             path,
@@ -72,34 +72,6 @@ pub fn change(
         needs: None,
         secrets: Vec::new(),
     })))
-}
-
-/// The folders below the home that a new file at `path` needs, outermost first, each
-/// waiting for the one above it; undo removes them again.
-fn folders_for(home: &Home, path: &std::path::Path) -> Vec<FileChange> {
-    let mut missing: Vec<PathBuf> = path
-        .ancestors()
-        .skip(1)
-        .take_while(|d| d.starts_with(&home.dir) && *d != home.dir)
-        .filter(|d| std::fs::symlink_metadata(d).is_err())
-        .map(PathBuf::from)
-        .collect();
-    missing.reverse();
-    let mut needs = None;
-    missing
-        .into_iter()
-        .map(|dir| {
-            let fc = FileChange {
-                path: dir.clone(),
-                change: Change::Mkdir { mode: 0o755 },
-                findings: Vec::new(),
-                needs: needs.take(),
-                secrets: Vec::new(),
-            };
-            needs = Some(dir);
-            fc
-        })
-        .collect()
 }
 
 /// The plan of `hfguard guard`: add (or with `remove`, take out) the guard of each of
