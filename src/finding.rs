@@ -108,6 +108,9 @@ pub enum FixKind {
     Keyring,
     /// Replace the secret in place by a marker (the secret is kept in the keyring for undo).
     Redact,
+    /// Keep the next secret out of the shell's history (`hfguard guard`): offered on shell
+    /// history findings, it leaves the history as it is.
+    Guard,
 }
 
 impl FixKind {
@@ -116,6 +119,7 @@ impl FixKind {
             FixKind::Chmod => "chmod",
             FixKind::Keyring => "keyring",
             FixKind::Redact => "redact",
+            FixKind::Guard => "guard",
         }
     }
 }

@@ -87,6 +87,23 @@ impl Rule {
         })
     }
 
+    /// The rule's regex, in the `regex` crate's syntax, as written in `assets/rules.toml`.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// Whether the rule applies to every kind of file (a history among them), not only in
+    /// its context (`only_in`).
+    pub fn applies_everywhere(&self) -> bool {
+        self.only_in.is_none()
+    }
+
+    /// Whether the pattern names a `secret` group, so the boundary before the secret is the
+    /// pattern's own (see the header of `assets/rules.toml`).
+    pub fn has_secret_group(&self) -> bool {
+        self.has_secret_group
+    }
+
     fn applies_to(&self, kind: Option<FileKind>) -> bool {
         match (&self.only_in, kind) {
             (None, _) => true,

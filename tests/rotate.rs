@@ -200,3 +200,81 @@ fn rotate_checks_the_new_token_first() {
         "a refused rotation changed the slot"
     );
 }
+
+/// The report's `secrets` follow a rotation: `needed` while the token is exposed,
+/// `pending-revoke` once `rotate` replaced it (listed though no file holds it), `done` when a
+/// verification gets 401 for it or the user says it is revoked (`rotate --done`).
+#[test]
+fn reports_follow_a_rotation_from_needed_to_pending_revoke_to_done() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let (old, new, newer) = (
+        fx.token("state-old"),
+        fx.token("state-new"),
+        fx.token("state-newer"),
+    );
+    fx.mkdir(".cache/huggingface", 0o755);
+    fx.write(".cache/huggingface/token", &old, 0o644);
+    let item = |r: &serde_json::Value, t: &str| {
+        r["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["secret"] == redacted(t).as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("no item for {} in {r:#}", redacted(t)))
+    };
+    let r = fx.scan(&[]);
+    let before = item(&r, &old);
+    assert_eq!(before["rotation"]["state"], "needed");
+    assert_eq!(
+        before["rotation"]["reasons"],
+        serde_json::json!(["readable-by-others"])
+    );
+
+    fix(&fx, &["--all"]);
+    let run = rotate(&fx, "huggingface", &new, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let r = fx.scan(&[]);
+    let replaced = item(&r, &old);
+    assert_eq!(replaced["places"], serde_json::json!([]));
+    assert_eq!(replaced["rotation"]["state"], "pending-revoke");
+    assert_eq!(replaced["rotation"]["replaced_in"], "huggingface");
+    let md = fx
+        .run(&["scan", "--format", "markdown", "--skip", "processes"])
+        .stdout;
+    assert!(
+        md.contains(&format!(
+            "- [ ] `{}` (huggingface, no place; replaced in slot 'huggingface' on ",
+            redacted(&old)
+        )) && md.contains("not yet revoked): revoke it at https://huggingface.co/settings/tokens"),
+        "{md}"
+    );
+
+    // The provider says the old token is dead (the stand-in knows only the new one).
+    let hub = FakeHub::start(std::collections::BTreeMap::from([(
+        new.clone(),
+        (200, r#"{"type":"user","name":"alice","orgs":[],"auth":{"accessToken":{"displayName":"laptop","role":"read"}}}"#.to_string()),
+    )]));
+    fx.set_env("HF_ENDPOINT", hub.endpoint());
+    let r = fx.scan(&["--verify"]);
+    let done = item(&r, &old);
+    assert_eq!(done["verification"]["status"], "revoked");
+    assert_eq!(done["rotation"]["state"], "done");
+    assert_eq!(
+        done["rotation"]["revoked_at"],
+        done["verification"]["checked_at"]
+    );
+
+    // Rotating again and confirming by hand.
+    let run = rotate(&fx, "huggingface", &newer, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        item(&fx.scan(&[]), &new)["rotation"]["state"],
+        "pending-revoke"
+    );
+    assert_eq!(fx.run(&["rotate", "huggingface", "--done"]).code, 0);
+    let confirmed = item(&fx.scan(&[]), &new);
+    assert_eq!(confirmed["rotation"]["state"], "done");
+    assert!(confirmed["rotation"]["revoked_at"].is_string());
+}

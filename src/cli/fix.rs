@@ -16,6 +16,8 @@ pub enum Only {
     Chmod,
     Keyring,
     Redact,
+    /// Keep secrets out of the history of the finding's shell from now on (history findings).
+    Guard,
 }
 
 impl Only {
@@ -24,6 +26,7 @@ impl Only {
             Only::Chmod => FixKind::Chmod,
             Only::Keyring => FixKind::Keyring,
             Only::Redact => FixKind::Redact,
+            Only::Guard => FixKind::Guard,
         }
     }
 }
@@ -98,7 +101,7 @@ pub fn confirm(question: &str) -> bool {
     std::io::stdin().lock().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
 }
 
-fn plural(n: usize, one: &str) -> String {
+pub fn plural(n: usize, one: &str) -> String {
     if n == 1 {
         format!("1 {one}")
     } else {
@@ -115,53 +118,11 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
     let report = audit::run(home, &options, &NoSink);
     let choices = choose(&report.findings, &args)?;
     let plan = fix::plan_in(home, &choices, &report.findings);
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(hfguard::term::safe_text(&fix::preview(&plan)).as_bytes());
-    if plan.is_empty() {
-        let _ = writeln!(out, "Nothing to change.");
-        return Ok(if plan.refused.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
-    }
     let journal = Journal::new(home);
-    if args.dry_run {
-        if let Some(why) = fix::refusal(&plan, &journal) {
-            let _ = writeln!(
-                out,
-                "This plan cannot be applied here: {}",
-                hfguard::term::safe_line(&why)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "Dry run: nothing changed. Apply with `hfguard fix --yes` and the same selection."
-        );
-        return Ok(ExitCode::SUCCESS);
+    if let Some(code) = review(&plan, &journal, args.dry_run, args.yes, "hfguard fix --yes")? {
+        return Ok(code);
     }
-    if let Some(why) = fix::refusal(&plan, &journal) {
-        return Err(Fatal(format!(
-            "{}. Nothing was changed.",
-            hfguard::term::safe_line(&why)
-        )));
-    }
-    if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(Fatal(
-                "not on a terminal: pass --yes to apply this plan, or --dry-run to only show it"
-                    .into(),
-            ));
-        }
-        let _ = out.flush();
-        if !confirm(&format!(
-            "Apply these {}?",
-            plural(plan.change_count(), "change")
-        )) {
-            let _ = writeln!(out, "Nothing changed.");
-            return Ok(ExitCode::SUCCESS);
-        }
-    }
+    let mut out = std::io::stdout().lock();
     let keys = KeyStore::new(home);
     let outcome = fix::apply(&plan, &keys, &journal).map_err(|e| apply_failed(e, true))?;
     let _ = writeln!(
@@ -190,10 +151,27 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
         .filter(|fc| outcome.failed.iter().any(|e| e.path == fc.path))
         .flat_map(|fc| &fc.findings)
         .collect();
+    // A guard leaves the history as it is: its finding is fixed when the shell is guarded.
+    let guarded = |f: &Finding| {
+        let shell = f
+            .path
+            .as_deref()
+            .and_then(|p| hfguard::guard::Shell::of_history(home, p));
+        after
+            .guards
+            .iter()
+            .any(|g| Some(g.shell) == shell && g.state == hfguard::guard::GuardState::Guarded)
+    };
     let left: Vec<&Finding> = choices
         .iter()
+        .filter(|(f, k)| {
+            if *k == FixKind::Guard {
+                !guarded(f) || not_changed.contains(&&f.id)
+            } else {
+                after.findings.iter().any(|g| g.id == f.id) || not_changed.contains(&&f.id)
+            }
+        })
         .map(|(f, _)| f)
-        .filter(|f| after.findings.iter().any(|g| g.id == f.id) || not_changed.contains(&&f.id))
         .collect();
     if left.is_empty() {
         let _ = writeln!(out, "Fixed {}.", plural(choices.len(), "finding"));
@@ -232,6 +210,66 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
         );
     }
     Ok(ExitCode::from(1))
+}
+
+/// Shows `plan` and decides whether to apply it: `Some(code)` when not (nothing to change, a
+/// dry run, the user said no), `None` to go on. A plan that cannot be applied here is a fatal
+/// error; off a terminal `--yes` is required. `again` is the command that applies the same
+/// selection without asking.
+pub fn review(
+    plan: &fix::Plan,
+    journal: &Journal,
+    dry_run: bool,
+    yes: bool,
+    again: &str,
+) -> Result<Option<ExitCode>, Fatal> {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(hfguard::term::safe_text(&fix::preview(plan)).as_bytes());
+    if plan.is_empty() {
+        let _ = writeln!(out, "Nothing to change.");
+        return Ok(Some(if plan.refused.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }));
+    }
+    if dry_run {
+        if let Some(why) = fix::refusal(plan, journal) {
+            let _ = writeln!(
+                out,
+                "This plan cannot be applied here: {}",
+                hfguard::term::safe_line(&why)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "Dry run: nothing changed. Apply with `{again}` and the same selection."
+        );
+        return Ok(Some(ExitCode::SUCCESS));
+    }
+    if let Some(why) = fix::refusal(plan, journal) {
+        return Err(Fatal(format!(
+            "{}. Nothing was changed.",
+            hfguard::term::safe_line(&why)
+        )));
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(Fatal(
+                "not on a terminal: pass --yes to apply this plan, or --dry-run to only show it"
+                    .into(),
+            ));
+        }
+        let _ = out.flush();
+        if !confirm(&format!(
+            "Apply these {}?",
+            plural(plan.change_count(), "change")
+        )) {
+            let _ = writeln!(out, "Nothing changed.");
+            return Ok(Some(ExitCode::SUCCESS));
+        }
+    }
+    Ok(None)
 }
 
 /// What a failed apply says: that no file was changed — unless files were, and then which

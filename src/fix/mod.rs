@@ -12,6 +12,7 @@ pub mod atomic;
 pub mod binary;
 pub mod consumers;
 mod diff;
+pub mod guard;
 pub mod journal;
 mod locate;
 pub mod model;
@@ -131,11 +132,15 @@ pub fn refusal(plan: &Plan, journal: &Journal) -> Option<String> {
     if let owner::Acting::Refused(r) = acting {
         return Some(r.clone());
     }
+    // The keyring holds the slots, and the undo copy of every secret a changed file held; a
+    // change to a file that holds none (a history guard added to a `.bashrc`) needs none.
     let needs_keyring = !plan.tokens.is_empty()
-        || plan
-            .files
-            .iter()
-            .any(|f| !matches!(f.change, Change::Chmod { .. }));
+        || plan.files.iter().any(|f| match &f.change {
+            Change::Chmod { .. } | Change::Create { .. } | Change::Mkdir { .. } => false,
+            Change::Rewrite { original, .. } | Change::Remove { original, .. } => {
+                !journal::secret_spans(original, &f.secrets).is_empty()
+            }
+        });
     needs_keyring.then(|| acting.keyring_refusal()).flatten()
 }
 

@@ -153,6 +153,8 @@ fn plan_all(
     let mut order: Vec<&(Finding, FixKind)> = choices.iter().collect();
     order.sort_by_key(|(f, _)| f.fingerprint.is_none() || f.fingerprint != p.hub);
     let mut done: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // History guards are planned by `fix::guard`, on top of the other changes.
+    let mut guards = Vec::new();
     for (f, kind) in order {
         p.plan
             .places
@@ -183,13 +185,19 @@ fn plan_all(
                 }
             }
             FixKind::Redact | FixKind::Keyring => p.content(f, *kind),
+            FixKind::Guard => {
+                guards.push(f);
+                continue;
+            }
         };
         match r {
             Ok(()) => p.plan.findings.push(f.id.clone()),
             Err(reason) => p.plan.refused.push((f.id.clone(), reason)),
         }
     }
-    p.finish()
+    let mut plan = p.finish();
+    super::guard::add_to(&mut plan, home, &guards);
+    plan
 }
 
 impl<'a> Planner<'a> {
@@ -300,25 +308,9 @@ impl<'a> Planner<'a> {
                             crate::report::display_path(&self.home.dir, to.parent().unwrap_or(to)),
                         ));
                         // The folders on the way (`~/.local`, `~/.local/bin`), outermost first.
-                        let mut missing: Vec<PathBuf> = to
-                            .ancestors()
-                            .skip(1)
-                            .take_while(|d| d.starts_with(&self.home.dir) && *d != self.home.dir)
-                            .filter(|d| !d.exists())
-                            .map(Path::to_path_buf)
-                            .collect();
-                        missing.reverse();
-                        let mut needs = None;
-                        for dir in missing {
-                            self.plan.files.push(FileChange {
-                                path: dir.clone(),
-                                change: Change::Mkdir { mode: 0o755 },
-                                findings: Vec::new(),
-                                needs: needs.take(),
-                                secrets: Vec::new(),
-                            });
-                            needs = Some(dir);
-                        }
+                        let folders = super::model::folders_for(&self.home.dir, to);
+                        let needs = folders.last().map(|fc| fc.path.clone());
+                        self.plan.files.extend(folders);
                         let change = match atomic::read(&self.target, to) {
                             Ok((old, snap)) => Change::Rewrite {
                                 before: snap,

@@ -3,7 +3,7 @@
 
 use crate::audit::Collector;
 use crate::confined::{self, Resolved};
-use crate::finding::{Category, Finding, Severity};
+use crate::finding::{Category, Finding, FixKind, Severity};
 use crate::fsread::{self, Entry, ReadOutcome};
 use crate::home::{KnownFile, AI_LOG_DIRS};
 use crate::kind::FileKind;
@@ -542,10 +542,22 @@ fn report(
             FileKind::StartupFile | FileKind::EnvFile => variable_at(data, m.offset),
             _ => None,
         };
+        c.keep(&m.secret, m.provider.as_deref());
         let rule_id = format!("{}-in-{}", rule.id, kind.slug());
         let place = path.to_string_lossy();
         let id = Finding::compute_id(&rule_id, &place, Some(&fp), *occ);
         let severity = kind.secret_severity(m.provider.as_deref());
+        let mut fixes = if raw {
+            kind.secret_fixes_at(path, m.provider.as_deref())
+        } else {
+            Vec::new()
+        };
+        // A shell's history: its next secret can be kept out (`hfguard guard`).
+        if kind.category() == Category::History
+            && crate::guard::Shell::of_history(c.home, path).is_some()
+        {
+            fixes.push(FixKind::Guard);
+        }
         providers.push(m.provider.clone());
         c.add(Finding {
             id,
@@ -561,11 +573,7 @@ fn report(
             secret: Some(m.secret.redacted()),
             fingerprint: Some(fp),
             message: secret_message(&rule.name, kind, variable.as_deref(), severity),
-            fixes: if raw {
-                kind.secret_fixes_at(path, m.provider.as_deref())
-            } else {
-                Vec::new()
-            },
+            fixes,
             ignored: None,
             span: raw.then(|| span_of(data, m)),
         });
