@@ -21,11 +21,17 @@ fn main() {
     // Built again when HEAD moves: the HEAD file, the branch it names, and packed refs (in a
     // linked worktree the branch lives in the common git folder).
     if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
-        println!("cargo:rerun-if-changed={}", Path::new(&dir).join("HEAD").display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            Path::new(&dir).join("HEAD").display()
+        );
     }
     if let Some(common) = git(&["rev-parse", "--git-common-dir"]) {
         let common = Path::new(&common);
-        println!("cargo:rerun-if-changed={}", common.join("packed-refs").display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            common.join("packed-refs").display()
+        );
         if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
             println!("cargo:rerun-if-changed={}", common.join(branch).display());
         }

@@ -4,13 +4,16 @@
 //! and the watcher all call [`run`].
 
 use crate::finding::{Finding, Severity};
+use crate::guard::ShellGuard;
 use crate::home::Home;
+use crate::inventory::SecretItem;
 use crate::probes;
+use crate::verify::{Candidate, Verification};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-pub use crate::collect::{Collector, NoSink, ScanOptions, Sink};
+pub use crate::collect::{Collector, Kept, NoSink, ScanOptions, Sink};
 
 /// The `schema` value of the JSON report.
 pub const REPORT_SCHEMA: &str = "hfguard.report/v1";
@@ -34,26 +37,67 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub warnings: Vec<String>,
     pub summary: BTreeMap<Severity, usize>,
+    /// Each distinct secret once, with where it is, its slot, rotation and verification.
+    pub secrets: Vec<SecretItem>,
+    /// Each shell in use and whether its history is guarded.
+    pub guards: Vec<ShellGuard>,
     #[serde(skip)]
     pub stats: Stats,
+    /// The secrets found, by fingerprint, when [`ScanOptions::keep_secrets`] asked for them.
+    #[serde(skip)]
+    pub kept: BTreeMap<String, Kept>,
 }
 
 impl Report {
     /// A report of `findings` as they stand (the dashboard's view after fixes).
     pub fn from_findings(home: PathBuf, findings: Vec<Finding>, warnings: Vec<String>) -> Report {
-        let mut summary: BTreeMap<Severity, usize> =
-            Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
-        for f in findings.iter().filter(|f| f.ignored.is_none()) {
-            *summary.entry(f.severity).or_default() += 1;
-        }
-        Report {
+        let mut r = Report {
             schema: REPORT_SCHEMA,
             home,
             findings,
             warnings,
-            summary,
+            summary: BTreeMap::new(),
+            secrets: Vec::new(),
+            guards: Vec::new(),
             stats: Stats::default(),
+            kept: BTreeMap::new(),
+        };
+        r.recount();
+        r
+    }
+
+    /// Counts the findings that are not ignored, by severity, into `summary`.
+    fn recount(&mut self) {
+        self.summary = Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
+        for f in self.findings.iter().filter(|f| f.ignored.is_none()) {
+            *self.summary.entry(f.severity).or_default() += 1;
         }
+    }
+
+    /// Fills `secrets` from the findings, hfguard's credential slots and `verifications`
+    /// (by fingerprint); with verifications, severity first follows power
+    /// ([`crate::inventory::apply_power`]).
+    pub fn inventory(&mut self, home: &Home, verifications: &BTreeMap<String, Verification>) {
+        let slots = crate::slots::load(home);
+        let mut evidence = crate::rotation::Evidence::new(home);
+        if !verifications.is_empty() {
+            crate::inventory::apply_power(&mut self.findings, &mut evidence, verifications);
+            self.recount();
+        }
+        self.secrets =
+            crate::inventory::items(&self.findings, &slots, &mut evidence, verifications);
+    }
+
+    /// The kept secrets, to verify (empty unless [`ScanOptions::keep_secrets`]).
+    pub fn candidates(&self) -> Vec<Candidate> {
+        self.kept
+            .iter()
+            .map(|(fp, k)| Candidate {
+                fingerprint: fp.clone(),
+                provider: k.provider.clone(),
+                secret: k.secret.clone(),
+            })
+            .collect()
     }
 
     /// Counts by severity of findings that are not ignored.
@@ -89,6 +133,8 @@ pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
     }
     sink.progress(c.files_seen());
     let mut report = into_report(home, c.finish());
+    report.inventory(home, &BTreeMap::new());
+    report.guards = crate::guard::status(home);
     report.stats.elapsed = started.elapsed();
     report
 }
@@ -128,5 +174,6 @@ fn into_report(home: &Home, gathered: crate::collect::Gathered) -> Report {
         skipped: gathered.skipped,
         elapsed: std::time::Duration::ZERO,
     };
+    report.kept = gathered.kept;
     report
 }

@@ -6,7 +6,8 @@
 use crate::config::Config;
 use crate::finding::Finding;
 use crate::home::Home;
-use std::collections::HashSet;
+use crate::secret::Secret;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -21,6 +22,9 @@ pub struct ScanOptions {
     pub config: Config,
     /// Probes switched off (`--skip`): "processes", "environment", "walk".
     pub skip_probes: Vec<String>,
+    /// Keep each secret found in memory (`Report::kept`) so that it can be verified: only
+    /// when the user asked for verification.
+    pub keep_secrets: bool,
 }
 
 impl ScanOptions {
@@ -41,6 +45,13 @@ pub trait Sink: Sync {
 pub struct NoSink;
 impl Sink for NoSink {}
 
+/// A secret the audit kept in memory for verification: never serialized, wiped on drop.
+#[derive(Clone, Debug)]
+pub struct Kept {
+    pub secret: Secret,
+    pub provider: Option<String>,
+}
+
 /// Gathers findings from every probe, thread-safely, dropping duplicates.
 pub struct Collector<'a> {
     pub home: &'a Home,
@@ -49,6 +60,7 @@ pub struct Collector<'a> {
     findings: Mutex<Vec<Finding>>,
     seen_ids: Mutex<HashSet<String>>,
     warnings: Mutex<Vec<String>>,
+    kept: Option<Mutex<BTreeMap<String, Kept>>>,
     pub files: AtomicU64,
     pub bytes: AtomicU64,
     pub skipped: AtomicU64,
@@ -63,6 +75,8 @@ pub struct Collector<'a> {
 pub struct Gathered {
     pub findings: Vec<Finding>,
     pub warnings: Vec<String>,
+    /// The secrets kept for verification, by fingerprint.
+    pub kept: BTreeMap<String, Kept>,
     pub files: u64,
     pub bytes: u64,
     pub skipped: u64,
@@ -77,6 +91,7 @@ impl<'a> Collector<'a> {
             findings: Mutex::default(),
             seen_ids: Mutex::default(),
             warnings: Mutex::default(),
+            kept: options.keep_secrets.then(Mutex::default),
             files: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
@@ -107,6 +122,19 @@ impl<'a> Collector<'a> {
         }
         self.sink.finding(&finding);
         self.findings.lock().unwrap().push(finding);
+    }
+
+    /// Keeps `secret` for verification, when the options ask for it (once per secret).
+    pub fn keep(&self, secret: &Secret, provider: Option<&str>) {
+        if let Some(kept) = &self.kept {
+            kept.lock()
+                .unwrap()
+                .entry(secret.fingerprint())
+                .or_insert_with(|| Kept {
+                    secret: secret.clone(),
+                    provider: provider.map(str::to_string),
+                });
+        }
     }
 
     pub fn warn(&self, warning: String) {
@@ -160,6 +188,10 @@ impl<'a> Collector<'a> {
         Gathered {
             findings: self.findings.into_inner().unwrap(),
             warnings: self.warnings.into_inner().unwrap(),
+            kept: self
+                .kept
+                .map(|k| k.into_inner().unwrap())
+                .unwrap_or_default(),
             files: self.files.into_inner(),
             bytes: self.bytes.into_inner(),
             skipped: self.skipped.into_inner(),

@@ -16,6 +16,8 @@ pub enum Only {
     Chmod,
     Keyring,
     Redact,
+    /// Keep secrets out of the history of the finding's shell from now on (history findings).
+    Guard,
 }
 
 impl Only {
@@ -24,6 +26,7 @@ impl Only {
             Only::Chmod => FixKind::Chmod,
             Only::Keyring => FixKind::Keyring,
             Only::Redact => FixKind::Redact,
+            Only::Guard => FixKind::Guard,
         }
     }
 }
@@ -91,11 +94,19 @@ fn choose(findings: &[Finding], args: &FixArgs) -> Result<Vec<(Finding, FixKind)
     Ok(out)
 }
 
-fn confirm(question: &str) -> bool {
+pub fn confirm(question: &str) -> bool {
     eprint!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
+}
+
+pub fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
 }
 
 pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal> {
@@ -106,25 +117,143 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
     };
     let report = audit::run(home, &options, &NoSink);
     let choices = choose(&report.findings, &args)?;
-    let plan = fix::plan(home, &choices);
+    let plan = fix::plan_in(home, &choices, &report.findings);
+    let journal = Journal::new(home);
+    if let Some(code) = review(&plan, &journal, args.dry_run, args.yes, "hfguard fix --yes")? {
+        return Ok(code);
+    }
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(fix::preview(&plan).as_bytes());
+    let keys = KeyStore::new(home);
+    let outcome = fix::apply(&plan, &keys, &journal).map_err(|e| apply_failed(e, true))?;
+    let _ = writeln!(
+        out,
+        "Changed {}. Undo with `hfguard undo {}`.",
+        plural(outcome.changed.len(), "file"),
+        plan.id
+    );
+    for e in &outcome.failed {
+        eprintln!(
+            "hfguard: not changed: {}",
+            hfguard::term::safe_line(&e.to_string())
+        );
+    }
+    for w in &outcome.warnings {
+        eprintln!("hfguard: {w}");
+    }
+    // Whether everything asked for is fixed is what a fresh audit says, not what the plan
+    // hoped: a finding that is still there is named, with why. One whose file could not be
+    // changed is not fixed either, even when the audit no longer sees it (its folder was
+    // swapped for a link meanwhile).
+    let after = audit::run(home, &options, &NoSink);
+    let not_changed: Vec<&String> = plan
+        .files
+        .iter()
+        .filter(|fc| outcome.failed.iter().any(|e| e.path == fc.path))
+        .flat_map(|fc| &fc.findings)
+        .collect();
+    // A guard leaves the history as it is: its finding is fixed when the shell is guarded.
+    let guarded = |f: &Finding| {
+        let shell = f
+            .path
+            .as_deref()
+            .and_then(|p| hfguard::guard::Shell::of_history(home, p));
+        after
+            .guards
+            .iter()
+            .any(|g| Some(g.shell) == shell && g.state == hfguard::guard::GuardState::Guarded)
+    };
+    let left: Vec<&Finding> = choices
+        .iter()
+        .filter(|(f, k)| {
+            if *k == FixKind::Guard {
+                !guarded(f) || not_changed.contains(&&f.id)
+            } else {
+                after.findings.iter().any(|g| g.id == f.id) || not_changed.contains(&&f.id)
+            }
+        })
+        .map(|(f, _)| f)
+        .collect();
+    if left.is_empty() {
+        let _ = writeln!(out, "Fixed {}.", plural(choices.len(), "finding"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let _ = writeln!(
+        out,
+        "Fixed {} of {}; still there:",
+        choices.len() - left.len(),
+        choices.len()
+    );
+    for f in left {
+        let why = plan
+            .refused
+            .iter()
+            .find(|(id, _)| *id == f.id)
+            .map(|(_, why)| why.clone())
+            .or_else(|| {
+                let changes = plan.files.iter().filter(|fc| fc.findings.contains(&f.id));
+                let mut paths = f.path.iter().chain(changes.map(|fc| &fc.path));
+                paths.find_map(|p| {
+                    outcome
+                        .failed
+                        .iter()
+                        .find(|e| &e.path == p)
+                        .map(|e| e.reason.clone())
+                })
+            })
+            .unwrap_or_else(|| "the fix did not remove it; scan again to see it".into());
+        let _ = writeln!(
+            out,
+            "  {}  {}: {}",
+            f.id,
+            hfguard::term::safe_line(&hfguard::report::location(&home.dir, f)),
+            hfguard::term::safe_line(&why)
+        );
+    }
+    Ok(ExitCode::from(1))
+}
+
+/// Shows `plan` and decides whether to apply it: `Some(code)` when not (nothing to change, a
+/// dry run, the user said no), `None` to go on. A plan that cannot be applied here is a fatal
+/// error; off a terminal `--yes` is required. `again` is the command that applies the same
+/// selection without asking.
+pub fn review(
+    plan: &fix::Plan,
+    journal: &Journal,
+    dry_run: bool,
+    yes: bool,
+    again: &str,
+) -> Result<Option<ExitCode>, Fatal> {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(hfguard::term::safe_text(&fix::preview(plan)).as_bytes());
     if plan.is_empty() {
         let _ = writeln!(out, "Nothing to change.");
-        return Ok(if plan.refused.is_empty() {
+        return Ok(Some(if plan.refused.is_empty() {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
-        });
+        }));
     }
-    if args.dry_run {
+    if dry_run {
+        if let Some(why) = fix::refusal(plan, journal) {
+            let _ = writeln!(
+                out,
+                "This plan cannot be applied here: {}",
+                hfguard::term::safe_line(&why)
+            );
+        }
         let _ = writeln!(
             out,
-            "Dry run: nothing changed. Apply with `hfguard fix --yes` and the same selection."
+            "Dry run: nothing changed. Apply with `{again}` and the same selection."
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Some(ExitCode::SUCCESS));
     }
-    if !args.yes {
+    if let Some(why) = fix::refusal(plan, journal) {
+        return Err(Fatal(format!(
+            "{}. Nothing was changed.",
+            hfguard::term::safe_line(&why)
+        )));
+    }
+    if !yes {
         if !std::io::stdin().is_terminal() {
             return Err(Fatal(
                 "not on a terminal: pass --yes to apply this plan, or --dry-run to only show it"
@@ -133,37 +262,25 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
         }
         let _ = out.flush();
         if !confirm(&format!(
-            "Apply these {} changes?",
-            plan.files.len() + plan.tokens.len()
+            "Apply these {}?",
+            plural(plan.change_count(), "change")
         )) {
             let _ = writeln!(out, "Nothing changed.");
-            return Ok(ExitCode::SUCCESS);
+            return Ok(Some(ExitCode::SUCCESS));
         }
     }
-    let keys = KeyStore::new(home);
-    let journal = Journal::new(home);
-    match fix::apply(&plan, &keys, &journal) {
-        Ok(outcome) => {
-            let _ = writeln!(
-                out,
-                "Fixed {} finding(s): {} file(s) changed. Undo with `hfguard undo {}`.",
-                plan.findings.len(),
-                outcome.changed.len(),
-                plan.id
-            );
-            for e in &outcome.failed {
-                eprintln!("hfguard: not changed: {e}");
-            }
-            Ok(if outcome.failed.is_empty() && plan.refused.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
-        Err(fix::ApplyError::Key(e)) => Err(Fatal(format!(
-            "{e}. Nothing was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
-        ))),
-        Err(e) => Err(Fatal(format!("{e}. Nothing was changed."))),
+    Ok(None)
+}
+
+/// What a failed apply says: that no file was changed — unless files were, and then which
+/// and how to put them back. `chmod_hint`: mention the fixes that need no keyring.
+pub(super) fn apply_failed(e: fix::ApplyError, chmod_hint: bool) -> Fatal {
+    match e {
+        fix::ApplyError::Unrecorded { .. } => Fatal(e.to_string()),
+        fix::ApplyError::Key(_) if chmod_hint => Fatal(format!(
+            "{e}. No file was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
+        )),
+        e => Fatal(format!("{e}. No file was changed.")),
     }
 }
 
@@ -204,14 +321,22 @@ pub fn undo(home: &Home, args: UndoArgs) -> Result<ExitCode, Fatal> {
     let mut code = ExitCode::SUCCESS;
     for id in ids {
         match fix::undo(&id, &keys, &journal) {
-            Ok(o) if o.failed.is_empty() => {
-                println!("Undid {id}: {} file(s) restored.", o.changed.len())
-            }
             Ok(o) => {
+                if o.failed.is_empty() {
+                    println!("Undid {id}: {} restored.", plural(o.changed.len(), "file"));
+                }
                 for e in &o.failed {
                     eprintln!("hfguard: {id}: not restored: {e}");
                 }
-                code = ExitCode::from(1);
+                for e in &o.notes {
+                    eprintln!("hfguard: {id}: {e}");
+                }
+                for w in &o.warnings {
+                    eprintln!("hfguard: {w}");
+                }
+                if !o.failed.is_empty() || !o.notes.is_empty() {
+                    code = ExitCode::from(1);
+                }
             }
             Err(e) => {
                 eprintln!("hfguard: {id}: {e}");
@@ -239,6 +364,7 @@ pub fn history(home: &Home) -> Result<ExitCode, Fatal> {
                 fix::journal::Op::Rewrite => "rewrite".into(),
                 fix::journal::Op::Remove => "remove".into(),
                 fix::journal::Op::Create => "create".into(),
+                fix::journal::Op::Mkdir { .. } => "mkdir".into(),
             };
             let skipped = if r.skipped { " (skipped)" } else { "" };
             println!(
@@ -246,7 +372,9 @@ pub fn history(home: &Home) -> Result<ExitCode, Fatal> {
                 hfguard::report::display_path(&home.dir, &r.path)
             );
         }
-        if e.state == fix::journal::State::Applied {
+        if let Some(why) = &e.distrust {
+            println!("    not acted on: {}", hfguard::term::safe_line(why));
+        } else if e.state == fix::journal::State::Applied {
             println!("    undo: hfguard undo {}", e.id);
         }
     }

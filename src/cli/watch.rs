@@ -110,7 +110,7 @@ pub fn watch(home: &Home, config: Config, args: WatchArgs) -> Result<ExitCode, F
     let mut warned = false;
     let mut out = std::io::stdout();
     let mut emit = |e: Event| -> bool {
-        let at = hfguard::fix::journal::now_rfc3339();
+        let at = hfguard::time::now_rfc3339();
         let line = match (&e, args.format) {
             (Event::Ready { watched, polled }, _) => {
                 eprintln!("hfguard: watching {watched} folders under {} (Ctrl-C stops)", home.dir.display());

@@ -1,7 +1,7 @@
 //! The preview of a plan for people: a unified diff of every rewritten file (secrets shown
 //! redacted), every mode change, removal and keyring entry.
 
-use super::plan::{Change, Plan};
+use super::model::{Change, Plan};
 use crate::report::display_path;
 use crate::rules;
 use std::fmt::Write;
@@ -9,18 +9,18 @@ use std::fmt::Write;
 /// `data` with every secret replaced by its redacted form. The search runs over the whole
 /// buffer, not line by line: a `.netrc` password is only a password next to its `machine`.
 pub fn redact_all(data: &[u8]) -> Vec<u8> {
-    let mut matches = Vec::new();
-    rules::builtin().find_everywhere(data, &mut matches);
-    matches.sort_by_key(|m| m.offset);
+    redact_known(data, &[])
+}
+
+/// [`redact_all`], and the `known` spans too (secrets found by where they are).
+fn redact_known(data: &[u8], known: &[(usize, usize)]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
     let mut pos = 0;
-    for m in &matches {
-        let (s, e) = super::journal::extent(data, m);
-        if s < pos {
-            continue;
-        }
+    for (s, e) in super::journal::secret_spans(data, known) {
+        let text = String::from_utf8_lossy(&data[s..e]);
+        let prefix = rules::builtin().prefix_of(&text);
         out.extend_from_slice(&data[pos..s]);
-        out.extend_from_slice(m.secret.redacted().as_bytes());
+        out.extend_from_slice(crate::secret::redact_str(&text, prefix).as_bytes());
         pos = e;
     }
     out.extend_from_slice(&data[pos..]);
@@ -94,17 +94,37 @@ fn hunks<'a>(old: &[&'a [u8]], new: &[&'a [u8]]) -> Vec<Hunk<'a>> {
     out
 }
 
-/// The whole plan, as the user reviews it before saying yes.
+/// Whether bytes are a binary file's (NUL in the head, or not UTF-8): never shown as text.
+fn is_binary(data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(8192)]).is_some() || std::str::from_utf8(data).is_err()
+}
+
+/// The whole plan, as the user reviews it before saying yes: what changes for the user
+/// first, then every keyring step and file change.
 pub fn preview(plan: &Plan) -> String {
     let home = &plan.home;
     let mut out = String::new();
+    for n in &plan.notes {
+        let _ = writeln!(out, "note:    {n}");
+    }
     for t in &plan.tokens {
-        let _ = writeln!(
-            out,
-            "keyring: store {} as `{}`",
-            t.secret.redacted(),
-            t.name
-        );
+        let line = match &t.replaces {
+            Some(r) => format!(
+                "keyring: replace `{}`: {} → {} (the old value is kept for undo)",
+                t.name,
+                r.redacted,
+                t.secret.redacted()
+            ),
+            None if t.held => {
+                format!(
+                    "keyring: `{}` already holds {}",
+                    t.name,
+                    t.secret.redacted()
+                )
+            }
+            None => format!("keyring: store {} as `{}`", t.secret.redacted(), t.name),
+        };
+        let _ = writeln!(out, "{line}");
     }
     for fc in &plan.files {
         let p = display_path(home, &fc.path);
@@ -114,6 +134,16 @@ pub fn preview(plan: &Plan) -> String {
             }
             Change::Remove { .. } => {
                 let _ = writeln!(out, "remove:  {p}  (its secret is kept in the OS keyring)");
+            }
+            Change::Mkdir { mode } => {
+                let _ = writeln!(out, "mkdir:   {p}  (mode {mode:04o})");
+            }
+            Change::Create { after, mode } if is_binary(after) => {
+                let _ = writeln!(
+                    out,
+                    "create:  {p}  (mode {mode:04o}, a program of {} bytes)",
+                    after.len()
+                );
             }
             Change::Create { after, mode } => {
                 let _ = writeln!(out, "create:  {p}  (mode {mode:04o})");
@@ -125,12 +155,21 @@ pub fn preview(plan: &Plan) -> String {
             }
             Change::Rewrite {
                 original, after, ..
+            } if is_binary(original) || is_binary(after) => {
+                let _ = writeln!(
+                    out,
+                    "rewrite: {p}  (binary file: its secrets replaced in place, layout kept)"
+                );
+            }
+            Change::Rewrite {
+                original, after, ..
             } => {
+                let original = redact_known(original, &fc.secrets);
                 let _ = writeln!(out, "rewrite: {p}");
                 let _ = writeln!(out, "--- {p}\n+++ {p} (after hfguard)");
                 // Redacted as whole files first; the same secret gives the same text on both
                 // sides, so the diff is the same.
-                let (original, after) = (redact_all(original), redact_all(after));
+                let after = redact_all(after);
                 let (old, new) = (lines(&original), lines(&after));
                 for (os, ol, ns, nl) in hunks(&old, &new) {
                     let _ = writeln!(
@@ -152,10 +191,14 @@ pub fn preview(plan: &Plan) -> String {
         }
     }
     for (id, why) in &plan.refused {
-        let _ = writeln!(out, "skip:    {id}: {why}");
-    }
-    for n in &plan.notes {
-        let _ = writeln!(out, "note:    {n}");
+        match plan.places.get(id) {
+            Some(place) => {
+                let _ = writeln!(out, "skip:    {place} ({id}): {why}");
+            }
+            None => {
+                let _ = writeln!(out, "skip:    {id}: {why}");
+            }
+        }
     }
     out
 }

@@ -51,6 +51,7 @@ pub fn scan(c: &Collector) {
             let rule = &rules.rules[m.rule];
             let rule_id = format!("{}-in-environment", rule.id);
             let fp = m.secret.fingerprint();
+            c.keep(&m.secret, m.provider.as_deref());
             c.add(Finding {
                 id: Finding::compute_id(&rule_id, name, Some(&fp), 1),
                 rule: rule_id,
@@ -70,6 +71,7 @@ pub fn scan(c: &Collector) {
                 ),
                 fixes: vec![],
                 ignored: None,
+                span: None,
             });
         }
     }

@@ -2,7 +2,8 @@
 //! files, start-up files and what they source, histories, AI session logs).
 
 use crate::collect::Collector;
-use crate::finding::{Category, Finding, Severity};
+use crate::confined::{self, Resolved};
+use crate::finding::{Category, Finding, FixKind, Severity};
 use crate::fsread::{self, Entry, ReadOutcome};
 use crate::home::{KnownFile, AI_LOG_DIRS};
 use crate::kind::FileKind;
@@ -14,7 +15,9 @@ use crate::secret::Secret;
 use crate::shellvars;
 use regex::bytes::Regex;
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
 use std::io::Read;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -35,7 +38,22 @@ pub fn scan_known(c: &Collector) {
         .into_iter()
         .partition(|k| k.kind == FileKind::StartupFile);
     for (dir, ext) in AI_LOG_DIRS {
-        collect_files(&c.home.dir.join(dir), ext, 6, &mut |path| {
+        // Only where the folder really is inside the home (`~/.claude/projects` linked to
+        // another user's folder is not read).
+        let dir = c.home.dir.join(dir);
+        let real = match confined::resolve(&c.home.dir, &dir) {
+            Ok(Resolved::Inside(real)) => real,
+            Ok(Resolved::Outside { link, .. }) => {
+                c.warn(format!(
+                    "not read: {} (reached through {}, a symlink to a place outside the home)",
+                    dir.display(),
+                    link.display()
+                ));
+                continue;
+            }
+            _ => continue,
+        };
+        collect_files(&real, ext, 6, &mut |path| {
             others.push(KnownFile {
                 path,
                 kind: FileKind::AiSessionLog,
@@ -109,24 +127,44 @@ fn scan_queue(
             None => continue,
         };
         queue.extend(pointed_to(c, &path, kind, startup_text));
-        scan_file(c, &path, kind, KNOWN_LIMIT, buf);
+        scan_known_file(c, &path, kind, buf);
     }
     queue.clear();
 }
 
-/// Follows a known location that is a symlink only when its target stays under the home
-/// (dotfile managers link `.bashrc` into `~/dotfiles`); a credential file pointing outside is
-/// reported and not read.
+/// Follows the symlinks on the way to a known location only while they stay under the home
+/// (dotfile managers link `.bashrc` or `.config` into `~/dotfiles`), every component checked
+/// ([`confined::resolve`]); a credential file reached through a link out of the home — the
+/// file itself or a folder above it, `~/.cache` linked to another user's cache — is reported
+/// and not read. A location outside the home that the environment names is taken as named.
 fn resolve_known(c: &Collector, path: &Path, kind: FileKind) -> Option<PathBuf> {
+    if path.starts_with(&c.home.dir) {
+        return match confined::resolve(&c.home.dir, path) {
+            Ok(Resolved::Inside(real)) => {
+                if real != path {
+                    c.claim(&real);
+                }
+                Some(real)
+            }
+            Ok(Resolved::Missing) => None,
+            Ok(Resolved::Outside { link, .. }) => {
+                // Reported only when something is there (a stat, not a read).
+                if kind.should_be_private() && std::fs::metadata(path).is_ok() {
+                    permissions::symlink_outside_home(c, path, kind, &link);
+                }
+                None
+            }
+            Err(e) => {
+                warn_unreadable(c, path, &e);
+                None
+            }
+        };
+    }
     match fsread::lstat(path) {
         Ok(Entry::Symlink) => {}
         Ok(_) => return Some(path.to_path_buf()),
         Err(e) => {
-            c.warn(format!(
-                "unreadable: {} ({})",
-                path.display(),
-                fsread::reason(&e)
-            ));
+            warn_unreadable(c, path, &e);
             return None;
         }
     }
@@ -144,20 +182,24 @@ fn resolve_known(c: &Collector, path: &Path, kind: FileKind) -> Option<PathBuf> 
             Some(seen)
         }
         Ok(_) if kind.should_be_private() => {
-            permissions::symlink_outside_home(c, path, kind);
+            permissions::symlink_outside_home(c, path, kind, path);
             None
         }
         Ok(_) => None,
         Err(e) if fsread::is_vanished(&e) => None,
         Err(e) => {
-            c.warn(format!(
-                "unreadable: {} ({})",
-                path.display(),
-                fsread::reason(&e)
-            ));
+            warn_unreadable(c, path, &e);
             None
         }
     }
+}
+
+fn warn_unreadable(c: &Collector, path: &Path, e: &std::io::Error) {
+    c.warn(format!(
+        "unreadable: {} ({})",
+        path.display(),
+        fsread::reason(e)
+    ));
 }
 
 /// Files ending in `ext` under `dir`, at most `depth` levels down, never following links.
@@ -195,10 +237,11 @@ fn pointed_to(
         return Vec::new();
     }
     let mut data = Vec::new();
-    if !matches!(
-        fsread::read_regular(path, 1024 * 1024, &mut data),
-        Ok(ReadOutcome::Read { .. })
-    ) {
+    let read = match Opener::known(c, path) {
+        Ok(Some(o)) => o.read(1024 * 1024, &mut data),
+        _ => return Vec::new(),
+    };
+    if !matches!(read, Ok(ReadOutcome::Read { .. })) {
         return Vec::new();
     }
     let same = |paths: Vec<PathBuf>| -> Vec<KnownFile> {
@@ -262,11 +305,72 @@ fn sourced_files(c: &Collector, data: &[u8]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// How a file is reached: by its path (the walk's files, files the watcher names), or by
+/// its name in a folder opened from the home without following a link (known locations).
+enum Opener<'a> {
+    Path(&'a Path),
+    In(OwnedFd, &'a OsStr),
+}
+
+impl<'a> Opener<'a> {
+    /// A known location: below the home, its folder is walked to from the home; elsewhere
+    /// (named by the environment) it is taken by path. `None`: its folder is gone.
+    fn known(c: &Collector, path: &'a Path) -> std::io::Result<Option<Self>> {
+        match confined::open_parent(&c.home.dir, path) {
+            Ok(Some((dir, name))) => Ok(Some(Opener::In(dir, name))),
+            Ok(None) => Ok(None),
+            Err(b) if b.errno == nix::errno::Errno::EXDEV => Ok(Some(Opener::Path(path))),
+            Err(b) if b.errno == nix::errno::Errno::ENOENT => Ok(None),
+            Err(b) => Err(std::io::Error::other(b.reason())),
+        }
+    }
+
+    fn lstat(&self) -> std::io::Result<Entry> {
+        match self {
+            Opener::Path(p) => fsread::lstat(p),
+            Opener::In(dir, name) => fsread::lstat_in(dir.as_fd(), name),
+        }
+    }
+
+    fn read(&self, limit: u64, buf: &mut Vec<u8>) -> std::io::Result<ReadOutcome> {
+        match self {
+            Opener::Path(p) => fsread::read_regular(p, limit, buf),
+            Opener::In(dir, name) => {
+                buf.clear();
+                match fsread::open_regular_in(dir.as_fd(), name)? {
+                    Some((file, meta)) => fsread::read_opened(&file, meta, limit, buf),
+                    None => Ok(ReadOutcome::Vanished),
+                }
+            }
+        }
+    }
+}
+
+/// Reads and scans one known location, reached from the home without a link on the way.
+fn scan_known_file(c: &Collector, path: &Path, kind: FileKind, buf: &mut Vec<u8>) {
+    match Opener::known(c, path) {
+        Ok(Some(o)) => scan_opened(c, path, kind, KNOWN_LIMIT, buf, o),
+        Ok(None) => {}
+        Err(e) => c.warn(format!("skipped: {} ({e})", path.display())),
+    }
+}
+
 /// Reads and scans one file: secrets in its content (text, or the text inside SQLite
 /// databases, `.pyc`, gzip, zip and tar files), and its permissions. `buf` is reused across
 /// files by the caller.
 pub fn scan_file(c: &Collector, path: &Path, kind: FileKind, limit: u64, buf: &mut Vec<u8>) {
-    let meta = match fsread::lstat(path) {
+    scan_opened(c, path, kind, limit, buf, Opener::Path(path));
+}
+
+fn scan_opened(
+    c: &Collector,
+    path: &Path,
+    kind: FileKind,
+    limit: u64,
+    buf: &mut Vec<u8>,
+    opener: Opener<'_>,
+) {
+    let meta = match opener.lstat() {
         Ok(Entry::Regular(m)) => m,
         Ok(Entry::Special(what)) => {
             if kind != FileKind::ProjectFile {
@@ -291,7 +395,7 @@ pub fn scan_file(c: &Collector, path: &Path, kind: FileKind, limit: u64, buf: &m
         }
         _ => {}
     }
-    let meta = match fsread::read_regular(path, limit, buf) {
+    let meta = match opener.read(limit, buf) {
         Ok(ReadOutcome::Read { meta, truncated }) => {
             if truncated && kind != FileKind::ProjectFile {
                 c.warn(format!(
@@ -376,7 +480,7 @@ fn scan_content(c: &Collector, path: &Path, kind: FileKind, data: &[u8]) -> Vec<
         let dec = flate2::read::MultiGzDecoder::new(data);
         if dec.take(ARCHIVE_LIMIT).read_to_end(&mut out).is_ok() || !out.is_empty() {
             rules.find(&out, Some(FileKind::Archive), &mut matches);
-            return report(c, path, FileKind::Archive, &out, matches, false);
+            return report(c, path, FileKind::Archive, &out, matches, false, false);
         }
         return Vec::new();
     }
@@ -413,6 +517,7 @@ fn scan_content(c: &Collector, path: &Path, kind: FileKind, data: &[u8]) -> Vec<
         data,
         matches,
         !container && kind.is_line_based(),
+        true,
     )
 }
 
@@ -460,14 +565,22 @@ fn scan_zip(c: &Collector, path: &Path, data: &[u8]) -> Vec<Option<String>> {
         }
         let mut matches = Vec::new();
         rules.find(&out, Some(FileKind::Archive), &mut matches);
-        providers.extend(report(c, path, FileKind::Archive, &out, matches, false));
+        providers.extend(report(
+            c,
+            path,
+            FileKind::Archive,
+            &out,
+            matches,
+            false,
+            false,
+        ));
     }
     providers
 }
 
 /// A token file holding something that no rule knows (a token of a newer format) is still
 /// a plaintext token.
-fn whole_file_token(data: &[u8]) -> Option<SecretMatch> {
+pub fn whole_file_token(data: &[u8]) -> Option<SecretMatch> {
     let text = std::str::from_utf8(data).ok()?.trim();
     if text.len() < 8
         || text.chars().any(char::is_whitespace)
@@ -494,6 +607,7 @@ fn report(
     data: &[u8],
     matches: Vec<SecretMatch>,
     line_based: bool,
+    raw: bool,
 ) -> Vec<Option<String>> {
     let rules = rules::builtin();
     let mut seen: HashSet<(u64, String)> = HashSet::new();
@@ -538,15 +652,24 @@ fn report(
             FileKind::StartupFile | FileKind::EnvFile => variable_at(data, m.offset),
             _ => git_key.as_ref().and_then(GitKey::variable),
         };
-        let fixes = match &git_key {
-            Some(k) if !k.fixable() => vec![],
-            _ => kind.secret_fixes(),
-        };
         let why = git_key.as_ref().and_then(GitKey::why);
+        c.keep(&m.secret, m.provider.as_deref());
         let rule_id = format!("{}-in-{}", rule.id, kind.slug());
         let place = path.to_string_lossy();
         let id = Finding::compute_id(&rule_id, &place, Some(&fp), *occ);
         let severity = kind.secret_severity(m.provider.as_deref());
+        // A header is sent as it is: a marker or a lookup in it breaks every fetch.
+        let mut fixes = if raw && git_key.as_ref().is_none_or(GitKey::fixable) {
+            kind.secret_fixes_at(path, m.provider.as_deref())
+        } else {
+            Vec::new()
+        };
+        // A shell's history: its next secret can be kept out (`hfguard guard`).
+        if kind.category() == Category::History
+            && crate::guard::Shell::of_history(c.home, path).is_some()
+        {
+            fixes.push(FixKind::Guard);
+        }
         providers.push(m.provider.clone());
         c.add(Finding {
             id,
@@ -564,9 +687,21 @@ fn report(
             message: secret_message(&rule.name, kind, variable.as_deref(), severity, why),
             fixes,
             ignored: None,
+            span: raw.then(|| span_of(data, m)),
         });
     }
     providers
+}
+
+/// Where `m`'s secret lies in `data` (the file's own bytes), for the fixes: the secret itself,
+/// or the encoded run it was decoded from.
+fn span_of(data: &[u8], m: &SecretMatch) -> crate::finding::Span {
+    let (start, end) = rules::extent(data, m);
+    crate::finding::Span {
+        start,
+        end,
+        encoded: !data[m.offset..].starts_with(m.secret.expose().as_bytes()),
+    }
 }
 
 /// One sentence: what, where, why it matters (`why` when the place within the file says more

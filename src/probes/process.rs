@@ -44,6 +44,7 @@ pub fn scan(c: &Collector) {
                 if !seen.insert(fp.clone()) {
                     continue;
                 }
+                c.keep(&m.secret, m.provider.as_deref());
                 let rule = &rules.rules[m.rule];
                 let rule_id = format!("{}-in-process-cmdline", rule.id);
                 c.add(Finding {
@@ -65,6 +66,7 @@ pub fn scan(c: &Collector) {
                     ),
                     fixes: vec![],
                     ignored: None,
+                    span: None,
                 });
             }
         }
@@ -84,6 +86,7 @@ pub fn scan(c: &Collector) {
                 continue;
             };
             for m in crate::probes::environment::secrets_in_assignment(vname, &var[eq + 1..]) {
+                c.keep(&m.secret, m.provider.as_deref());
                 let hit = env_hits
                     .entry(m.secret.fingerprint())
                     .or_insert_with(|| EnvHit {
@@ -121,6 +124,7 @@ pub fn scan(c: &Collector) {
             ),
             fixes: vec![],
             ignored: None,
+            span: None,
         });
     }
 }

@@ -80,18 +80,40 @@ pub fn render(report: &Report, style: TextStyle) -> String {
         out.push('\n');
     }
     let ignored = report.findings.len() - shown.len();
-    let rotate = super::secrets_to_rotate(report);
-    if !rotate.is_empty() {
-        let _ = writeln!(out, "{}", p.bold(&format!("SECRETS ({})", rotate.len())));
+    let listed = super::listed_secrets(report, style.verbose);
+    if !listed.is_empty() {
+        let _ = writeln!(out, "{}", p.bold(&format!("SECRETS ({})", listed.len())));
         let _ = writeln!(out, "  {}", p.dim(super::ROTATE_WHY));
-        for r in &rotate {
+        for s in listed {
+            let line = super::secret_line(s);
+            // The redacted secret first, in bold.
+            let rest = &line[s.secret.len()..];
+            let _ = writeln!(out, "  {}{rest}", p.bold(&s.secret));
+            if s.verification.status != crate::verify::Status::NotChecked {
+                let _ = writeln!(out, "    verified: {}", s.verification.summary());
+            }
+        }
+        out.push('\n');
+    }
+    if !report.guards.is_empty() {
+        let _ = writeln!(out, "{}", p.bold("HISTORY GUARDS"));
+        for g in &report.guards {
+            let state = match g.state {
+                crate::guard::GuardState::Guarded => "guarded".to_string(),
+                crate::guard::GuardState::Outdated => format!(
+                    "guard out of date: `hfguard guard --shell {}` updates it",
+                    g.shell.as_str()
+                ),
+                crate::guard::GuardState::Unguarded => format!(
+                    "not guarded: `hfguard guard --shell {}` keeps secrets out of its history",
+                    g.shell.as_str()
+                ),
+            };
             let _ = writeln!(
                 out,
-                "  {}  {}  {}: {}",
-                p.bold(&r.secret),
-                r.provider,
-                r.places,
-                r.hint
+                "  {:<6} {}  {state}",
+                g.shell.as_str(),
+                crate::term::safe_line(&super::display_path(home, &g.file))
             );
         }
         out.push('\n');
