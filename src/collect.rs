@@ -111,10 +111,12 @@ impl<'a> Collector<'a> {
         }
         if let Some(path) = &finding.path {
             let origins = self.origins.lock().unwrap();
-            let origin = origins
-                .iter()
-                .find(|(p, _)| p == path)
-                .or_else(|| origins.iter().find(|(p, _)| p.parent() == Some(path)));
+            let origin = origins.iter().find(|(p, _)| p == path).or_else(|| {
+                // The folder of a moved file, unless that folder is the home itself.
+                (*path != self.home.dir)
+                    .then(|| origins.iter().find(|(p, _)| p.parent() == Some(path)))
+                    .flatten()
+            });
             if let Some((_, why)) = origin {
                 finding.message.push(' ');
                 finding.message.push_str(why);

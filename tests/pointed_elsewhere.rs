@@ -276,6 +276,31 @@ fn locations_moved_by_startup_files_are_audited_as_the_login_shell_sees_them() {
     );
     let f = one(&r, "hf-token-in-gh-config", &hosts);
     origin(f, "XDG_CONFIG_HOME", "~/.bashrc line 3");
+
+    // A location moved to the home itself: the home's own findings say nothing of it.
+    let aws_key = fx.secret(format!("AKIA{}", "QZ7RT5WX2YLM3NP4"));
+    fx.write(
+        ".zshenv",
+        "export AWS_SHARED_CREDENTIALS_FILE=~/aws-creds\n",
+        0o644,
+    );
+    let aws = fx.write(
+        "aws-creds",
+        format!("[default]\naws_access_key_id = {aws_key}\n"),
+        0o644,
+    );
+    fx.chmod(".", 0o775);
+    let r = fx.scan(&["--quick"]);
+    origin(
+        one(&r, "aws-credentials-permissions", &aws),
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "~/.zshenv line 1",
+    );
+    let home = one(&r, "home-writable", fx.home());
+    assert!(
+        !home["message"].as_str().unwrap().contains("comes from"),
+        "{home:#}"
+    );
 }
 
 /// ZDOTDIR moves zsh's own start-up files and history; what those set is followed in turn.
