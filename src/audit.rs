@@ -60,6 +60,7 @@ pub struct Stats {
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub schema: &'static str,
+    #[serde(serialize_with = "crate::finding::path_text::one")]
     pub home: PathBuf,
     pub findings: Vec<Finding>,
     pub warnings: Vec<String>,
@@ -100,6 +101,11 @@ impl Report {
     }
 }
 
+/// `s` as one line for people: secrets masked, control characters escaped.
+fn for_people(s: &str) -> String {
+    crate::term::safe_line(&crate::redact::mask_text(s)).into_owned()
+}
+
 /// Gathers findings from every probe, thread-safely, dropping duplicates.
 pub struct Collector<'a> {
     pub home: &'a Home,
@@ -131,10 +137,22 @@ impl<'a> Collector<'a> {
         }
     }
 
-    /// Adds a finding unless one with the same id exists; applies the user's ignores.
+    /// Adds a finding unless one with the same id exists; applies the user's ignores. Its
+    /// text for people (message, variable, redacted secret) is made one line, with a
+    /// secret in it masked and control characters escaped, here, once for every output.
     pub fn add(&self, mut finding: Finding) {
         if !self.seen_ids.lock().unwrap().insert(finding.id.clone()) {
             return;
+        }
+        for field in [
+            Some(&mut finding.message),
+            finding.variable.as_mut(),
+            finding.secret.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *field = for_people(field);
         }
         if let Some(reason) = self.options.config.ignored(&finding.id) {
             finding.ignored = Some(reason.to_string());
@@ -143,7 +161,10 @@ impl<'a> Collector<'a> {
         self.findings.lock().unwrap().push(finding);
     }
 
+    /// A warning for the report: one line, a secret in it (a path's name) masked, control
+    /// characters escaped.
     pub fn warn(&self, warning: String) {
+        let warning = for_people(&warning);
         self.sink.warning(&warning);
         self.warnings.lock().unwrap().push(warning);
     }

@@ -154,15 +154,22 @@ impl Finding {
     /// Derives the stable id from what identifies the exposure: rule, place, secret and which
     /// occurrence of that secret in that place it is — not the line, which moves when the
     /// user edits the file above it.
+    ///
+    /// The place is hashed as raw bytes: two file names that differ only in bytes that are
+    /// not UTF-8 are two places.
     pub fn compute_id(
         rule: &str,
-        place: &str,
+        place: &[u8],
         fingerprint: Option<&str>,
         occurrence: u32,
     ) -> String {
         let mut h = Sha256::new();
-        for part in [rule, place, fingerprint.unwrap_or("-")] {
-            h.update(part.as_bytes());
+        for part in [
+            rule.as_bytes(),
+            place,
+            fingerprint.unwrap_or("-").as_bytes(),
+        ] {
+            h.update(part);
             h.update([0]);
         }
         h.update(occurrence.to_le_bytes());
@@ -180,20 +187,21 @@ pub fn mode_string(mode: u32) -> String {
     format!("{:04o}", mode & 0o7777)
 }
 
-/// Paths as text in reports and journals: lossy for names that are not UTF-8, so that
-/// writing a report never fails on a strange file name.
+/// Paths as text in reports: [`crate::redact::mask_path`] (a secret in a name masked, bytes
+/// that are not UTF-8 written `\xNN`), so that writing a report never fails on a strange
+/// file name and never shows a token that is a name.
 pub mod path_text {
     use serde::Serializer;
     use std::path::{Path, PathBuf};
 
     pub fn opt<S: Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
         match p {
-            Some(p) => s.serialize_str(&p.to_string_lossy()),
+            Some(p) => s.serialize_str(&crate::redact::mask_path(p)),
             None => s.serialize_none(),
         }
     }
 
     pub fn one<S: Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&p.to_string_lossy())
+        s.serialize_str(&crate::redact::mask_path(p))
     }
 }

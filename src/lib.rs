@@ -14,6 +14,7 @@ pub mod home;
 pub mod keystore;
 pub mod kind;
 pub mod probes;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod secret;

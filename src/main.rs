@@ -146,8 +146,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // Every error leaves through the output gate: a path or name in it is masked and
+        // escaped.
         Err(Fatal(msg)) => {
-            eprintln!("hfguard: {msg}");
+            hfguard::term::warn(&format!("hfguard: {msg}"));
             ExitCode::from(2)
         }
     }
@@ -169,7 +171,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         Some(Command::Exec(args)) => cli::token::exec(&home, args),
         Some(Command::GitCredential(args)) => cli::token::git_credential(&home, args),
         Some(Command::Watch(args)) => cli::watch::watch(&home, config, args),
-        None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
+        None if hfguard::term::stdout_is_terminal() && std::io::stdin().is_terminal() => {
             let config_path = cli.config.clone().unwrap_or_else(|| home.config_file());
             let options = ScanOptions {
                 config,
@@ -184,17 +186,22 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     }
 }
 
+/// A path for an error message: one line, masked, escaped.
+fn show(p: &std::path::Path) -> String {
+    hfguard::redact::show_path(p)
+}
+
 fn resolve_home(dir: Option<&PathBuf>) -> Result<Home, Fatal> {
     let home = Home::from_process(dir.cloned()).ok_or_else(|| {
         Fatal("cannot tell where your home is: set $HOME or pass --home DIR".into())
     })?;
     match std::fs::metadata(&home.dir) {
         Ok(m) if m.is_dir() => {}
-        Ok(_) => return Err(Fatal(format!("{}: not a folder", home.dir.display()))),
+        Ok(_) => return Err(Fatal(format!("{}: not a folder", show(&home.dir)))),
         Err(e) => {
             return Err(Fatal(format!(
                 "{}: {}",
-                home.dir.display(),
+                show(&home.dir),
                 hfguard::fsread::reason(&e)
             )))
         }
@@ -205,7 +212,7 @@ fn resolve_home(dir: Option<&PathBuf>) -> Result<Home, Fatal> {
 fn scan(home: &Home, config: Config, args: ScanArgs, bare: bool) -> Result<ExitCode, Fatal> {
     for p in &args.paths {
         if !p.is_dir() {
-            return Err(Fatal(format!("--path {}: not a folder", p.display())));
+            return Err(Fatal(format!("--path {}: not a folder", show(p))));
         }
     }
     let options = ScanOptions {
@@ -223,42 +230,40 @@ fn scan(home: &Home, config: Config, args: ScanArgs, bare: bool) -> Result<ExitC
             })
             .collect(),
     };
-    let stderr_tty = std::io::stderr().is_terminal();
+    let stderr_tty = hfguard::term::stderr_is_terminal();
     let progress = Progress::new(stderr_tty && std::env::var_os("NO_PROGRESS").is_none());
     let report = audit::run(home, &options, &progress);
     progress.clear();
 
     let format = args.format.into_format();
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let to_terminal = args.output.is_none() && hfguard::term::stdout_is_terminal();
     let style = TextStyle {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         verbose: args.verbose,
     };
     let mut text = report::render(&report, format, style);
     if bare && args.format == FormatArg::Text {
-        text.push_str(
+        text.push(&hfguard::term::text(
             "\nThe interactive dashboard opens when `hfguard` runs on a terminal; `hfguard scan --help` lists report options.\n",
-        );
+        ));
     }
     match &args.output {
         Some(path) => {
-            write_output(path, &text).map_err(|e| {
+            write_output(path, text.as_str()).map_err(|e| {
                 Fatal(format!(
                     "{}: cannot write the report: {}",
-                    path.display(),
+                    show(path),
                     hfguard::fsread::reason(&e)
                 ))
             })?;
-            eprintln!("hfguard: report written to {}", path.display());
+            hfguard::term::warn(&format!("hfguard: report written to {}", show(path)));
         }
-        None => {
-            let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    return Err(Fatal(format!("cannot write to standard output: {e}")));
-                }
+        None => match hfguard::term::out(&text) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                return Err(Fatal(format!("cannot write to standard output: {e}")));
             }
-        }
+            _ => {}
+        },
     }
     Ok(if report.fails_at(args.fail_on.threshold()) {
         ExitCode::from(1)
@@ -309,7 +314,7 @@ impl Progress {
 
     fn clear(&self) {
         if self.enabled && self.last.lock().unwrap().is_some() {
-            eprint!("\r\x1b[2K");
+            hfguard::term::progress(None);
         }
     }
 }
@@ -324,6 +329,6 @@ impl Sink for Progress {
             return;
         }
         *last = Some(Instant::now());
-        eprint!("\r\x1b[2Khfguard: scanning… {files} files");
+        hfguard::term::progress(Some(&format!("hfguard: scanning… {files} files")));
     }
 }

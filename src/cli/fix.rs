@@ -8,8 +8,16 @@ use hfguard::finding::{Finding, FixKind, Severity};
 use hfguard::fix::{self, Journal};
 use hfguard::home::Home;
 use hfguard::keystore::KeyStore;
-use std::io::{BufRead, IsTerminal, Write};
+use hfguard::term;
+use std::fmt::Write as _;
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
+
+/// An error for one line of output: a path in it masked and escaped by the gate, its line
+/// breaks escaped here.
+fn one_line(e: &impl std::fmt::Display) -> String {
+    term::safe_line(&e.to_string()).into_owned()
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Only {
@@ -92,8 +100,7 @@ fn choose(findings: &[Finding], args: &FixArgs) -> Result<Vec<(Finding, FixKind)
 }
 
 fn confirm(question: &str) -> bool {
-    eprint!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
+    term::prompt(&format!("{question} [y/N] "));
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
 }
@@ -107,10 +114,9 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
     let report = audit::run(home, &options, &NoSink);
     let choices = choose(&report.findings, &args)?;
     let plan = fix::plan(home, &choices);
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(fix::preview(&plan).as_bytes());
+    let _ = term::out(&term::text(&fix::preview(&plan)));
     if plan.is_empty() {
-        let _ = writeln!(out, "Nothing to change.");
+        term::say("Nothing to change.");
         return Ok(if plan.refused.is_empty() {
             ExitCode::SUCCESS
         } else {
@@ -118,9 +124,8 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
         });
     }
     if args.dry_run {
-        let _ = writeln!(
-            out,
-            "Dry run: nothing changed. Apply with `hfguard fix --yes` and the same selection."
+        term::say(
+            "Dry run: nothing changed. Apply with `hfguard fix --yes` and the same selection.",
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -131,12 +136,11 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
                     .into(),
             ));
         }
-        let _ = out.flush();
         if !confirm(&format!(
             "Apply these {} changes?",
             plan.files.len() + plan.tokens.len()
         )) {
-            let _ = writeln!(out, "Nothing changed.");
+            term::say("Nothing changed.");
             return Ok(ExitCode::SUCCESS);
         }
     }
@@ -144,15 +148,14 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
     let journal = Journal::new(home);
     match fix::apply(&plan, &keys, &journal) {
         Ok(outcome) => {
-            let _ = writeln!(
-                out,
+            term::say(&format!(
                 "Fixed {} finding(s): {} file(s) changed. Undo with `hfguard undo {}`.",
                 plan.findings.len(),
                 outcome.changed.len(),
                 plan.id
-            );
+            ));
             for e in &outcome.failed {
-                eprintln!("hfguard: not changed: {e}");
+                term::warn(&format!("hfguard: not changed: {}", one_line(e)));
             }
             Ok(if outcome.failed.is_empty() && plan.refused.is_empty() {
                 ExitCode::SUCCESS
@@ -198,23 +201,33 @@ pub fn undo(home: &Home, args: UndoArgs) -> Result<ExitCode, Fatal> {
         (None, false) => applied.into_iter().take(1).collect(),
     };
     if ids.is_empty() {
-        println!("Nothing to undo.");
+        term::say("Nothing to undo.");
         return Ok(ExitCode::SUCCESS);
     }
     let mut code = ExitCode::SUCCESS;
     for id in ids {
         match fix::undo(&id, &keys, &journal) {
-            Ok(o) if o.failed.is_empty() => {
-                println!("Undid {id}: {} file(s) restored.", o.changed.len())
-            }
+            Ok(o) if o.failed.is_empty() => term::say(&format!(
+                "Undid {}: {} file(s) restored.",
+                term::safe_line(&id),
+                o.changed.len()
+            )),
             Ok(o) => {
                 for e in &o.failed {
-                    eprintln!("hfguard: {id}: not restored: {e}");
+                    term::warn(&format!(
+                        "hfguard: {}: not restored: {}",
+                        term::safe_line(&id),
+                        one_line(e)
+                    ));
                 }
                 code = ExitCode::from(1);
             }
             Err(e) => {
-                eprintln!("hfguard: {id}: {e}");
+                term::warn(&format!(
+                    "hfguard: {}: {}",
+                    term::safe_line(&id),
+                    one_line(&e)
+                ));
                 code = ExitCode::from(1);
             }
         }
@@ -227,12 +240,20 @@ pub fn history(home: &Home) -> Result<ExitCode, Fatal> {
     journal.recover().map_err(Fatal)?;
     let entries = journal.entries().map_err(Fatal)?;
     if entries.is_empty() {
-        println!("No fixes yet.");
+        term::say("No fixes yet.");
         return Ok(ExitCode::SUCCESS);
     }
+    // The journal is data from the home (another user's, when root runs this): every field
+    // is one line through the gate; paths are masked as they are shown.
+    let mut out = String::new();
     for e in &entries {
         let state = format!("{:?}", e.state).to_lowercase();
-        println!("{}  {}  {state}", e.id, e.at);
+        let _ = writeln!(
+            out,
+            "{}  {}  {state}",
+            term::safe_line(&e.id),
+            term::safe_line(&e.at)
+        );
         for r in &e.files {
             let op = match &r.op {
                 fix::journal::Op::Chmod { from, to } => format!("chmod {from:04o} → {to:04o}"),
@@ -241,14 +262,16 @@ pub fn history(home: &Home) -> Result<ExitCode, Fatal> {
                 fix::journal::Op::Create => "create".into(),
             };
             let skipped = if r.skipped { " (skipped)" } else { "" };
-            println!(
+            let _ = writeln!(
+                out,
                 "    {op:<16} {}{skipped}",
                 hfguard::report::display_path(&home.dir, &r.path)
             );
         }
         if e.state == fix::journal::State::Applied {
-            println!("    undo: hfguard undo {}", e.id);
+            let _ = writeln!(out, "    undo: hfguard undo {}", term::safe_line(&e.id));
         }
     }
+    let _ = term::out(&term::text(&out));
     Ok(ExitCode::SUCCESS)
 }

@@ -5,7 +5,8 @@ use clap::{Args, Subcommand};
 use hfguard::home::Home;
 use hfguard::keystore::{KeyError, KeyStore};
 use hfguard::secret::Secret;
-use std::io::{BufRead, IsTerminal, Read, Write};
+use hfguard::term;
+use std::io::{BufRead, IsTerminal, Read};
 use std::process::ExitCode;
 
 #[derive(Subcommand, Debug)]
@@ -41,13 +42,12 @@ fn prompt_no_echo(prompt: &str) -> std::io::Result<String> {
     let saved = tcgetattr(&stdin).map_err(std::io::Error::from)?;
     let mut quiet = saved.clone();
     quiet.local_flags.remove(LocalFlags::ECHO);
-    eprint!("{prompt}");
-    let _ = std::io::stderr().flush();
+    term::prompt(prompt);
     tcsetattr(&stdin, SetArg::TCSANOW, &quiet).map_err(std::io::Error::from)?;
     let mut line = String::new();
     let r = stdin.lock().read_line(&mut line);
     let _ = tcsetattr(&stdin, SetArg::TCSANOW, &saved);
-    eprintln!();
+    term::warn("");
     r.map(|_| line)
 }
 
@@ -55,17 +55,18 @@ pub fn token(home: &Home, cmd: TokenCmd) -> Result<ExitCode, Fatal> {
     let keys = KeyStore::new(home);
     match cmd {
         TokenCmd::Get { name, reveal } => {
-            if std::io::stdout().is_terminal() && !reveal {
+            if term::stdout_is_terminal() && !reveal {
                 return Err(Fatal(
                     "not printing a token to the terminal; use it as `$(hfguard token get)`, or pass --reveal".into(),
                 ));
             }
             let t = keys.get(&name).map_err(key_fatal)?;
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(t.expose().as_bytes());
-            if std::io::stdout().is_terminal() {
-                let _ = out.write_all(b"\n");
+            // The value, for a program (`$(hfguard token get)`): data, not text for people.
+            let mut value = zeroize::Zeroizing::new(t.expose().as_bytes().to_vec());
+            if term::stdout_is_terminal() {
+                value.push(b'\n');
             }
+            let _ = term::data(&value);
             Ok(ExitCode::SUCCESS)
         }
         TokenCmd::Set { name } => {
@@ -86,26 +87,34 @@ pub fn token(home: &Home, cmd: TokenCmd) -> Result<ExitCode, Fatal> {
                 hfguard::rules::builtin().prefix_of(value),
             );
             keys.set(&name, &secret).map_err(key_fatal)?;
-            eprintln!(
-                "Stored {} as `{name}` in the OS keyring.",
-                secret.redacted()
-            );
+            term::warn(&format!(
+                "Stored {} as `{}` in the OS keyring.",
+                secret.redacted(),
+                term::safe_line(&name)
+            ));
             Ok(ExitCode::SUCCESS)
         }
         TokenCmd::Rm { name } => {
             keys.delete(&name).map_err(key_fatal)?;
-            eprintln!("Removed `{name}` from the OS keyring.");
+            term::warn(&format!(
+                "Removed `{}` from the OS keyring.",
+                term::safe_line(&name)
+            ));
             Ok(ExitCode::SUCCESS)
         }
         TokenCmd::List => {
             let names = keys.names();
             if names.is_empty() {
-                println!("No tokens stored by hfguard. Add one with `hfguard token set`.");
+                term::say("No tokens stored by hfguard. Add one with `hfguard token set`.");
             }
+            // Names come from the index in the home: one line each, through the gate.
             for n in names {
+                let shown = term::safe_line(&n);
                 match keys.get(&n) {
-                    Ok(t) => println!("{n:<20} {}", t.redacted()),
-                    Err(KeyError::NotFound(_)) => println!("{n:<20} (gone from the keyring)"),
+                    Ok(t) => term::say(&format!("{shown:<20} {}", t.redacted())),
+                    Err(KeyError::NotFound(_)) => {
+                        term::say(&format!("{shown:<20} (gone from the keyring)"))
+                    }
                     Err(e) => return Err(key_fatal(e)),
                 }
             }
@@ -194,14 +203,16 @@ pub fn git_credential(home: &Home, args: GitCredentialArgs) -> Result<ExitCode, 
                     .get("username")
                     .map(|u| u.to_string())
                     .unwrap_or_else(|| "hf_user".into());
-                let mut out = std::io::stdout().lock();
-                let _ = write!(out, "username={user}\npassword={}\n", t.expose());
+                // git's protocol: data for git, not text for people.
+                let reply =
+                    zeroize::Zeroizing::new(format!("username={user}\npassword={}\n", t.expose()));
+                let _ = term::data(reply.as_bytes());
                 Ok(ExitCode::SUCCESS)
             }
             // Nothing to offer: git goes on to its other helpers or asks the user.
             Err(KeyError::NotFound(_)) => Ok(ExitCode::SUCCESS),
             Err(e) => {
-                eprintln!("hfguard git-credential: {e}");
+                term::warn(&format!("hfguard git-credential: {e}"));
                 Ok(ExitCode::SUCCESS)
             }
         },
@@ -212,10 +223,10 @@ pub fn git_credential(home: &Home, args: GitCredentialArgs) -> Result<ExitCode, 
             if let Some(pw) = fields.get("password") {
                 match keys.get(&args.name) {
                     Ok(t) if t.expose() == pw.as_str() => {}
-                    Ok(_) => eprintln!(
+                    Ok(_) => term::warn(&format!(
                         "hfguard: git used another credential than the keyring's `{}`; the keyring keeps its own (replace it with `hfguard token set --name {}`)",
                         args.name, args.name
-                    ),
+                    )),
                     Err(_) => {
                         let secret =
                             Secret::new(pw.to_string(), hfguard::rules::builtin().prefix_of(pw));
@@ -234,10 +245,10 @@ pub fn git_credential(home: &Home, args: GitCredentialArgs) -> Result<ExitCode, 
                     .get(&args.name)
                     .is_ok_and(|t| t.expose() == pw.as_str())
                 {
-                    eprintln!(
+                    term::warn(&format!(
                         "hfguard: the server rejected the keyring's `{}`; if the token was revoked, store a new one with `hfguard token set --name {}`",
                         args.name, args.name
-                    );
+                    ));
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -1,31 +1,12 @@
-//! The preview of a plan for people: a unified diff of every rewritten file (secrets shown
-//! redacted), every mode change, removal and keyring entry.
+//! The preview of a plan for people: a unified diff of every rewritten text file (secrets
+//! shown redacted, every line one line of output with its control characters escaped), a
+//! count for a binary file (never its bytes), every mode change, removal and keyring entry.
 
 use super::plan::{Change, Plan};
+use crate::redact::redact_all;
 use crate::report::display_path;
 use crate::rules;
 use std::fmt::Write;
-
-/// `data` with every secret replaced by its redacted form. The search runs over the whole
-/// buffer, not line by line: a `.netrc` password is only a password next to its `machine`.
-pub fn redact_all(data: &[u8]) -> Vec<u8> {
-    let mut matches = Vec::new();
-    rules::builtin().find_everywhere(data, &mut matches);
-    matches.sort_by_key(|m| m.offset);
-    let mut out = Vec::with_capacity(data.len());
-    let mut pos = 0;
-    for m in &matches {
-        let (s, e) = super::journal::extent(data, m);
-        if s < pos {
-            continue;
-        }
-        out.extend_from_slice(&data[pos..s]);
-        out.extend_from_slice(m.secret.redacted().as_bytes());
-        pos = e;
-    }
-    out.extend_from_slice(&data[pos..]);
-    out
-}
 
 /// Line `line` (1-based) of a file's content, redacted and cut to 200 characters: the
 /// dashboard's view of where a secret is.
@@ -41,11 +22,30 @@ pub fn context_line(data: &[u8], line: u64) -> Option<String> {
     Some(text)
 }
 
-/// A line of a redacted buffer, for display.
+/// A line of a redacted buffer, for display: one line, whatever bytes it holds.
 fn show(line: &[u8]) -> String {
-    String::from_utf8_lossy(line)
-        .trim_end_matches(['\n', '\r'])
-        .to_string()
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    crate::term::safe_bytes(line)
+}
+
+/// Whether a file's content is binary (a NUL in its first 8 KiB, as the audit sniffs, or a
+/// container whose text the audit searched raw): shown as a count, never as text.
+fn is_binary(path: &std::path::Path, data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(8192)]).is_some()
+        || crate::probes::files::is_text_container(path, data)
+}
+
+/// How many secrets of `before` are no longer in `after`, by where they start.
+fn secrets_replaced(before: &[u8], after: &[u8]) -> usize {
+    let starts = |data: &[u8]| {
+        let mut m = Vec::new();
+        rules::builtin().find_everywhere(data, &mut m);
+        m.into_iter()
+            .map(|m| (m.offset, m.secret.fingerprint()))
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    starts(before).difference(&starts(after)).count()
 }
 
 fn lines(data: &[u8]) -> Vec<&[u8]> {
@@ -103,7 +103,7 @@ pub fn preview(plan: &Plan) -> String {
             out,
             "keyring: store {} as `{}`",
             t.secret.redacted(),
-            t.name
+            crate::term::safe_line(&t.name)
         );
     }
     for fc in &plan.files {
@@ -122,6 +122,21 @@ pub fn preview(plan: &Plan) -> String {
                 for l in lines(&after) {
                     let _ = writeln!(out, "+{}", show(l));
                 }
+            }
+            Change::Rewrite {
+                original, after, ..
+            } if is_binary(&fc.path, original) => {
+                let n = secrets_replaced(original, after);
+                let layout = if original.len() == after.len() {
+                    ", layout kept"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "rewrite: {p}  (binary file: {n} secret{} replaced in place{layout})",
+                    if n == 1 { "" } else { "s" }
+                );
             }
             Change::Rewrite {
                 original, after, ..
@@ -152,10 +167,10 @@ pub fn preview(plan: &Plan) -> String {
         }
     }
     for (id, why) in &plan.refused {
-        let _ = writeln!(out, "skip:    {id}: {why}");
+        let _ = writeln!(out, "skip:    {id}: {}", crate::term::safe_line(why));
     }
     for n in &plan.notes {
-        let _ = writeln!(out, "note:    {n}");
+        let _ = writeln!(out, "note:    {}", crate::term::safe_line(n));
     }
     out
 }

@@ -85,20 +85,7 @@ pub struct JournalEntry {
     pending_backups: Vec<Secret>,
 }
 
-/// Where the secret of `m` lies in `data`: the secret itself, or, when it was found encoded,
-/// the whole base64 run it was decoded from.
-pub(crate) fn extent(data: &[u8], m: &rules::SecretMatch) -> (usize, usize) {
-    let s = m.offset;
-    if data[s..].starts_with(m.secret.expose().as_bytes()) {
-        (s, s + m.secret.expose().len())
-    } else {
-        let e = data[s..]
-            .iter()
-            .position(|b| !(b.is_ascii_alphanumeric() || b"+/=-_".contains(b)))
-            .map_or(data.len(), |i| s + i);
-        (s, e)
-    }
-}
+pub(crate) use crate::redact::extent;
 
 /// Secrets anywhere in `data`, as raw spans (merged when they overlap).
 fn secret_spans(data: &[u8]) -> Vec<(usize, usize)> {

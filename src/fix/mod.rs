@@ -13,7 +13,8 @@ mod diff;
 pub mod journal;
 mod plan;
 
-pub use diff::{context_line, preview, redact_all};
+pub use crate::redact::redact_all;
+pub use diff::{context_line, preview};
 pub use journal::{Journal, JournalEntry};
 pub use plan::{plan, Change, FileChange, Plan, TokenToStore};
 

@@ -52,7 +52,7 @@ pub fn scan(c: &Collector) {
             let rule_id = format!("{}-in-environment", rule.id);
             let fp = m.secret.fingerprint();
             c.add(Finding {
-                id: Finding::compute_id(&rule_id, name, Some(&fp), 1),
+                id: Finding::compute_id(&rule_id, name.as_bytes(), Some(&fp), 1),
                 rule: rule_id,
                 category: Category::Environment,
                 severity: Severity::Info,

@@ -12,6 +12,7 @@ use crate::secret::Secret;
 use regex::bytes::Regex;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -429,8 +430,7 @@ fn report(
             _ => None,
         };
         let rule_id = format!("{}-in-{}", rule.id, kind.slug());
-        let place = path.to_string_lossy();
-        let id = Finding::compute_id(&rule_id, &place, Some(&fp), *occ);
+        let id = Finding::compute_id(&rule_id, path.as_os_str().as_bytes(), Some(&fp), *occ);
         let severity = kind.secret_severity(m.provider.as_deref());
         providers.push(m.provider.clone());
         c.add(Finding {

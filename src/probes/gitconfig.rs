@@ -4,6 +4,7 @@
 use crate::audit::Collector;
 use crate::finding::{Category, Finding, FixKind, Severity};
 use crate::kind::FileKind;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// The `store` helper lines of a git config text: (1-based line, helper value).
@@ -71,7 +72,7 @@ fn report_helpers(c: &Collector, path: &Path) {
     for (line, _) in store_helpers(&text) {
         let rule = "git-credential-helper-store".to_string();
         c.add(Finding {
-            id: Finding::compute_id(&rule, &path.to_string_lossy(), None, 1),
+            id: Finding::compute_id(&rule, path.as_os_str().as_bytes(), None, 1),
             rule,
             category: Category::Git,
             severity: Severity::Medium,

@@ -47,7 +47,7 @@ pub fn scan(c: &Collector) {
                 let rule = &rules.rules[m.rule];
                 let rule_id = format!("{}-in-process-cmdline", rule.id);
                 c.add(Finding {
-                    id: Finding::compute_id(&rule_id, &name, Some(&fp), 1),
+                    id: Finding::compute_id(&rule_id, name.as_bytes(), Some(&fp), 1),
                     rule: rule_id,
                     category: Category::Process,
                     severity: Severity::Critical,
@@ -103,7 +103,7 @@ pub fn scan(c: &Collector) {
         let rule_id = format!("{}-in-process-environment", rule.id);
         let (pid, name) = &hit.first;
         c.add(Finding {
-            id: Finding::compute_id(&rule_id, &hit.variable, Some(&fp), 1),
+            id: Finding::compute_id(&rule_id, hit.variable.as_bytes(), Some(&fp), 1),
             rule: rule_id,
             category: Category::Process,
             severity: Severity::Info,
