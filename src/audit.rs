@@ -117,6 +117,8 @@ pub struct Collector<'a> {
     pub files: AtomicU64,
     pub bytes: AtomicU64,
     pub skipped: AtomicU64,
+    /// What the archives of this scan have cost (their budgets are per scan too).
+    pub archives: probes::archive::ScanBudget,
     /// Paths already scanned (known locations), so the walk does not report them twice.
     claimed: Mutex<HashSet<PathBuf>>,
 }
@@ -133,6 +135,7 @@ impl<'a> Collector<'a> {
             files: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
+            archives: Default::default(),
             claimed: Mutex::default(),
         }
     }
@@ -237,6 +240,13 @@ impl<'a> Collector<'a> {
 pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
     let started = std::time::Instant::now();
     let c = Collector::new(home, options, sink);
+    if options.config.scan.max_file_size > crate::config::MAX_FILE_SIZE_CEILING {
+        c.warn(format!(
+            "max_file_size is {} MiB in the configuration; files larger than {} MiB are never read",
+            options.config.scan.max_file_size >> 20,
+            crate::config::MAX_FILE_SIZE_CEILING >> 20
+        ));
+    }
     probes::permissions::check_home(&c);
     probes::files::scan_known(&c);
     probes::gitconfig::check_store_helper(&c);
@@ -262,7 +272,7 @@ pub fn run_files(home: &Home, options: &ScanOptions, files: &[PathBuf]) -> Repor
     let mut buf = Vec::new();
     for path in files {
         let kind = probes::walk::classify(&home.dir, path);
-        probes::files::scan_file(&c, path, kind, options.config.scan.max_file_size, &mut buf);
+        probes::files::scan_file(&c, path, kind, options.config.max_file_size(), &mut buf);
     }
     c.into_report()
 }

@@ -229,8 +229,9 @@ impl KeyStore {
     }
 
     fn index(&self) -> Vec<IndexEntry> {
-        std::fs::read(&self.index)
+        crate::fsread::read_own(&self.index, crate::slots::INDEX_LIMIT)
             .ok()
+            .flatten()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default()
     }

@@ -6,6 +6,7 @@
 //! [`audit::Report`] that [`report`] renders as text, JSON, SARIF or Markdown.
 
 pub mod audit;
+pub mod child;
 pub mod config;
 pub mod finding;
 pub mod fix;

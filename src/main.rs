@@ -157,24 +157,29 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     let home = resolve_home(cli.home.as_ref())?;
-    let config = match &cli.config {
-        Some(path) => Config::load(path, true),
-        None => Config::load(&home.config_file(), false),
-    }
-    .map_err(Fatal)?;
+    // Read only by the commands that use it: `token`, `exec`, `git-credential`, `undo` and
+    // `history` never open it, so a broken (or hostile: a FIFO) config.toml cannot stop the
+    // lookups new shells and git run, or the way back.
+    let config = || -> Result<Config, Fatal> {
+        match &cli.config {
+            Some(path) => Config::load(path, true),
+            None => Config::load(&home.config_file(), false),
+        }
+        .map_err(Fatal)
+    };
     match cli.command {
-        Some(Command::Scan(args)) => scan(&home, config, args, false),
-        Some(Command::Fix(args)) => cli::fix::fix(&home, config, args),
+        Some(Command::Scan(ref args)) => scan(&home, config()?, args, false),
+        Some(Command::Fix(args)) => cli::fix::fix(&home, config()?, args),
         Some(Command::Undo(args)) => cli::fix::undo(&home, args),
         Some(Command::History) => cli::fix::history(&home),
         Some(Command::Token(cmd)) => cli::token::token(&home, cmd),
         Some(Command::Exec(args)) => cli::token::exec(&home, args),
         Some(Command::GitCredential(args)) => cli::token::git_credential(&home, args),
-        Some(Command::Watch(args)) => cli::watch::watch(&home, config, args),
+        Some(Command::Watch(args)) => cli::watch::watch(&home, config()?, args),
         None if hfguard::term::stdout_is_terminal() && std::io::stdin().is_terminal() => {
             let config_path = cli.config.clone().unwrap_or_else(|| home.config_file());
             let options = ScanOptions {
-                config,
+                config: config()?,
                 ..Default::default()
             };
             hfguard::tui::run(home, options, config_path)
@@ -182,7 +187,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             Ok(ExitCode::SUCCESS)
         }
         // The dashboard needs a terminal; anywhere else the report is what helps.
-        None => scan(&home, config, ScanArgs::default(), true),
+        None => scan(&home, config()?, &ScanArgs::default(), true),
     }
 }
 
@@ -209,7 +214,7 @@ fn resolve_home(dir: Option<&PathBuf>) -> Result<Home, Fatal> {
     Ok(home)
 }
 
-fn scan(home: &Home, config: Config, args: ScanArgs, bare: bool) -> Result<ExitCode, Fatal> {
+fn scan(home: &Home, config: Config, args: &ScanArgs, bare: bool) -> Result<ExitCode, Fatal> {
     for p in &args.paths {
         if !p.is_dir() {
             return Err(Fatal(format!("--path {}: not a folder", show(p))));
@@ -283,15 +288,29 @@ impl FormatArg {
     }
 }
 
-/// Reports hold paths and redacted secrets: keep them private (0600).
+/// Reports hold paths and redacted secrets: private (0600) whether the file is new or was
+/// already there (made 0600 before a byte is written), and never written through a symlink
+/// or into anything but a regular file.
 fn write_output(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
-        .truncate(true)
         .mode(0o600)
-        .open(path)?;
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(nix::libc::ELOOP) => std::io::Error::other(
+                "it is a symlink; hfguard does not write a report through a link",
+            ),
+            Some(nix::libc::ENXIO) => std::io::Error::other("it is a FIFO or a device"),
+            _ => e,
+        })?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    f.set_len(0)?;
     f.write_all(text.as_bytes())?;
     f.sync_all()
 }

@@ -92,6 +92,10 @@ enum Stored {
 }
 
 /// Where the index lives for `home`.
+/// The largest index hfguard reads (opened as [`crate::fsread::read_own`] opens hfguard's
+/// own files: never blocking on a FIFO, only a regular file).
+pub const INDEX_LIMIT: u64 = 16 << 20;
+
 pub fn index_path(home: &Home) -> PathBuf {
     home.xdg_state().join("hfguard/tokens.json")
 }
@@ -99,7 +103,7 @@ pub fn index_path(home: &Home) -> PathBuf {
 /// Every slot in the index, by name. A missing or unreadable index is an empty list: the
 /// keyring itself still holds the values.
 pub fn load(home: &Home) -> Vec<Slot> {
-    let Ok(body) = std::fs::read(index_path(home)) else {
+    let Ok(Some(body)) = crate::fsread::read_own(&index_path(home), INDEX_LIMIT) else {
         return Vec::new();
     };
     let Ok(entries) = serde_json::from_slice::<Vec<Stored>>(&body) else {

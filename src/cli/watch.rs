@@ -45,18 +45,31 @@ pub struct WatchArgs {
     uninstall_service: bool,
 }
 
+/// How long `notify-send` may take (a desktop bus that never answers must not pile up
+/// children).
+const NOTIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn notify(f: &Finding, home: &Home, warned: &mut bool) {
-    let ok = std::process::Command::new("notify-send")
-        .args([
-            "--app-name=hfguard",
-            &format!("hfguard: {} exposure", f.severity),
-            &format!("{}\n{}", location(&home.dir, f), f.message),
-        ])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .is_ok();
+    // The notification is text for people too: through the gate.
+    let body = term::text(&format!(
+        "{}\n{}",
+        location(&home.dir, f),
+        safe_line(&f.message)
+    ));
+    let mut cmd = std::process::Command::new("notify-send");
+    cmd.args([
+        "--app-name=hfguard",
+        &format!("hfguard: {} exposure", f.severity),
+        body.as_str(),
+    ])
+    .stdin(std::process::Stdio::null());
+    let ok = match hfguard::child::start(&mut cmd, NOTIFY_TIMEOUT) {
+        Ok(running) => {
+            running.detach();
+            true
+        }
+        Err(_) => false,
+    };
     if !ok && !*warned {
         term::warn("hfguard: no desktop notifications here (notify-send not found); reporting on standard output only");
         *warned = true;

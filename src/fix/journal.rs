@@ -320,6 +320,10 @@ pub fn undo_file(rec: &FileRecord, keys: &KeyStore) -> Result<bool, FixError> {
     }
 }
 
+/// The largest journal entry read: an entry holds the content of the files it changed
+/// (secrets cut out), which for a history can be large.
+const ENTRY_LIMIT: u64 = 2 << 30;
+
 /// The journal folder of a home.
 pub struct Journal {
     dir: PathBuf,
@@ -354,13 +358,13 @@ impl Journal {
             ));
         }
         let p = self.path_of(id);
-        let body = std::fs::read(&p).map_err(|e| {
-            format!(
-                "no fix {id} in {} ({})",
-                self.dir.display(),
-                crate::fsread::reason(&e)
-            )
-        })?;
+        // Opened as hfguard's own files are: a FIFO or a device there is refused, never
+        // waited on.
+        let body = match crate::fsread::read_own(&p, ENTRY_LIMIT) {
+            Ok(Some(body)) => body,
+            Ok(None) => return Err(format!("no fix {id} in {}", self.dir.display())),
+            Err(e) => return Err(format!("{}: {}", p.display(), crate::fsread::reason(&e))),
+        };
         serde_json::from_slice(&body).map_err(|e| format!("{}: damaged entry: {e}", p.display()))
     }
 

@@ -1035,16 +1035,18 @@ fn global_helpers(config: &str) -> Vec<String> {
     helpers
 }
 
+/// How long `git config` may take.
+const GIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Git's own list of credential helpers for the home (every config file, includes, values
-/// unescaped), or `None` when git cannot be run.
+/// unescaped), or `None` when git cannot be run (or does not answer in time).
 fn effective_helpers(home: &Home) -> Option<Vec<String>> {
     let mut cmd = std::process::Command::new("git");
     cmd.args(["config", "--get-all", "credential.helper"])
         .current_dir(&home.dir)
         .env_clear()
         .env("HOME", &home.dir)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
+        .stdin(std::process::Stdio::null());
     for var in [
         "PATH",
         "XDG_CONFIG_HOME",
@@ -1055,7 +1057,8 @@ fn effective_helpers(home: &Home) -> Option<Vec<String>> {
             cmd.env(var, v);
         }
     }
-    let out = cmd.output().ok()?;
+    // Bounded: a FIFO as a config file would keep git waiting forever.
+    let out = crate::child::output(&mut cmd, GIT_TIMEOUT).ok()?;
     // 1: the key is not set anywhere.
     match out.status.code() {
         Some(0) | Some(1) => {

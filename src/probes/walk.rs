@@ -243,7 +243,7 @@ pub fn walk(c: &Collector) {
         // Cache folders tagged per https://bford.info/cachedir/ hold nothing of the user's.
         !e.path().join("CACHEDIR.TAG").is_file()
     });
-    let max_size = cfg.max_file_size;
+    let max_size = c.options.config.max_file_size();
     // The known locations were all claimed before the walk and nothing claims during it: one
     // copy, read without a lock by every walker thread, and looked up (hashing every component)
     // only for files whose name is the name of one of them.
