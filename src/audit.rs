@@ -143,7 +143,17 @@ impl<'a> Collector<'a> {
     /// Adds a finding unless one with the same id exists; applies the user's ignores. Its
     /// text for people (message, variable, redacted secret) is made one line, with a
     /// secret in it masked and control characters escaped, here, once for every output.
-    pub fn add(&self, mut finding: Finding) {
+    pub fn add(&self, finding: Finding) {
+        self.add_with(finding, None);
+    }
+
+    /// [`Collector::add`] for a finding that earlier versions knew under `legacy_id`
+    /// ([`Finding::legacy_id`]): an `[[ignore]]` entry written with that id still applies.
+    pub fn add_legacy(&self, finding: Finding, legacy_id: String) {
+        self.add_with(finding, Some(legacy_id));
+    }
+
+    fn add_with(&self, mut finding: Finding, legacy_id: Option<String>) {
         if !self.seen_ids.lock().unwrap().insert(finding.id.clone()) {
             return;
         }
@@ -157,8 +167,15 @@ impl<'a> Collector<'a> {
         {
             *field = for_people(field);
         }
-        if let Some(reason) = self.options.config.ignored(&finding.id) {
+        let config = &self.options.config;
+        if let Some(reason) = config.ignored(&finding.id) {
             finding.ignored = Some(reason.to_string());
+        } else if let Some((legacy, reason)) = legacy_id
+            .as_deref()
+            .and_then(|l| config.ignored(l).map(|r| (l, r)))
+        {
+            finding.ignored = Some(reason.to_string());
+            crate::config::remember_legacy_id(&finding.id, legacy);
         }
         self.sink.finding(&finding);
         self.findings.lock().unwrap().push(finding);
@@ -240,6 +257,9 @@ impl<'a> Collector<'a> {
 pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
     let started = std::time::Instant::now();
     let c = Collector::new(home, options, sink);
+    if let Some(note) = crate::fingerprint::note() {
+        c.warn(note);
+    }
     if options.config.scan.max_file_size > crate::config::MAX_FILE_SIZE_CEILING {
         c.warn(format!(
             "max_file_size is {} MiB in the configuration; files larger than {} MiB are never read",

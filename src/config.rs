@@ -94,21 +94,49 @@ impl Config {
     }
 }
 
+/// Ids of `[[ignore]]` entries written before ids were keyed, as this process's audits
+/// matched them: finding id → the old id its entry names.
+static LEGACY_IDS: std::sync::Mutex<std::collections::BTreeMap<String, String>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// Notes that the `[[ignore]]` entry for finding `id` names it by its old id `legacy`: when
+/// hfguard next writes that entry (un-ignoring, or a new reason), the old one goes with it.
+pub fn remember_legacy_id(id: &str, legacy: &str) {
+    LEGACY_IDS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id.to_string(), legacy.to_string());
+}
+
 /// Adds (`reason` given) or removes the `[[ignore]]` entry for finding `id` in the config
-/// file at `path`, keeping the rest of the file as the user wrote it.
+/// file at `path`, keeping the rest of the file as the user wrote it. An entry naming the
+/// finding by its id from before keyed ids is replaced (migrated) too.
 pub fn set_ignore(path: &Path, id: &str, reason: Option<&str>) -> Result<(), String> {
+    let legacy = LEGACY_IDS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(id)
+        .cloned();
     let shown = crate::redact::show_path(path);
     let text = match crate::fsread::read_own(path, CONFIG_LIMIT) {
         Ok(Some(b)) => String::from_utf8(b).map_err(|_| format!("{shown}: not UTF-8 text"))?,
         Ok(None) => String::new(),
         Err(e) => return Err(format!("{shown}: {}", crate::fsread::reason(&e))),
     };
-    // Entries hfguard writes are one block each: drop the block of this id if present.
+    // Entries hfguard writes are one block each: drop the block of this id (and of its old
+    // id) if present.
     let marker = format!("id = {}", toml_string(id));
+    let markers: Vec<String> = std::iter::once(marker.clone())
+        .chain(legacy.iter().map(|l| format!("id = {}", toml_string(l))))
+        .collect();
     let mut kept: Vec<&str> = Vec::new();
     let mut lines = text.lines().peekable();
     while let Some(l) = lines.next() {
-        if l.trim() == "[[ignore]]" && lines.peek().is_some_and(|n| n.trim() == marker) {
+        if l.trim() == "[[ignore]]"
+            && lines
+                .peek()
+                .is_some_and(|n| markers.iter().any(|m| n.trim() == m))
+        {
             lines.next();
             while lines
                 .peek()

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod child;
 pub mod config;
 pub mod finding;
+pub mod fingerprint;
 pub mod fix;
 pub mod fsread;
 pub mod home;

@@ -157,6 +157,9 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     let home = resolve_home(cli.home.as_ref())?;
+    // Fingerprints and ids are keyed with the audited home's key (read, or made once, when
+    // the first one is needed).
+    hfguard::fingerprint::use_home(&home);
     // Read only by the commands that use it: `token`, `exec`, `git-credential`, `undo` and
     // `history` never open it, so a broken (or hostile: a FIFO) config.toml cannot stop the
     // lookups new shells and git run, or the way back.

@@ -183,7 +183,7 @@ pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, App
             continue;
         }
         match (keys.get(name), entry.tokens_used.get(name)) {
-            (Ok(now), Some(stored)) if now.fingerprint() != *stored => continue,
+            (Ok(now), Some(stored)) if !now.has_fingerprint(stored) => continue,
             (Ok(_), _) => keys.delete(name).map_err(ApplyError::Key)?,
             (Err(KeyError::NotFound(_)), _) => continue,
             // Cannot tell what it holds now: it stays.

@@ -333,23 +333,28 @@ pub fn report(
             }
             Vec::new()
         };
-        c.add(Finding {
-            id,
-            rule: rule_id,
-            category: kind.category(),
-            severity,
-            provider: m.provider.clone(),
-            path: Some(path.to_path_buf()),
-            line: mode.line_based.then_some(line_no),
-            variable: variable.clone(),
-            pid: None,
-            mode: None,
-            secret: Some(m.secret.redacted()),
-            fingerprint: Some(fp),
-            message,
-            fixes,
-            ignored: None,
-        });
+        let legacy =
+            Finding::legacy_id(&rule_id, path.as_os_str().as_bytes(), Some(&m.secret), *occ);
+        c.add_legacy(
+            Finding {
+                id,
+                rule: rule_id,
+                category: kind.category(),
+                severity,
+                provider: m.provider.clone(),
+                path: Some(path.to_path_buf()),
+                line: mode.line_based.then_some(line_no),
+                variable: variable.clone(),
+                pid: None,
+                mode: None,
+                secret: Some(m.secret.redacted()),
+                fingerprint: Some(fp),
+                message,
+                fixes,
+                ignored: None,
+            },
+            legacy,
+        );
     }
 }
 

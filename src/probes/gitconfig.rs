@@ -71,23 +71,27 @@ fn report_helpers(c: &Collector, path: &Path) {
     let text = String::from_utf8_lossy(&buf);
     for (line, _) in store_helpers(&text) {
         let rule = "git-credential-helper-store".to_string();
-        c.add(Finding {
-            id: Finding::compute_id(&rule, path.as_os_str().as_bytes(), None, 1),
-            rule,
-            category: Category::Git,
-            severity: Severity::Medium,
-            provider: Some("huggingface".into()),
-            path: Some(path.to_path_buf()),
-            line: Some(line),
-            variable: None,
-            pid: None,
-            mode: None,
-            secret: None,
-            fingerprint: None,
-            message: "git's credential.helper is `store`, which writes your Hugging Face token unencrypted to disk; use a keyring-backed helper instead.".into(),
-            fixes: vec![FixKind::Keyring],
-            ignored: None,
-        });
+        let legacy = Finding::legacy_id(&rule, path.as_os_str().as_bytes(), None, 1);
+        c.add_legacy(
+            Finding {
+                id: Finding::compute_id(&rule, path.as_os_str().as_bytes(), None, 1),
+                rule,
+                category: Category::Git,
+                severity: Severity::Medium,
+                provider: Some("huggingface".into()),
+                path: Some(path.to_path_buf()),
+                line: Some(line),
+                variable: None,
+                pid: None,
+                mode: None,
+                secret: None,
+                fingerprint: None,
+                message: "git's credential.helper is `store`, which writes your Hugging Face token unencrypted to disk; use a keyring-backed helper instead.".into(),
+                fixes: vec![FixKind::Keyring],
+                ignored: None,
+            },
+            legacy,
+        );
     }
 }
 

@@ -34,23 +34,27 @@ fn permission_finding(
     fixes: Vec<FixKind>,
 ) {
     let id = Finding::compute_id(&rule, path.as_os_str().as_bytes(), None, 1);
-    c.add(Finding {
-        id,
-        rule,
-        category: Category::Permissions,
-        severity,
-        provider,
-        path: Some(path.to_path_buf()),
-        line: None,
-        variable: None,
-        pid: None,
-        mode: mode.map(mode_string),
-        secret: None,
-        fingerprint: None,
-        message,
-        fixes,
-        ignored: None,
-    });
+    let legacy = Finding::legacy_id(&rule, path.as_os_str().as_bytes(), None, 1);
+    c.add_legacy(
+        Finding {
+            id,
+            rule,
+            category: Category::Permissions,
+            severity,
+            provider,
+            path: Some(path.to_path_buf()),
+            line: None,
+            variable: None,
+            pid: None,
+            mode: mode.map(mode_string),
+            secret: None,
+            fingerprint: None,
+            message,
+            fixes,
+            ignored: None,
+        },
+        legacy,
+    );
 }
 
 /// A file that holds secrets must be private. `non_empty` and `found` (providers of the

@@ -194,7 +194,13 @@ pub fn walk(c: &Collector) {
         .map(|s| s.to_string())
         .chain(cfg.skip_dirs.iter().cloned())
         .collect();
-    let skip_paths: Vec<PathBuf> = SKIP_HOME_PATHS.iter().map(|p| c.home.dir.join(p)).collect();
+    // hfguard's own state (journal, token index, fingerprint key) is not the user's: it
+    // holds no secret by design, and walking it would count hfguard's files as theirs.
+    let skip_paths: Vec<PathBuf> = SKIP_HOME_PATHS
+        .iter()
+        .map(|p| c.home.dir.join(p))
+        .chain([c.home.xdg_state().join("hfguard")])
+        .collect();
     let skip_ext: Vec<String> = SKIP_EXTENSIONS
         .iter()
         .map(|s| s.to_string())
