@@ -172,6 +172,8 @@ fn special(ft: std::fs::FileType) -> &'static str {
 pub fn reason(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::PermissionDenied => "permission denied".into(),
+        // hfguard's own words ("is a FIFO, not a regular file"), as written.
+        _ if e.raw_os_error().is_none() && e.get_ref().is_some() => e.to_string(),
         _ => {
             let s = e.to_string();
             // std appends " (os error N)"; users do not need it.

@@ -795,8 +795,12 @@ impl Planner<'_> {
                 (h, reset)
             }
             None => {
+                // Read as hfguard reads its own files: a FIFO there must not hang the fix.
                 let xdg =
-                    std::fs::read(self.home.xdg_config().join("git/config")).unwrap_or_default();
+                    crate::fsread::read_own(&self.home.xdg_config().join("git/config"), 16 << 20)
+                        .ok()
+                        .flatten()
+                        .unwrap_or_default();
                 let h = global_helpers(&format!("{}\n{existing}", String::from_utf8_lossy(&xdg)));
                 let reset = self.store_in_use || h.iter().any(|x| is_store(x));
                 (h, reset)
@@ -1036,7 +1040,7 @@ fn global_helpers(config: &str) -> Vec<String> {
 }
 
 /// How long `git config` may take.
-const GIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const GIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Git's own list of credential helpers for the home (every config file, includes, values
 /// unescaped), or `None` when git cannot be run (or does not answer in time).

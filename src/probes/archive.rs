@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 /// Bytes one archive may inflate to.
 pub const ARCHIVE_INFLATED: u64 = 64 << 20;
 /// How many times its own size an archive may inflate to, past its first MiB.
-pub const RATIO: u64 = 100;
+pub const RATIO: u64 = 50;
 /// Entries of one zip searched.
 pub const ARCHIVE_ENTRIES: u64 = 10_000;
 /// Archives inside archives: a zip in a gzip in a zip is as deep as it goes.

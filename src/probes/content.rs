@@ -192,24 +192,16 @@ pub fn scan_stream(
     let mut total = 0u64;
     loop {
         let carried = buf.len();
-        let want = (CHUNK as u64).min(limit - total) as usize;
-        buf.resize(carried + want, 0);
-        let mut filled = carried;
-        while filled < buf.len() {
-            match r.read(&mut buf[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    buf.truncate(filled);
-                    scan_chunk(c, path, &buf, accept_from, buf.len(), mode, tally);
-                    return Err(e);
-                }
-            }
+        let want = (CHUNK as u64).min(limit - total);
+        // Grown as bytes come (a small stream costs its size, not a chunk).
+        let read = (&mut r).take(want).read_to_end(&mut buf);
+        let got = (buf.len() - carried) as u64;
+        total += got;
+        if let Err(e) = read {
+            scan_chunk(c, path, &buf, accept_from, buf.len(), mode, tally);
+            return Err(e);
         }
-        buf.truncate(filled);
-        total += (filled - carried) as u64;
-        let at_end = filled < carried + want || total == limit;
+        let at_end = got < want || total == limit;
         let accept_to = if at_end {
             buf.len()
         } else {
