@@ -31,6 +31,16 @@ fn assert_inert(what: &str, s: &str) {
     }
 }
 
+/// Runs hfguard on `fx`, expects exit `code`, and checks that nothing it printed acts on a
+/// terminal.
+fn run_inert(fx: &Fixture, args: &[&str], code: i32) -> Run {
+    let run = fx.run(args);
+    assert_eq!(run.code, code, "{args:?}: {}", run.stderr);
+    assert_inert(&format!("{args:?}"), &run.stdout);
+    assert_inert(&format!("{args:?} (stderr)"), &run.stderr);
+    run
+}
+
 fn mkfifo(p: &Path) {
     if let Some(dir) = p.parent() {
         std::fs::create_dir_all(dir).unwrap();
@@ -113,9 +123,7 @@ fn item4_the_fix_preview_escapes_lines_and_never_prints_a_binary_file() {
     db.extend_from_slice(&[0u8; 84]);
     db.extend_from_slice(format!("\x01\x02login('{c}')\x1b[2J\0\0\x07\x1b]0;x\x07").as_bytes());
     fx.write(".ipython/profile_default/history.sqlite", &db, 0o600);
-    let run = fx.run(&["fix", "--all", "--only", "redact", "--dry-run"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_inert("preview", &run.stdout);
+    let run = run_inert(&fx, &["fix", "--all", "--only", "redact", "--dry-run"], 0);
     assert!(run.stdout.contains(r" # \x1b]52;c;"), "{}", run.stdout);
     assert!(
         run.stdout
@@ -142,9 +150,7 @@ fn item4_history_shows_a_forged_journal_inert() {
         "tokens_created": [], "backups": [],
     });
     std::fs::write(dir.join(format!("{id}.json")), entry.to_string()).unwrap();
-    let run = fx.run(&["history"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_inert("history", &run.stdout);
+    let run = run_inert(&fx, &["history"], 0);
     assert!(run.stdout.contains(r"~/x\x1b]52;c;"), "{}", run.stdout);
 }
 
@@ -155,9 +161,7 @@ fn item4_token_list_shows_names_from_the_index_inert() {
     let dir = fx.mkdir(".local/state/hfguard", 0o700);
     let index = serde_json::json!([format!("evil{EVIL}")]);
     std::fs::write(dir.join("tokens.json"), index.to_string()).unwrap();
-    let run = fx.run(&["token", "list"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_inert("token list", &run.stdout);
+    let run = run_inert(&fx, &["token", "list"], 0);
     assert!(run.stdout.contains(r"evil\x1b]52"), "{}", run.stdout);
 }
 
