@@ -285,6 +285,17 @@ pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
     report
 }
 
+/// Audits `data` as the content of a file of `kind` at `path`, without reading anything
+/// from disk: for callers that hold the bytes already, and for the fuzzing harness
+/// (tests/fuzz_parsers.rs and fuzz/), which feeds every reader of user files through it.
+pub fn scan_bytes(path: &std::path::Path, kind: crate::kind::FileKind, data: &[u8]) -> Report {
+    let home = Home::new("/nonexistent-home", std::iter::empty());
+    let options = ScanOptions::default();
+    let c = Collector::new(&home, &options, &NoSink);
+    probes::content::scan_buffer(&c, path, kind, data);
+    c.into_report()
+}
+
 /// Audits only `files` (the watcher's changed files under project roots), each classified
 /// as the walk would.
 pub fn run_files(home: &Home, options: &ScanOptions, files: &[PathBuf]) -> Report {

@@ -116,9 +116,9 @@ pub fn render(report: &Report) -> crate::term::Text {
             if let Some(secret) = &f.secret {
                 text = format!("{text} Secret: {secret}.");
             }
-            let mut partial = json!({"hfguardId/v1": f.id});
+            let mut partial = json!({"hfguardId/v2": f.id});
             if let Some(fp) = &f.fingerprint {
-                partial["secretFingerprint/v1"] = json!(fp);
+                partial["secretFingerprint/v2"] = json!(fp);
             }
             let mut result = json!({
                 "ruleId": f.rule,
