@@ -208,6 +208,11 @@ impl<'a> Collector<'a> {
         self.findings.lock().unwrap().iter().any(pred)
     }
 
+    /// Whether a warning so far matches `pred`.
+    pub fn any_warning(&self, pred: impl Fn(&str) -> bool) -> bool {
+        self.warnings.lock().unwrap().iter().any(|w| pred(w))
+    }
+
     pub fn count_file(&self, bytes: u64) {
         let n = self.files.fetch_add(1, Ordering::Relaxed) + 1;
         self.bytes.fetch_add(bytes, Ordering::Relaxed);

@@ -352,3 +352,45 @@ impl<R: Read> Read for Inflated<'_, R> {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{NoSink, ScanOptions};
+    use crate::home::Home;
+    use std::io::Write;
+
+    fn gzip_of(text: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(text).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// The time budgets, without waiting: a scan whose archives have used all their time
+    /// opens no more, and one with a moment left stops the archive at its first read.
+    #[test]
+    fn time_budgets_stop_an_archive_and_name_it() {
+        let home = Home::new("/nonexistent-home", std::iter::empty());
+        let options = ScanOptions::default();
+        let data = gzip_of(b"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\n");
+        for (spent, says) in [
+            (
+                SCAN_TIME,
+                "not searched: /h/a.gz (this scan's archive budget is spent: 10 s)",
+            ),
+            (
+                SCAN_TIME - Duration::from_nanos(1),
+                "partly searched: /h/a.gz (took longer than 2 s, the time one archive may take)",
+            ),
+        ] {
+            let c = Collector::new(&home, &options, &NoSink);
+            c.archives
+                .nanos
+                .store(spent.as_nanos() as u64, Ordering::Relaxed);
+            let found = scan(&c, Path::new("/h/a.gz"), std::io::Cursor::new(&data), 40);
+            assert!(found.is_empty());
+            let warned = c.any_warning(|w| w == says);
+            assert!(warned, "{says}");
+        }
+    }
+}
