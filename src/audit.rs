@@ -4,8 +4,12 @@
 
 use crate::config::Config;
 use crate::finding::{Finding, Severity};
+use crate::guard::ShellGuard;
 use crate::home::Home;
+use crate::inventory::SecretItem;
 use crate::probes;
+use crate::secret::Secret;
+use crate::verify::{Candidate, Verification};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -25,6 +29,9 @@ pub struct ScanOptions {
     pub config: Config,
     /// Probes switched off (`--skip`): "processes", "environment", "walk".
     pub skip_probes: Vec<String>,
+    /// Keep each secret found in memory ([`Report::kept`]) so that it can be verified: only
+    /// when the user asked for verification.
+    pub keep_secrets: bool,
 }
 
 impl ScanOptions {
@@ -56,6 +63,13 @@ pub struct Stats {
     pub elapsed: std::time::Duration,
 }
 
+/// A secret the audit kept in memory for verification: never serialized, wiped on drop.
+#[derive(Clone, Debug)]
+pub struct Kept {
+    pub secret: Secret,
+    pub provider: Option<String>,
+}
+
 /// The result of an audit: the `hfguard.report/v1` document.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -65,26 +79,67 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub warnings: Vec<String>,
     pub summary: BTreeMap<Severity, usize>,
+    /// Each distinct secret once, with where it is, its slot, rotation and verification.
+    pub secrets: Vec<SecretItem>,
+    /// Each shell in use and whether its history is guarded.
+    pub guards: Vec<ShellGuard>,
     #[serde(skip)]
     pub stats: Stats,
+    /// The secrets found, by fingerprint, when [`ScanOptions::keep_secrets`] asked for them.
+    #[serde(skip)]
+    pub kept: BTreeMap<String, Kept>,
 }
 
 impl Report {
     /// A report of `findings` as they stand (the dashboard's view after fixes).
     pub fn from_findings(home: PathBuf, findings: Vec<Finding>, warnings: Vec<String>) -> Report {
-        let mut summary: BTreeMap<Severity, usize> =
-            Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
-        for f in findings.iter().filter(|f| f.ignored.is_none()) {
-            *summary.entry(f.severity).or_default() += 1;
-        }
-        Report {
+        let mut r = Report {
             schema: REPORT_SCHEMA,
             home,
             findings,
             warnings,
-            summary,
+            summary: BTreeMap::new(),
+            secrets: Vec::new(),
+            guards: Vec::new(),
             stats: Stats::default(),
+            kept: BTreeMap::new(),
+        };
+        r.recount();
+        r
+    }
+
+    /// Counts the findings that are not ignored, by severity, into `summary`.
+    fn recount(&mut self) {
+        self.summary = Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
+        for f in self.findings.iter().filter(|f| f.ignored.is_none()) {
+            *self.summary.entry(f.severity).or_default() += 1;
         }
+    }
+
+    /// Fills `secrets` from the findings, hfguard's credential slots and `verifications`
+    /// (by fingerprint); with verifications, severity first follows power
+    /// ([`crate::inventory::apply_power`]).
+    pub fn inventory(&mut self, home: &Home, verifications: &BTreeMap<String, Verification>) {
+        let slots = crate::slots::load(home);
+        let mut evidence = crate::rotation::Evidence::new(home);
+        if !verifications.is_empty() {
+            crate::inventory::apply_power(&mut self.findings, &mut evidence, verifications);
+            self.recount();
+        }
+        self.secrets =
+            crate::inventory::items(&self.findings, &slots, &mut evidence, verifications);
+    }
+
+    /// The kept secrets, to verify (empty unless [`ScanOptions::keep_secrets`]).
+    pub fn candidates(&self) -> Vec<Candidate> {
+        self.kept
+            .iter()
+            .map(|(fp, k)| Candidate {
+                fingerprint: fp.clone(),
+                provider: k.provider.clone(),
+                secret: k.secret.clone(),
+            })
+            .collect()
     }
 
     /// Counts by severity of findings that are not ignored.
@@ -114,6 +169,7 @@ pub struct Collector<'a> {
     findings: Mutex<Vec<Finding>>,
     seen_ids: Mutex<HashSet<String>>,
     warnings: Mutex<Vec<String>>,
+    kept: Option<Mutex<BTreeMap<String, Kept>>>,
     pub files: AtomicU64,
     pub bytes: AtomicU64,
     pub skipped: AtomicU64,
@@ -132,6 +188,7 @@ impl<'a> Collector<'a> {
             findings: Mutex::default(),
             seen_ids: Mutex::default(),
             warnings: Mutex::default(),
+            kept: options.keep_secrets.then(Mutex::default),
             files: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
@@ -179,6 +236,19 @@ impl<'a> Collector<'a> {
         }
         self.sink.finding(&finding);
         self.findings.lock().unwrap().push(finding);
+    }
+
+    /// Keeps `secret` for verification, when the options ask for it (once per secret).
+    pub fn keep(&self, secret: &Secret, provider: Option<&str>) {
+        if let Some(kept) = &self.kept {
+            kept.lock()
+                .unwrap()
+                .entry(secret.fingerprint())
+                .or_insert_with(|| Kept {
+                    secret: secret.clone(),
+                    provider: provider.map(str::to_string),
+                });
+        }
     }
 
     /// A warning for the report: one line, a secret in it (a path's name) masked, control
@@ -236,24 +306,18 @@ impl<'a> Collector<'a> {
         let mut warnings = self.warnings.into_inner().unwrap();
         warnings.sort();
         warnings.dedup();
-        let mut summary: BTreeMap<Severity, usize> =
-            Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
-        for f in findings.iter().filter(|f| f.ignored.is_none()) {
-            *summary.entry(f.severity).or_default() += 1;
-        }
-        Report {
-            schema: REPORT_SCHEMA,
-            home: self.home.dir.clone(),
-            findings,
-            warnings,
-            summary,
-            stats: Stats {
-                files: self.files.into_inner(),
-                bytes: self.bytes.into_inner(),
-                skipped: self.skipped.into_inner(),
-                elapsed: std::time::Duration::ZERO,
-            },
-        }
+        let mut report = Report::from_findings(self.home.dir.clone(), findings, warnings);
+        report.stats = Stats {
+            files: self.files.into_inner(),
+            bytes: self.bytes.into_inner(),
+            skipped: self.skipped.into_inner(),
+            elapsed: std::time::Duration::ZERO,
+        };
+        report.kept = self
+            .kept
+            .map(|k| k.into_inner().unwrap())
+            .unwrap_or_default();
+        report
     }
 }
 
@@ -286,6 +350,8 @@ pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
     }
     sink.progress(c.files.load(Ordering::Relaxed));
     let mut report = c.into_report();
+    report.inventory(home, &BTreeMap::new());
+    report.guards = crate::guard::status(home);
     report.stats.elapsed = started.elapsed();
     report
 }

@@ -16,6 +16,8 @@ pub const MAX_FILE_SIZE_CEILING: u64 = 1 << 30;
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub scan: ScanConfig,
+    /// Opt-in verification of secrets with their providers (`scan --verify`).
+    pub verify: VerifyConfig,
     /// Findings the user decided to accept, by id, with the reason.
     #[serde(rename = "ignore")]
     pub ignores: Vec<Ignore>,
@@ -48,6 +50,14 @@ impl Default for ScanConfig {
             cross_filesystems: false,
         }
     }
+}
+
+/// `[verify]`: whether `hfguard scan` asks each secret's provider whether it is live and what
+/// it can do (docs/tokens.md). Off unless the user turns it on; `--no-verify` overrides.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerifyConfig {
+    pub enabled: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]

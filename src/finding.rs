@@ -107,6 +107,9 @@ pub enum FixKind {
     Keyring,
     /// Replace the secret in place by a marker (the secret is kept in the keyring for undo).
     Redact,
+    /// Keep the next secret out of the shell's history (`hfguard guard`): offered on shell
+    /// history findings, it leaves the history as it is.
+    Guard,
 }
 
 impl FixKind {
@@ -115,6 +118,7 @@ impl FixKind {
             FixKind::Chmod => "chmod",
             FixKind::Keyring => "keyring",
             FixKind::Redact => "redact",
+            FixKind::Guard => "guard",
         }
     }
 }
@@ -148,6 +152,21 @@ pub struct Finding {
     /// Set when the user chose to ignore this finding (config `[[ignore]]`), with the reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ignored: Option<String>,
+    /// Where the audit matched the secret in the file as it read it: what a fix acts on
+    /// (re-checked against the file's bytes then), so the fix never re-detects with other
+    /// rules. Not part of the report.
+    #[serde(skip)]
+    pub span: Option<Span>,
+}
+
+/// The bytes of a file that hold a finding's secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    /// The secret is inside an encoded run (base64: a Kubernetes Secret, a Docker `auth`);
+    /// `start..end` is the whole run.
+    pub encoded: bool,
 }
 
 impl Finding {

@@ -8,7 +8,8 @@
 //! second.) Finding ids are keyed the same way ([`id`]).
 //!
 //! **The key** lives in `$XDG_STATE_HOME/hfguard/fingerprint.key` (64 hex digits, 0600, in
-//! a 0700 folder) under the audited home. It is taken from the first place that works:
+//! a 0700 folder) under the audited home, read and made without following a link on the way
+//! ([`crate::confined`]). It is taken from the first place that works:
 //!
 //! 1. the audited home's key, when it is a regular file owned by the home's owner (or by
 //!    whoever runs hfguard) and writable by nobody else;
@@ -27,9 +28,14 @@
 
 use crate::home::Home;
 use hmac::{Hmac, Mac};
+use nix::errno::Errno;
+use nix::fcntl::{openat, AtFlags, OFlag};
+use nix::sys::stat::{mkdirat, Mode};
+use nix::unistd::{linkat, unlinkat, UnlinkatFlags};
 use sha2::{Digest, Sha256};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::fd::AsFd;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use zeroize::Zeroizing;
@@ -37,8 +43,9 @@ use zeroize::Zeroizing;
 /// What starts a keyed fingerprint.
 pub const PREFIX: &str = "k1-";
 
-/// The key file, under a home's `$XDG_STATE_HOME`.
-const KEY_FILE: &str = "hfguard/fingerprint.key";
+/// The key's folder, under a home's `$XDG_STATE_HOME`, and its file.
+const KEY_DIR: &str = "hfguard";
+const KEY_NAME: &str = "fingerprint.key";
 
 /// A fingerprint key and where it came from.
 struct Key {
@@ -169,40 +176,68 @@ fn owner_of(dir: &Path) -> Option<u32> {
     std::fs::metadata(dir).ok().map(|m| m.uid())
 }
 
-fn key_path(home: &Home) -> PathBuf {
-    home.xdg_state().join(KEY_FILE)
+/// Where a home's key lives: a root folder and the key's folder below it, walked to one
+/// component at a time without following a link ([`crate::confined`]). The root is the home
+/// when `$XDG_STATE_HOME` is in it, else `$XDG_STATE_HOME` itself.
+struct Place {
+    root: PathBuf,
+    dir: PathBuf,
+}
+
+impl Place {
+    fn of(home: &Home) -> Place {
+        let state = home.xdg_state();
+        match state.strip_prefix(&home.dir) {
+            Ok(rel) => Place {
+                root: home.dir.clone(),
+                dir: rel.join(KEY_DIR),
+            },
+            Err(_) => Place {
+                root: state,
+                dir: PathBuf::from(KEY_DIR),
+            },
+        }
+    }
+
+    fn shown(&self) -> String {
+        self.root
+            .join(&self.dir)
+            .join(KEY_NAME)
+            .display()
+            .to_string()
+    }
 }
 
 /// The key for an audit of `home` (module docs: the order).
 fn load(home: &Home) -> Key {
     let me = nix::unistd::geteuid().as_raw();
     let owner = owner_of(&home.dir);
-    let path = key_path(home);
+    let place = Place::of(home);
     let mut notes = Vec::new();
-    match read_key(&path, owner, me) {
+    match read_key(&place, owner, me) {
         Ok(Some(k)) => return Key::new(k.as_ref(), None),
-        Ok(None) if owner == Some(me) => match create_key(&path) {
+        Ok(None) if owner == Some(me) => match create_key(&place) {
             Ok(k) => return Key::new(k.as_ref(), None),
             Err(e) => notes.push(format!(
                 "cannot keep a fingerprint key at {}: {e}",
-                path.display()
+                place.shown()
             )),
         },
         Ok(None) => {}
-        Err(e) => notes.push(format!("ignored {}: {e}", path.display())),
+        Err(e) => notes.push(format!("ignored {}: {e}", place.shown())),
     }
     // The key of whoever runs hfguard, in their own home.
     if let Some(own) = Home::from_process(None).filter(|h| owner_of(&h.dir) == Some(me)) {
-        let own_path = key_path(&own);
-        if own_path != path {
-            match read_key(&own_path, Some(me), me) {
+        let own_place = Place::of(&own);
+        if own_place.shown() != place.shown() {
+            match read_key(&own_place, Some(me), me) {
                 Ok(Some(k)) => return Key::new(k.as_ref(), None),
                 Ok(None) => {
-                    if let Ok(k) = create_key(&own_path) {
+                    if let Ok(k) = create_key(&own_place) {
                         return Key::new(k.as_ref(), None);
                     }
                 }
-                Err(e) => notes.push(format!("ignored {}: {e}", own_path.display())),
+                Err(e) => notes.push(format!("ignored {}: {e}", own_place.shown())),
             }
         }
     }
@@ -210,25 +245,31 @@ fn load(home: &Home) -> Key {
     ephemeral(Some(notes.join("; ")))
 }
 
-/// Reads a key file: `None` when there is none; an error when it is there but cannot be
-/// trusted (not a regular file, owned by someone else, writable by others, not a key).
+/// Reads a key: `None` when there is none; an error when it is there but cannot be trusted
+/// (reached through a symlink, not a regular file, owned by someone else, writable by
+/// others, not a key).
 fn read_key(
-    path: &Path,
+    place: &Place,
     owner: Option<u32>,
     me: u32,
 ) -> Result<Option<Zeroizing<[u8; 32]>>, String> {
-    let file = match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if crate::fsread::is_vanished(&e) => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => {
-            return Err("it is a symlink".into())
-        }
-        Err(e) => return Err(crate::fsread::reason(&e)),
+    let dir = match crate::confined::open_dir(&place.root, &place.dir) {
+        Ok(fd) => fd,
+        Err(b) if matches!(b.errno, Errno::ENOENT | Errno::ENOTDIR) => return Ok(None),
+        Err(b) => return Err(b.reason()),
     };
+    let fd = match openat(
+        dir.as_fd(),
+        KEY_NAME,
+        OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::ENOENT) => return Ok(None),
+        Err(Errno::ELOOP) => return Err("it is a symlink".into()),
+        Err(e) => return Err(e.desc().to_lowercase()),
+    };
+    let file = std::fs::File::from(fd);
     let meta = file.metadata().map_err(|e| crate::fsread::reason(&e))?;
     if !meta.is_file() {
         return Err("not a regular file".into());
@@ -253,39 +294,50 @@ fn read_key(
     Ok(Some(key))
 }
 
-/// Makes a new key at `path` (folder 0700, file 0600), published whole or not at all: a
-/// temporary file is linked into place, and when another hfguard made one first, that one
-/// is used.
-fn create_key(path: &Path) -> Result<Zeroizing<[u8; 32]>, String> {
-    let dir = path.parent().ok_or("no folder")?;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| crate::fsread::reason(&e))?;
+/// Makes a new key (its folder 0700, the file 0600), every folder on the way created or
+/// opened without following a link, and published whole or not at all: a temporary file is
+/// linked into place, and when another hfguard made one first, that one is used.
+fn create_key(place: &Place) -> Result<Zeroizing<[u8; 32]>, String> {
+    let (Some(parent), Some(name)) = (place.dir.parent(), place.dir.file_name()) else {
+        return Err("no folder".into());
+    };
+    let up = crate::confined::create_dirs(&place.root, parent, 0o777).map_err(|b| b.reason())?;
+    match mkdirat(up.as_fd(), name, Mode::from_bits_truncate(0o700)) {
+        Ok(()) | Err(Errno::EEXIST) => {}
+        Err(e) => return Err(e.desc().to_lowercase()),
+    }
+    let dir = crate::confined::open_dir(&place.root, &place.dir).map_err(|b| b.reason())?;
     let mut key = Zeroizing::new([0u8; 32]);
     getrandom::fill(key.as_mut()).map_err(|e| e.to_string())?;
-    let tmp = dir.join(format!(".fingerprint.key.{}.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let written = (|| -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(nix::libc::O_NOFOLLOW)
-            .open(&tmp)?;
-        f.write_all(format!("{}\n", hex::encode(key.as_ref())).as_bytes())?;
-        f.sync_all()?;
-        std::fs::hard_link(&tmp, path)
+    let tmp = format!(".fingerprint.key.{}.tmp", std::process::id());
+    let _ = unlinkat(dir.as_fd(), tmp.as_str(), UnlinkatFlags::NoRemoveDir);
+    let written = (|| -> Result<(), Errno> {
+        let fd = openat(
+            dir.as_fd(),
+            tmp.as_str(),
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(0o600),
+        )?;
+        let mut f = std::fs::File::from(fd);
+        f.write_all(format!("{}\n", hex::encode(key.as_ref())).as_bytes())
+            .map_err(|_| Errno::EIO)?;
+        f.sync_all().map_err(|_| Errno::EIO)?;
+        linkat(
+            dir.as_fd(),
+            tmp.as_str(),
+            dir.as_fd(),
+            KEY_NAME,
+            AtFlags::empty(),
+        )
     })();
-    let _ = std::fs::remove_file(&tmp);
+    let _ = unlinkat(dir.as_fd(), tmp.as_str(), UnlinkatFlags::NoRemoveDir);
     match written {
         Ok(()) => Ok(key),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+        Err(Errno::EEXIST) => {
             let me = nix::unistd::geteuid().as_raw();
-            read_key(path, Some(me), me)?.ok_or_else(|| "it vanished".to_string())
+            read_key(place, Some(me), me)?.ok_or_else(|| "it vanished".to_string())
         }
-        Err(e) => Err(crate::fsread::reason(&e)),
+        Err(e) => Err(e.desc().to_lowercase()),
     }
 }
 
@@ -312,10 +364,14 @@ mod tests {
     #[test]
     fn a_key_is_made_once_and_kept() {
         let dir = tempfile::tempdir().unwrap();
+        let place = Place {
+            root: dir.path().to_path_buf(),
+            dir: PathBuf::from("state/hfguard"),
+        };
         let path = dir.path().join("state/hfguard/fingerprint.key");
-        let k1 = create_key(&path).unwrap();
+        let k1 = create_key(&place).unwrap();
         let me = nix::unistd::geteuid().as_raw();
-        let k2 = read_key(&path, Some(me), me).unwrap().unwrap();
+        let k2 = read_key(&place, Some(me), me).unwrap().unwrap();
         assert_eq!(*k1, *k2);
         assert_eq!(std::fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
         assert_eq!(
@@ -323,10 +379,23 @@ mod tests {
             0o700
         );
         // A second maker finds the first one's key.
-        assert_eq!(*create_key(&path).unwrap(), *k1);
+        assert_eq!(*create_key(&place).unwrap(), *k1);
         // A key others can write is not trusted.
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o666))
             .unwrap();
-        assert!(read_key(&path, Some(me), me).is_err());
+        assert!(read_key(&place, Some(me), me).is_err());
+    }
+
+    #[test]
+    fn a_key_is_never_made_through_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(shared.path(), dir.path().join("state")).unwrap();
+        let place = Place {
+            root: dir.path().to_path_buf(),
+            dir: PathBuf::from("state/hfguard"),
+        };
+        assert!(create_key(&place).is_err());
+        assert_eq!(std::fs::read_dir(shared.path()).unwrap().count(), 0);
     }
 }

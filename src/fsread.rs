@@ -4,8 +4,13 @@
 //! walk takes the file type from the directory entry instead of an `lstat` of its own, and
 //! calls [`open_regular`] and [`read_opened`] directly: open, `fstat`, one `read` per file.
 
+use nix::errno::Errno;
+use nix::fcntl::{openat, OFlag};
+use nix::sys::stat::Mode;
+use std::ffi::OsStr;
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
+use std::os::fd::BorrowedFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
@@ -23,20 +28,22 @@ pub enum Entry {
 /// `lstat` without following the last component. Missing or vanished paths are `Missing`.
 pub fn lstat(path: &Path) -> io::Result<Entry> {
     match std::fs::symlink_metadata(path) {
-        Ok(m) => {
-            let ft = m.file_type();
-            Ok(if ft.is_symlink() {
-                Entry::Symlink
-            } else if ft.is_file() {
-                Entry::Regular(m)
-            } else if ft.is_dir() {
-                Entry::Dir(m)
-            } else {
-                Entry::Special(special(ft))
-            })
-        }
+        Ok(m) => Ok(entry_of(m)),
         Err(e) if is_vanished(&e) => Ok(Entry::Missing),
         Err(e) => Err(e),
+    }
+}
+
+fn entry_of(m: Metadata) -> Entry {
+    let ft = m.file_type();
+    if ft.is_symlink() {
+        Entry::Symlink
+    } else if ft.is_file() {
+        Entry::Regular(m)
+    } else if ft.is_dir() {
+        Entry::Dir(m)
+    } else {
+        Entry::Special(special(ft))
     }
 }
 
@@ -166,6 +173,46 @@ fn special(ft: std::fs::FileType) -> &'static str {
     } else {
         "a device"
     }
+}
+
+/// [`lstat`] of `name` in the folder `dir` (an `O_PATH|O_NOFOLLOW` open, which neither
+/// follows a link nor touches a FIFO or device, then `fstat`).
+pub fn lstat_in(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Entry> {
+    let fd = match openat(
+        dir,
+        name,
+        OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(e) if e == Errno::ENOENT || e == Errno::ENOTDIR => return Ok(Entry::Missing),
+        Err(e) => return Err(e.into()),
+    };
+    let m = File::from(fd).metadata()?;
+    Ok(entry_of(m))
+}
+
+/// [`open_regular`] of `name` in the folder `dir`.
+pub fn open_regular_in(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<(File, Metadata)>> {
+    let fd = match openat(
+        dir,
+        name,
+        OFlag::O_RDONLY
+            | OFlag::O_NONBLOCK
+            | OFlag::O_NOFOLLOW
+            | OFlag::O_NOCTTY
+            | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(e) if e == Errno::ENOENT || e == Errno::ENOTDIR || e == Errno::ELOOP => {
+            return Ok(None)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let file = File::from(fd);
+    let meta = file.metadata()?;
+    Ok(meta.file_type().is_file().then_some((file, meta)))
 }
 
 /// A reason for people: "permission denied", "is a directory", …

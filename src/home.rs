@@ -172,11 +172,22 @@ impl Home {
         let token_dir = token.parent().map(Path::to_path_buf).unwrap_or_default();
         add(token.clone(), FileKind::HfTokenFile);
         add(token_dir.join("stored_tokens"), FileKind::HfStoredTokens);
-        let default_home = self.hf_home();
-        if default_home.join("token") != token {
-            // A token file left at the default place before HF_TOKEN_PATH was set.
-            add(default_home.join("token"), FileKind::HfTokenFile);
-            add(default_home.join("stored_tokens"), FileKind::HfStoredTokens);
+        // Token files left where huggingface_hub looked before HF_TOKEN_PATH or HF_HOME moved
+        // it: still token files (a client run without those variables reads them).
+        let mut defaults = vec![self.hf_home()];
+        for d in [
+            self.xdg_cache().join("huggingface"),
+            self.dir.join(".cache/huggingface"),
+        ] {
+            if !defaults.contains(&d) {
+                defaults.push(d);
+            }
+        }
+        for d in defaults {
+            if d.join("token") != token {
+                add(d.join("token"), FileKind::HfTokenFile);
+                add(d.join("stored_tokens"), FileKind::HfStoredTokens);
+            }
         }
         add(
             self.dir.join(".cache/huggingface_staging/token"),

@@ -2,16 +2,12 @@
 //! Windows, through the `keyring` crate), and hfguard's index of the names it stored there.
 //!
 //! Tokens live under the service `hfguard` (or `$HFGUARD_KEYRING_SERVICE`), one entry per
-//! name (`huggingface`, `openai`, …). Backups of redacted secrets, kept so that `undo` can
-//! restore them, live under `<service>-backup`, one entry per fingerprint. The index
-//! (`$XDG_STATE_HOME/hfguard/tokens.json`) holds each name and its secret's fingerprint, never
-//! a secret, so that `token list` can enumerate what the keyring API cannot, and a fix can
-//! tell, without asking the keyring, whether a name is taken and by which secret.
+//! slot name (`huggingface`, `openai`, …; see [`crate::slots`], whose index lists them).
+//! Backups of redacted or replaced secrets, kept so that `undo` can restore them, live under
+//! `<service>-backup`, one entry per fingerprint.
 
 use crate::home::Home;
 use crate::secret::Secret;
-use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -47,7 +43,6 @@ impl std::fmt::Display for KeyError {
 #[derive(Clone, Debug)]
 pub struct KeyStore {
     service: String,
-    index: PathBuf,
 }
 
 fn classify(e: keyring::Error, name: &str) -> KeyError {
@@ -92,25 +87,6 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The name looked up to see whether the keyring answers (never stored).
 const PROBE_NAME: &str = "hfguard-availability-probe";
 
-/// One name in the index. (Indexes written before fingerprints were kept hold bare names.)
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(untagged)]
-enum IndexEntry {
-    Named {
-        name: String,
-        fingerprint: Option<String>,
-    },
-    Bare(String),
-}
-
-impl IndexEntry {
-    fn name(&self) -> &str {
-        match self {
-            IndexEntry::Named { name, .. } | IndexEntry::Bare(name) => name,
-        }
-    }
-}
-
 impl KeyStore {
     pub fn new(home: &Home) -> Self {
         let service = home
@@ -118,10 +94,7 @@ impl KeyStore {
             .and_then(|v| v.to_str())
             .unwrap_or("hfguard")
             .to_string();
-        KeyStore {
-            service,
-            index: home.xdg_state().join("hfguard/tokens.json"),
-        }
+        KeyStore { service }
     }
 
     fn backup_service(&self) -> String {
@@ -189,22 +162,11 @@ impl KeyStore {
                 "the value read back differs from the one stored".into(),
             ));
         }
-        let fingerprint = Some(secret.fingerprint());
-        self.index_update(|entries| {
-            entries.retain(|e| e.name() != name);
-            entries.push(IndexEntry::Named {
-                name: name.to_string(),
-                fingerprint,
-            });
-            entries.sort_by(|a, b| a.name().cmp(b.name()));
-        });
         Ok(())
     }
 
     pub fn delete(&self, name: &str) -> Result<(), KeyError> {
-        Self::delete_in(self.service.clone(), name.to_string())?;
-        self.index_update(|entries| entries.retain(|e| e.name() != name));
-        Ok(())
+        Self::delete_in(self.service.clone(), name.to_string())
     }
 
     /// Keeps a copy of a secret that is about to be redacted, under its fingerprint.
@@ -226,40 +188,5 @@ impl KeyStore {
 
     pub fn delete_backup(&self, key: &str) -> Result<(), KeyError> {
         Self::delete_in(self.backup_service(), key.to_string())
-    }
-
-    fn index(&self) -> Vec<IndexEntry> {
-        crate::fsread::read_own(&self.index, crate::slots::INDEX_LIMIT)
-            .ok()
-            .flatten()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
-    }
-
-    /// Names stored by hfguard, from the index.
-    pub fn names(&self) -> Vec<String> {
-        self.index().iter().map(|e| e.name().to_string()).collect()
-    }
-
-    /// Each name stored by hfguard with its secret's fingerprint (`None`: not known, from an
-    /// older index), from the index: no keyring call.
-    pub fn fingerprints(&self) -> Vec<(String, Option<String>)> {
-        self.index()
-            .into_iter()
-            .map(|e| match e {
-                IndexEntry::Named { name, fingerprint } => (name, fingerprint),
-                IndexEntry::Bare(name) => (name, None),
-            })
-            .collect()
-    }
-
-    fn index_update(&self, f: impl FnOnce(&mut Vec<IndexEntry>)) {
-        let mut entries = self.index();
-        f(&mut entries);
-        if let Some(dir) = self.index.parent() {
-            let _ = crate::fix::atomic::create_private_dir(dir);
-        }
-        let body = serde_json::to_vec_pretty(&entries).expect("index serializes");
-        let _ = crate::fix::atomic::write_new(&self.index, &body, 0o600);
     }
 }

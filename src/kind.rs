@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 
 /// What a scanned file is. Known locations get their kind from where they are; files met in
 /// the home walk are classified by name.
+/// Python source, whose string literals a fix can turn into environment lookups.
+pub fn is_python_source(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|e| e == "py" || e == "pyw")
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FileKind {
@@ -222,6 +227,9 @@ impl FileKind {
             HfTokenFile | HfStoredTokens | HfStagingToken | HfLegacyToken | GitCredentials => {
                 Severity::Medium
             }
+            // `.netrc` is where pip, requests and curl read a host's login from: an entry for
+            // any host but Hugging Face's is where its clients expect it.
+            Netrc if provider != Some("huggingface") => Severity::Info,
             Netrc | KaggleConfig | AwsCredentials | GcloudCredentials | DockerConfig | Pypirc
             | GhConfig => {
                 if provider.is_some() && provider == self.owner() {
@@ -251,6 +259,43 @@ impl FileKind {
             Pypirc | GhConfig | KaggleConfig | AwsCredentials | GcloudCredentials
             | DockerConfig | Archive => vec![],
         }
+    }
+
+    /// Fixes for a secret of `provider` in this kind of file at `path`, the recommended one
+    /// first. A fix must leave the file's programs working: a marker is never left where a
+    /// program would read it as the value (a start-up file, `.netrc`, `.env`, code).
+    pub fn secret_fixes_at(self, path: &std::path::Path, provider: Option<&str>) -> Vec<FixKind> {
+        use FileKind::*;
+        match self {
+            // The variable is set by `hfguard exec`; redacting comments the line out.
+            EnvFile => vec![FixKind::Keyring, FixKind::Redact],
+            StartupFile | Netrc | Notebook => vec![FixKind::Keyring],
+            ProjectFile if is_python_source(path) => vec![FixKind::Keyring],
+            // Another provider's secret in Docker's file (a token used as a registry
+            // password): moved, and redacted inside its base64.
+            DockerConfig if provider.is_some() && provider != self.owner() => {
+                vec![FixKind::Keyring]
+            }
+            _ => self.secret_fixes(),
+        }
+    }
+
+    /// Files a program reads its credential from (as opposed to histories and logs, which
+    /// only record one).
+    pub fn is_consumed(self) -> bool {
+        use FileKind::*;
+        matches!(
+            self,
+            HfTokenFile
+                | HfStoredTokens
+                | HfStagingToken
+                | HfLegacyToken
+                | GitCredentials
+                | GitRemote
+                | Netrc
+                | StartupFile
+                | EnvFile
+        )
     }
 
     /// Whether line numbers mean anything for this kind of file.

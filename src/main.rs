@@ -62,8 +62,29 @@ enum Command {
     Exec(cli::token::ExecArgs),
     /// git credential helper serving tokens and passwords from the keyring (set up by `fix`).
     GitCredential(cli::token::GitCredentialArgs),
+    /// Replace a slot's token with a new one: opens the provider's token page, reads the new
+    /// token, replaces the slot's value and every plaintext copy of the old one, and says
+    /// where to revoke it (`--done` once it is revoked).
+    Rotate(cli::rotate::RotateArgs),
+    /// Copy this hfguard to a folder that stays (default ~/.local/bin), for the lookups `fix`
+    /// writes into start-up files and git's config.
+    Install(cli::token::InstallArgs),
     /// Watch for regressions: report a re-exposed token the moment it lands.
     Watch(cli::watch::WatchArgs),
+    /// Keep secrets out of shell histories from now on (bash, zsh, fish, atuin).
+    ///
+    /// Installs, in each shell's start-up file (atuin: its config), a marked block with a
+    /// filter generated from hfguard's rules that keeps a command line holding a secret out of
+    /// the history: bash a `PROMPT_COMMAND` hook in ~/.bashrc, zsh a `zshaddhistory` hook in
+    /// ~/.zshrc, fish `fish_should_add_to_history` (fish 4) or a `fish_postexec` handler
+    /// (fish 3) in config.fish, atuin `history_filter` regexes. Journaled like every fix:
+    /// `hfguard undo` reverts it, `--remove` takes the block out and leaves each file byte for
+    /// byte as before. Secrets already in a history stay there: `hfguard fix` redacts them.
+    /// More in docs/tokens.md.
+    ///
+    /// Exit codes: 0 done (or nothing to do), 1 a shell's file could not be changed (the
+    /// reason is printed), 2 usage or fatal error.
+    Guard(cli::guard::GuardArgs),
 }
 
 #[derive(Args, Debug, Default)]
@@ -95,6 +116,17 @@ struct ScanArgs {
     /// List `info` findings one by one in the text report.
     #[arg(long, short)]
     verbose: bool,
+
+    /// Ask each secret's provider whether it is live and what it can do: one request per
+    /// distinct Hugging Face token to $HF_ENDPOINT/api/whoami-v2 (default
+    /// https://huggingface.co), the token in a header. Off unless given here or set with
+    /// `[verify] enabled = true` in the configuration (docs/tokens.md).
+    #[arg(long, conflicts_with = "no_verify")]
+    verify: bool,
+
+    /// Do not verify, even when the configuration turns verification on.
+    #[arg(long)]
+    no_verify: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -178,7 +210,10 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         Some(Command::Token(cmd)) => cli::token::token(&home, cmd),
         Some(Command::Exec(args)) => cli::token::exec(&home, args),
         Some(Command::GitCredential(args)) => cli::token::git_credential(&home, args),
+        Some(Command::Install(args)) => cli::token::install(&home, args),
+        Some(Command::Rotate(args)) => cli::rotate::rotate(&home, config()?, args),
         Some(Command::Watch(args)) => cli::watch::watch(&home, config()?, args),
+        Some(Command::Guard(args)) => cli::guard::guard(&home, args),
         None if hfguard::term::stdout_is_terminal() && std::io::stdin().is_terminal() => {
             let config_path = cli.config.clone().unwrap_or_else(|| home.config_file());
             let options = ScanOptions {
@@ -223,9 +258,11 @@ fn scan(home: &Home, config: Config, args: &ScanArgs, bare: bool) -> Result<Exit
             return Err(Fatal(format!("--path {}: not a folder", show(p))));
         }
     }
+    let verify = args.verify || (config.verify.enabled && !args.no_verify);
     let options = ScanOptions {
         quick: args.quick,
         extra_roots: cli::absolute_paths(&args.paths),
+        keep_secrets: verify,
         config,
         skip_probes: args
             .skip
@@ -240,8 +277,11 @@ fn scan(home: &Home, config: Config, args: &ScanArgs, bare: bool) -> Result<Exit
     };
     let stderr_tty = hfguard::term::stderr_is_terminal();
     let progress = Progress::new(stderr_tty && std::env::var_os("NO_PROGRESS").is_none());
-    let report = audit::run(home, &options, &progress);
+    let mut report = audit::run(home, &options, &progress);
     progress.clear();
+    if verify {
+        verify_secrets(home, &mut report, stderr_tty);
+    }
 
     let format = args.format.into_format();
     let to_terminal = args.output.is_none() && hfguard::term::stdout_is_terminal();
@@ -278,6 +318,23 @@ fn scan(home: &Home, config: Config, args: &ScanArgs, bare: bool) -> Result<Exit
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Asks the providers about the report's secrets (and the replaced values waiting to be
+/// revoked), then lets severity follow power.
+fn verify_secrets(home: &Home, report: &mut audit::Report, tell: bool) {
+    let mut candidates = report.candidates();
+    candidates.extend(hfguard::inventory::replaced_values(home, &report.secrets));
+    let settings = hfguard::verify::Settings::for_home(home);
+    if tell && !candidates.is_empty() {
+        hfguard::term::warn(&format!(
+            "hfguard: verifying {} secret(s) with their providers (--verify)…",
+            candidates.len()
+        ));
+    }
+    let results = hfguard::verify::verify_all(&settings, &candidates);
+    report.kept.clear();
+    report.inventory(home, &results);
 }
 
 impl FormatArg {

@@ -1,8 +1,9 @@
-//! The one masker: every secret the rules recognise, replaced by its redacted form
-//! (`hf_…KjHg`), in file contents shown to people ([`redact_all`]), in any text
-//! ([`mask_text`], which the output gate [`crate::term`] applies to everything it lets
-//! through) and in names ([`mask_path`], [`show_path`]): a token in a file or folder name is
-//! a secret like any other.
+//! Masking secrets in text and names: every secret the rules recognise, replaced by its
+//! redacted form (`hf_…KjHg`), in any text ([`mask_text`], which the output gate
+//! [`crate::term`] applies to everything it lets through) and in names ([`mask_path`],
+//! [`show_path`]): a token in a file or folder name is a secret like any other. (File
+//! contents shown to people go through `fix::redact_all`, which also cuts what context rules
+//! find.)
 //!
 //! Finding paths stay raw in memory (a fix needs the real file); they are masked where they
 //! become text: the reports' `path`, SARIF URIs, every path shown to a person.
@@ -12,21 +13,6 @@ use std::borrow::Cow;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-/// Where the secret of `m` lies in `data`: the secret itself, or, when it was found encoded,
-/// the whole base64 run it was decoded from.
-pub fn extent(data: &[u8], m: &SecretMatch) -> (usize, usize) {
-    let s = m.offset;
-    if data[s..].starts_with(m.secret.expose().as_bytes()) {
-        (s, s + m.secret.expose().len())
-    } else {
-        let e = data[s..]
-            .iter()
-            .position(|b| !(b.is_ascii_alphanumeric() || b"+/=-_".contains(b)))
-            .map_or(data.len(), |i| s + i);
-        (s, e)
-    }
-}
-
 /// `data` with every match replaced by its redacted form (matches sorted by offset; one
 /// that overlaps an earlier one is dropped).
 fn replace(data: &[u8], matches: &mut [SecretMatch]) -> Vec<u8> {
@@ -34,7 +20,7 @@ fn replace(data: &[u8], matches: &mut [SecretMatch]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
     let mut pos = 0;
     for m in matches.iter() {
-        let (s, e) = extent(data, m);
+        let (s, e) = rules::extent(data, m);
         if s < pos {
             continue;
         }
@@ -44,15 +30,6 @@ fn replace(data: &[u8], matches: &mut [SecretMatch]) -> Vec<u8> {
     }
     out.extend_from_slice(&data[pos..]);
     out
-}
-
-/// `data` with every secret replaced by its redacted form. The search runs over the whole
-/// buffer, not line by line (a `.netrc` password is only a password next to its `machine`),
-/// with every rule, context rules included: for file contents shown to people.
-pub fn redact_all(data: &[u8]) -> Vec<u8> {
-    let mut matches = Vec::new();
-    rules::builtin().find_everywhere(data, &mut matches);
-    replace(data, &mut matches)
 }
 
 /// `data` with every secret of a known shape (the rules that apply everywhere: prefixed

@@ -87,6 +87,23 @@ impl Rule {
         })
     }
 
+    /// The rule's regex, in the `regex` crate's syntax, as written in `assets/rules.toml`.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// Whether the rule applies to every kind of file (a history among them), not only in
+    /// its context (`only_in`).
+    pub fn applies_everywhere(&self) -> bool {
+        self.only_in.is_none()
+    }
+
+    /// Whether the pattern names a `secret` group, so the boundary before the secret is the
+    /// pattern's own (see the header of `assets/rules.toml`).
+    pub fn has_secret_group(&self) -> bool {
+        self.has_secret_group
+    }
+
     fn applies_to(&self, kind: Option<FileKind>) -> bool {
         match (&self.only_in, kind) {
             (None, _) => true,
@@ -110,6 +127,21 @@ pub struct SecretMatch {
     pub offset: usize,
     pub secret: Secret,
     pub provider: Option<String>,
+}
+
+/// Where the secret of `m` lies in `data`: the secret itself, or, when it was found encoded,
+/// the whole base64 run it was decoded from.
+pub fn extent(data: &[u8], m: &SecretMatch) -> (usize, usize) {
+    let s = m.offset;
+    if data[s..].starts_with(m.secret.expose().as_bytes()) {
+        (s, s + m.secret.expose().len())
+    } else {
+        let e = data[s..]
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || b"+/=-_".contains(b)))
+            .map_or(data.len(), |i| s + i);
+        (s, e)
+    }
 }
 
 /// All rules, compiled.

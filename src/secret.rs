@@ -88,6 +88,11 @@ pub fn redact_str(value: &str, prefix_len: usize) -> String {
     }
 }
 
+/// The keyed fingerprint of a plaintext value (as [`Secret::fingerprint`]).
+pub fn fingerprint_str(value: &str) -> String {
+    crate::fingerprint::of(value.as_bytes())
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Secret({})", self.redacted())

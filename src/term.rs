@@ -14,7 +14,8 @@
 //!   `\u{202e}`). The only escape sequences a `Text` can hold are the colours a [`Doc`] adds
 //!   itself from a [`Style`].
 //! - [`out`], [`err`] and [`prompt`] write a `Text`; [`say`] and [`warn`] gate a string and
-//!   write it; [`progress`] draws the progress line.
+//!   write it; [`stdout`] and [`stderr`] gate each piece `write!` gives them; [`progress`]
+//!   draws the progress line.
 //! - [`data`] writes bytes for programs, not people: a token `$(hfguard token get)` reads, the
 //!   git credential protocol. Machine formats are `Text` too: [`json`] escapes controls, DEL,
 //!   C1 and bidi characters itself (`\u009b`), so a report is safe to `cat`.
@@ -214,6 +215,35 @@ pub fn out(t: &Text) -> std::io::Result<()> {
 #[allow(clippy::disallowed_methods)]
 pub fn err(t: &Text) {
     let _ = write_to(std::io::stderr().lock(), t.0.as_bytes());
+}
+
+/// Standard output for people, for `write!`: each piece passes the gate as it is written.
+pub struct Stdout;
+
+/// Standard error for people, for `write!`: each piece passes the gate as it is written.
+pub struct Stderr;
+
+/// [`Stdout`].
+pub fn stdout() -> Stdout {
+    Stdout
+}
+
+/// [`Stderr`].
+pub fn stderr() -> Stderr {
+    Stderr
+}
+
+impl fmt::Write for Stdout {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        out(&text(s)).map_err(|_| fmt::Error)
+    }
+}
+
+impl fmt::Write for Stderr {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        err(&text(s));
+        Ok(())
+    }
 }
 
 /// Gates `line` and writes it, with a newline, to standard output.

@@ -4,83 +4,6 @@
 mod common;
 use common::*;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::process::Command;
-
-fn fix(fx: &Fixture, args: &[&str]) -> Run {
-    let mut a = vec!["fix", "--yes"];
-    a.extend_from_slice(args);
-    let run = fx.run(&a);
-    assert!(
-        run.code == 0,
-        "fix failed ({}):\n{}\n{}",
-        run.code,
-        run.stdout,
-        run.stderr
-    );
-    run
-}
-
-fn undo_last(fx: &Fixture) {
-    let run = fx.run(&["undo", "--last"]);
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-}
-
-/// A journal entry as text, with each file template's base64 content decoded: what a leak
-/// check must read (base64 hides a secret from a plain search, not from anyone).
-fn journal_text(path: &Path) -> String {
-    use base64::Engine;
-    let raw = std::fs::read_to_string(path).unwrap();
-    let entry: serde_json::Value = serde_json::from_str(&raw).unwrap();
-    let mut text = raw.clone();
-    for f in entry["files"].as_array().into_iter().flatten() {
-        if let Some(c) = f["template"]["content"].as_str() {
-            let bytes = base64::engine::general_purpose::STANDARD.decode(c).unwrap();
-            text.push_str(&String::from_utf8_lossy(&bytes));
-        }
-    }
-    text
-}
-
-/// Every journal entry of the fixture, as [`journal_text`].
-fn all_journals(fx: &Fixture) -> String {
-    std::fs::read_dir(fx.path(".local/state/hfguard/journal"))
-        .unwrap()
-        .map(|e| journal_text(&e.unwrap().path()))
-        .collect()
-}
-
-/// Runs `sh` with the fixture's environment (the keyring variables included).
-fn sh(fx: &Fixture, shell: &str, script: &str) -> std::process::Output {
-    sh_with(fx, shell, script, &[])
-}
-
-fn sh_with(fx: &Fixture, shell: &str, script: &str, env: &[(&str, &str)]) -> std::process::Output {
-    Command::new(shell)
-        .args(["-c", script])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap())
-        .env("HOME", fx.home())
-        .envs(&fx.env)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
-}
-
-/// Whether a new bash that sources `rc` gets `HF_TOKEN` = `want`.
-fn new_bash_has_token(fx: &Fixture, rc: &str, want: &str) -> bool {
-    let script = format!(". {}; [ \"$HF_TOKEN\" = \"$WANT\" ]", fx.path(rc).display());
-    sh_with(fx, "bash", &script, &[("WANT", want)])
-        .status
-        .success()
-}
-
-fn has(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {cmd}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
 
 #[test]
 fn chmod_fix_needs_no_keyring_and_undo_restores_modes() {
@@ -111,27 +34,48 @@ fn chmod_fix_needs_no_keyring_and_undo_restores_modes() {
     assert_eq!(fx.mode(".zshrc"), 0o666);
 }
 
+/// Without a Secret Service (an SSH session to a GPU box), the plan says so first, keeps
+/// what can run (chmod, history redaction) and leaves the keyring steps out, marked "needs a
+/// keyring": nothing fails half-way after confirmation.
 #[test]
-fn keyring_fix_without_a_keyring_says_so_and_changes_nothing() {
+fn without_a_keyring_the_plan_says_so_first_and_runs_the_rest() {
     let mut fx = Fixture::new();
     let t = fx.token("nokeyring");
     fx.write(".bashrc", format!("export HF_TOKEN={t}\n"), 0o644);
+    fx.write(
+        ".bash_history",
+        format!("hf auth login --token {t}\n"),
+        0o644,
+    );
     fx.set_env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
     let before = fx.read(".bashrc");
     let run = fx.run(&["fix", "--all", "--yes"]);
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stderr.contains("keyring is not reachable"),
+        run.stdout.starts_with("note:    No keyring answers here"),
         "{}",
-        run.stderr
+        run.stdout
     );
-    assert!(run.stderr.contains("--only chmod"), "{}", run.stderr);
+    assert!(
+        run.stdout.contains("gnome-keyring-daemon --unlock"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("keyutils"), "{}", run.stdout);
+    assert!(run.stdout.contains("needs a keyring"), "{}", run.stdout);
+    // The start-up file waits for a keyring; the history and the modes are fixed.
     assert_eq!(fx.read(".bashrc"), before);
+    assert!(!String::from_utf8(fx.read(".bash_history"))
+        .unwrap()
+        .contains(&t));
+    assert_eq!(fx.mode(".bash_history"), 0o600);
+    assert!(run.stdout.contains("still there:"), "{}", run.stdout);
 }
 
 #[test]
 fn without_yes_off_a_terminal_it_refuses_and_dry_run_changes_nothing() {
     let mut fx = Fixture::new();
+    fx.with_keyring();
     let t = fx.token("dry");
     fx.write(".cache/huggingface/token", &t, 0o644);
     let run = fx.run(&["fix", "--all"]);
@@ -240,9 +184,12 @@ fn a_credential_line_stays_when_gits_config_could_not_be_changed() {
     let outcome = hfguard::fix::apply(&plan, &keys, &hfguard::fix::Journal::new(&home)).unwrap();
     assert!(outcome.changed.is_empty(), "{:?}", outcome.changed);
     assert_eq!(outcome.failed.len(), 2, "{:?}", outcome.failed);
-    assert!(outcome.failed[1]
-        .reason
-        .contains("git would not reach the keyring"));
+    assert!(
+        outcome.failed[1].reason.contains("it relies on")
+            && outcome.failed[1].reason.contains(".gitconfig"),
+        "{}",
+        outcome.failed[1]
+    );
     assert_eq!(
         std::fs::read_to_string(&creds).unwrap(),
         format!("https://me:{t}@huggingface.co\n")
@@ -373,9 +320,16 @@ fn keyring_fix_moves_the_token_and_leaves_it_usable() {
     assert!(run.stdout == t, "token get returned something else");
     fx.secrets.push(t.clone());
     let run = fx.run(&["token", "list"]);
+    let first = run.stdout.lines().next().unwrap_or_default();
     assert!(
+        first.starts_with("huggingface ")
+            && first.contains(&redacted(&t))
+            && first.contains("huggingface_hub uses this one"),
+        "{}",
         run.stdout
-            .contains(&format!("huggingface          {}", redacted(&t))),
+    );
+    assert!(
+        run.stdout.contains("sets HF_TOKEN, HUGGING_FACE_HUB_TOKEN"),
         "{}",
         run.stdout
     );
@@ -386,9 +340,12 @@ fn keyring_fix_moves_the_token_and_leaves_it_usable() {
         "--",
         "sh",
         "-c",
-        "test \"$HF_TOKEN\" = \"$EXPECTED\"",
+        "test \"$HF_TOKEN\" = \"$EXPECTED\" && test \"$HUGGING_FACE_HUB_TOKEN\" = \"$EXPECTED\"",
     ]);
-    assert_eq!(ok.code, 0, "HF_TOKEN not set from the keyring");
+    assert_eq!(
+        ok.code, 0,
+        "HF_TOKEN and HUGGING_FACE_HUB_TOKEN not set from the keyring"
+    );
     assert_eq!(fx.run(&["exec", "--", "sh", "-c", "exit 7"]).code, 7);
     let mut cmd = fx.command(&["exec", "--", "sh", "-c", "kill -TERM $$"]);
     let st = cmd.status().unwrap();
@@ -397,7 +354,8 @@ fn keyring_fix_moves_the_token_and_leaves_it_usable() {
 }
 
 /// The token file holds one token and `.bashrc` exports another: after the keyring fix, a new
-/// shell must still get the second one, not whichever took the provider's name first.
+/// shell must still get the second one, and the default slot is the one huggingface_hub
+/// uses by its own precedence (HF_TOKEN before the token file).
 #[test]
 fn a_shell_keeps_its_own_token_when_another_took_the_name() {
     let mut fx = Fixture::new();
@@ -412,10 +370,13 @@ fn a_shell_keeps_its_own_token_when_another_took_the_name() {
         "a new shell got another token than the one its .bashrc exported:\n{}",
         String::from_utf8_lossy(&fx.read(".bashrc"))
     );
-    // And `token get` still gives what the token file held.
+    // `token get` gives what huggingface_hub used (HF_TOKEN wins over the token file); the
+    // token file's token keeps a slot of its own.
     fx.secrets.clear(); // this output is a token by design
     let run = fx.run(&["token", "get"]);
-    assert!(run.stdout == file_token, "token get gave another token");
+    assert!(run.stdout == shell_token, "token get gave another token");
+    let run = fx.run(&["token", "get", "--name", "huggingface-token-file"]);
+    assert!(run.stdout == file_token, "the token file's token is lost");
 }
 
 /// A later fix must not overwrite a token an earlier fix put in the keyring: a different
@@ -433,9 +394,11 @@ fn a_later_fix_never_overwrites_a_token_already_in_the_keyring() {
     fx.write(".bashrc", format!("export HF_TOKEN={other}\n"), 0o644);
     fx.write(".zshrc", format!("export HF_TOKEN={first}\n"), 0o644);
     fix(&fx, &["--all", "--only", "keyring"]);
+    // .zshrc still exports the first token, so it stays in its slot (no rotation); the
+    // other gets a name of its own.
     let bashrc = String::from_utf8(fx.read(".bashrc")).unwrap();
     assert!(
-        bashrc.contains("token get --name huggingface-2)"),
+        bashrc.contains("token get --name huggingface-hf-token)"),
         "{bashrc}"
     );
     let zshrc = String::from_utf8(fx.read(".zshrc")).unwrap();
@@ -450,7 +413,7 @@ fn a_later_fix_never_overwrites_a_token_already_in_the_keyring() {
         get("huggingface") == first,
         "the first token was overwritten"
     );
-    assert!(get("huggingface-2") == other);
+    assert!(get("huggingface-hf-token") == other);
 
     // The index is lost (or the keyring changed behind hfguard's back): the plan cannot know
     // `huggingface` is taken, and the fix refuses before changing anything.
@@ -471,16 +434,6 @@ fn a_later_fix_never_overwrites_a_token_already_in_the_keyring() {
         "the first token was overwritten"
     );
     assert!(fx.read(".profile") == before, "a file changed");
-}
-
-/// The fix id of the last line of `fix` output ("… Undo with `hfguard undo fix-…`.").
-fn fix_id(run: &Run) -> String {
-    let at = run.stdout.rfind("hfguard undo ").expect("an undo hint");
-    run.stdout[at + "hfguard undo ".len()..]
-        .split('`')
-        .next()
-        .unwrap()
-        .to_string()
 }
 
 /// Undo must not lose a token: not one rotated into the keyring after the fix, not one a
@@ -504,7 +457,20 @@ fn undo_keeps_keyring_tokens_that_are_rotated_or_still_in_use() {
         .write_all(format!("{rotated}\n").as_bytes())
         .unwrap();
     assert!(child.wait().unwrap().success());
-    undo_last(&fx);
+    // `token set` is a fix of its own (undoable); undo the first fix by its id.
+    let first_fix = std::fs::read_dir(fx.path(".local/state/hfguard/journal"))
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".json")
+                .to_string()
+        })
+        .min()
+        .unwrap();
+    let run = fx.run(&["undo", &first_fix]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(fx.read(".cache/huggingface/token") == a.as_bytes());
     fx.secrets.clear(); // `token get` prints tokens by design
     let get = |fx: &Fixture| fx.run(&["token", "get"]).stdout;
@@ -575,24 +541,82 @@ fn lookups_run_wherever_the_token_stood_in_a_line() {
     );
 }
 
-/// The lookup names hfguard by its absolute path even when hfguard is on `$PATH` now: the
-/// line may run before the one that puts it there.
+/// Lookups never name a build folder: run from `target/` (as the README's `cargo run` does),
+/// the plan installs a copy at ~/.local/bin/hfguard and the lookups and git's helper call
+/// that copy by its absolute path (the line may run before the one that sets `$PATH`), so
+/// `cargo clean` breaks no shell and no push.
 #[test]
-fn lookups_call_hfguard_by_its_absolute_path() {
+fn lookups_call_an_installed_copy_never_the_build_folder() {
     let mut fx = Fixture::new();
     fx.with_keyring();
+    // As a user runs it: no copy installed yet, nothing set.
+    std::fs::remove_file(fx.installed()).unwrap();
+    fx.env.remove("HFGUARD_BIN");
     let t = fx.token("abs-path");
-    let bin = fx.mkdir("bin", 0o755);
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_hfguard"), bin.join("hfguard")).unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    fx.set_env("PATH", path);
     fx.write(".bashrc", format!("export HF_TOKEN={t}\n"), 0o644);
-    fix(&fx, &["--all", "--only", "keyring"]);
-    let me = std::fs::canonicalize(env!("CARGO_BIN_EXE_hfguard")).unwrap();
-    let bashrc = String::from_utf8(fx.read(".bashrc")).unwrap();
+    fx.write(
+        ".git-credentials",
+        format!("https://hf_user:{t}@huggingface.co\n"),
+        0o600,
+    );
+    fx.write(".gitconfig", "[credential]\n\thelper = store\n", 0o644);
+    let run = fix(&fx, &["--all", "--only", "keyring"]);
     assert!(
-        bashrc.contains(&format!("\"$({} token get)\"", me.display())),
-        "{bashrc}"
+        run.stdout
+            .contains("the plan installs a copy at ~/.local/bin/hfguard"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("create:  ~/.local/bin/hfguard  (mode 0755, a program of"),
+        "{}",
+        run.stdout
+    );
+    let installed = fx.installed();
+    assert_eq!(fx.mode(".local/bin/hfguard"), 0o755);
+    assert!(
+        std::fs::read(&installed).unwrap() == std::fs::read(env!("CARGO_BIN_EXE_hfguard")).unwrap(),
+        "the copy is not this hfguard"
+    );
+    let bashrc = String::from_utf8(fx.read(".bashrc")).unwrap();
+    let gitconfig = String::from_utf8(fx.read(".gitconfig")).unwrap();
+    for text in [&bashrc, &gitconfig] {
+        assert!(
+            text.contains(&format!("{} ", installed.display())),
+            "{text}"
+        );
+        assert!(
+            !text.contains("/target/"),
+            "a build folder is named:\n{text}"
+        );
+    }
+    assert!(new_bash_has_token(&fx, ".bashrc", &t), "{bashrc}");
+    // Undo takes the copy away with the rest.
+    undo_last(&fx);
+    assert!(!installed.exists());
+}
+
+/// `hfguard install` copies the running program to ~/.local/bin (or --dir) and says when that
+/// folder is not on `$PATH`.
+#[test]
+fn install_copies_itself_where_it_stays() {
+    let fx = Fixture::new();
+    let run = fx.run(&["install"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("Installed hfguard at ~/.local/bin/hfguard"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("is not on your PATH"), "{}", run.stdout);
+    assert_eq!(fx.mode(".local/bin/hfguard"), 0o755);
+    let again = fx.run(&["install"]);
+    assert!(
+        again.stdout.contains("is this hfguard already"),
+        "{}",
+        again.stdout
     );
 }
 
@@ -616,7 +640,11 @@ fn startup_files_get_a_keyring_lookup_that_shells_accept() {
     let before: Vec<Vec<u8>> = files.iter().map(|f| fx.read(f)).collect();
     fix(&fx, &["--all", "--only", "keyring"]);
     let bashrc = String::from_utf8(fx.read(".bashrc")).unwrap();
-    assert!(bashrc.contains("export HF_TOKEN=\"$("), "{bashrc}");
+    assert!(
+        bashrc.contains("\nHF_TOKEN=\"$(")
+            && bashrc.contains(" token get)\" && export HF_TOKEN || unset HF_TOKEN\n"),
+        "{bashrc}"
+    );
     assert!(bashrc.contains("# hfguard "), "{bashrc}");
     fx.set_env("EXPECTED", t.clone());
     let check = "[ \"$HF_TOKEN\" = \"$EXPECTED\" ]";
@@ -663,28 +691,6 @@ fn startup_files_get_a_keyring_lookup_that_shells_accept() {
     }
 }
 
-/// Real git in `dir` with the fixture's home and environment; `input` on its stdin.
-fn git_in(fx: &Fixture, dir: &Path, args: &[&str], input: Option<&str>) -> String {
-    let mut c = Command::new("git");
-    c.args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap())
-        .env("HOME", fx.home())
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .envs(&fx.env)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    if let Some(i) = input {
-        child.stdin.take().unwrap().write_all(i.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "git {args:?} failed");
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// Passwords for other hosts, next to the line being fixed, never reach the preview or the
 /// journal: both search as every kind of file, so URL passwords are found in any file.
 #[test]
@@ -728,8 +734,9 @@ fn other_passwords_stay_out_of_the_preview_and_the_journal() {
 }
 
 /// Git keeps working as before, or the fix is refused: a scheme and port stay in the helper's
-/// section, the user's own helper still answers first, several accounts for one host, a
-/// host git already has settings for and a symlinked git config are left alone.
+/// section, the user's own helper still answers first, two accounts for one host each keep
+/// their own credential, and a host git already has settings for and a symlinked git config
+/// are left alone.
 #[test]
 fn git_fixes_keep_git_working_or_refuse() {
     let mut fx = Fixture::new();
@@ -761,16 +768,14 @@ fn git_fixes_keep_git_working_or_refuse() {
         out.contains("git already has settings for https://known.example.org"),
         "{out}"
     );
-    assert!(
-        out.contains("holds 2 credentials for https://two.example.org"),
-        "{out}"
-    );
     let creds = String::from_utf8(fx.read(".git-credentials")).unwrap();
     assert!(!creds.contains("8443"), "{creds}");
-    assert!(creds.contains("known.example.org") && creds.contains("two.example.org"));
+    assert!(creds.contains("known.example.org") && !creds.contains("two.example.org"));
     let config = String::from_utf8(fx.read(".gitconfig")).unwrap();
     assert!(
-        config.contains("[credential \"http://intranet.example.com:8443\"]"),
+        config.contains("[credential \"http://intranet.example.com:8443\"]")
+            && config.contains("[credential \"https://two.example.org\"]")
+            && config.contains("[credential \"https://u2@two.example.org\"]"),
         "{config}"
     );
     // No plaintext store in use: nothing reset, the user's helper still comes first.
@@ -793,6 +798,25 @@ fn git_fixes_keep_git_working_or_refuse() {
     assert!(
         fill("intranet.example.com:8443", "http").contains(&format!("password={a}\n")),
         "git did not reach the keyring"
+    );
+    // Each account of two.example.org gets its own credential.
+    let account = |user: &str| {
+        git_in(
+            &fx,
+            fx.home(),
+            &["credential", "fill"],
+            Some(&format!(
+                "protocol=https\nhost=two.example.org\nusername={user}\n\n"
+            )),
+        )
+    };
+    assert!(
+        account("u1").contains(&format!("password={c}\n")),
+        "u1 lost its password"
+    );
+    assert!(
+        account("u2").contains(&format!("password={d}\n")),
+        "u2 lost its password"
     );
     std::fs::write(fx.path(".gitconfig"), &config).unwrap();
     undo_last(&fx);
@@ -927,6 +951,7 @@ fn git_credentials_move_to_a_helper_that_real_git_uses() {
     let mut fx = Fixture::new();
     fx.with_keyring();
     let t = fx.token("git-helper");
+    let new = fx.token("git-helper-rotated");
     fx.write(
         ".git-credentials",
         format!("https://alice:{t}@huggingface.co\nhttps://bob:pw123456@example.org\n"),
@@ -984,20 +1009,48 @@ fn git_credentials_move_to_a_helper_that_real_git_uses() {
     // git's `store` approval must not write the token back to the plaintext file.
     git(&["credential", "approve"], Some(&out));
     fx.assert_no_leak(&String::from_utf8(fx.read(".git-credentials")).unwrap());
-    // The entry is shared with start-up files and `exec`: a rejection does not delete it,
-    // and another password git got is not stored over it.
+    // The slot is shared with start-up files and `exec`: a rejection does not delete it.
     git(&["credential", "reject"], Some(&out));
-    git(
-        &["credential", "approve"],
-        Some("protocol=https\nhost=huggingface.co\nusername=alice\npassword=typed-at-a-prompt-123\n\n"),
-    );
     let again = git(
         &["credential", "fill"],
         Some("protocol=https\nhost=huggingface.co\nusername=alice\n\n"),
     );
     assert!(
         again.contains(&format!("password={t}\n")),
-        "the keyring entry was deleted or replaced"
+        "a rejection deleted the slot"
+    );
+    // Another account's credential is not this slot's to keep.
+    git(
+        &["credential", "approve"],
+        Some("protocol=https\nhost=huggingface.co\nusername=mallory\npassword=hf_OtherAccountToken0000000000000000\n\n"),
+    );
+    // A new token for the same account replaces the slot's value (as git-credential-libsecret
+    // does: a re-login), and undo brings the old one back.
+    let approve = fx_git_approve(
+        &fx,
+        &repo,
+        &format!("protocol=https\nhost=huggingface.co\nusername=alice\npassword={new}\n\n"),
+    );
+    assert!(
+        approve.contains("now holds") && approve.contains(&redacted(&new)),
+        "git's store was silent: {approve}"
+    );
+    let rotated = git(
+        &["credential", "fill"],
+        Some("protocol=https\nhost=huggingface.co\nusername=alice\n\n"),
+    );
+    assert!(
+        rotated.contains(&format!("password={new}\n")),
+        "the slot kept the old token"
+    );
+    undo_last(&fx);
+    let back = git(
+        &["credential", "fill"],
+        Some("protocol=https\nhost=huggingface.co\nusername=alice\n\n"),
+    );
+    assert!(
+        back.contains(&format!("password={t}\n")),
+        "undo lost the old token"
     );
     fx.secrets.push(t.clone());
     undo_last(&fx);
@@ -1065,9 +1118,16 @@ fn redact_histories_notebooks_and_env_files_and_undo() {
             &a[a.len() - 4..]
         )
     );
+    // The cell reads the token from the environment (`hfguard exec` sets it); the printed
+    // output is redacted.
     let nb_after: serde_json::Value =
         serde_json::from_slice(&fx.read("ml/a.ipynb")).expect("still valid JSON");
-    assert!(nb_after["cells"][0]["source"][0]
+    assert_eq!(nb_after["cells"][0]["source"][0], "import os\n");
+    assert_eq!(
+        nb_after["cells"][0]["source"][1],
+        "login(os.environ[\"HF_TOKEN\"])"
+    );
+    assert!(nb_after["cells"][0]["outputs"][0]["text"][0]
         .as_str()
         .unwrap()
         .contains("[hfguard:redacted:"));
@@ -1076,9 +1136,12 @@ fn redact_histories_notebooks_and_env_files_and_undo() {
         zsh.starts_with(": 1700000000:0;echo \\\n[hfguard:redacted:"),
         "{zsh}"
     );
+    // A .env line is commented out: a loader never reads a marker as the value.
     let env = String::from_utf8(fx.read("ml/.env")).unwrap();
     assert!(
-        env.starts_with("HF_TOKEN=[hfguard:redacted:") && env.ends_with("DEBUG=1\n"),
+        env.starts_with("# hfguard ")
+            && env.contains("\n# HF_TOKEN=[hfguard:redacted:")
+            && env.ends_with("DEBUG=1\n"),
         "{env}"
     );
     let run = fx.run(&["history"]);
@@ -1132,13 +1195,16 @@ fn token_set_from_stdin_list_and_rm() {
         0
     );
     assert_eq!(fx.run(&["token", "rm", "--name", "openai"]).code, 0);
+    // As a start-up lookup sees it (standard output and error not a terminal): exit 1 and
+    // not a word, so a shell leaves its variable unset and a script's output stays clean.
     let run = fx.run(&["token", "get", "--name", "openai"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, "");
+    // `exec` says what there is instead.
+    let run = fx.run(&["exec", "--name", "openai", "--", "true"]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("no token named `openai`"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("no slot `openai`"), "{}", run.stderr);
 }
 
 /// kill -9 at every point of a fix: each file is old or new, never half-written, and the
@@ -1185,10 +1251,17 @@ fn a_crash_at_any_point_leaves_files_old_or_new_and_undoable() {
         );
         fx
     };
+    // Lookups name the fixture's own ~/.local/bin/hfguard: the same file in every home.
     let read = |fx: &Fixture| -> Vec<Option<String>> {
+        let home = fx.home().display().to_string();
         files
             .iter()
-            .map(|f| std::fs::read(fx.path(f)).ok().map(normalise))
+            .map(|f| {
+                std::fs::read(fx.path(f))
+                    .ok()
+                    .map(normalise)
+                    .map(|s| s.replace(&home, "~"))
+            })
             .collect()
     };
     // The end state of a run that is not interrupted.
@@ -1275,9 +1348,16 @@ fn more_file_kinds_round_trip() {
         ],
         &["--all"],
     );
-    // .netrc and environment.d cannot look a token up: redacted, the token kept in the keyring.
+    // .netrc loses its Hugging Face entry whole (here the file's only one, so the file);
+    // environment.d's line is commented out; the source reads the environment.
+    assert!(run.stdout.contains("remove:  ~/.netrc"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("cannot look the token up itself"),
+        run.stdout.contains("+# HF_TOKEN=[hfguard:redacted:"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("+HF = os.environ[\"HF_TOKEN\"]"),
         "{}",
         run.stdout
     );
@@ -1309,7 +1389,8 @@ fn fix_all_leaves_a_tools_own_credential_alone() {
         .as_str()
         .unwrap()
         .to_string();
-    let run = fx.run(&["fix", "--dry-run", "--only", "redact", &id]);
+    fx.with_keyring();
+    let run = fx.run(&["fix", "--dry-run", "--only", "keyring", &id]);
     assert!(run.stdout.contains("~/.netrc"), "{}", run.stdout);
 }
 

@@ -44,6 +44,7 @@ fn finding(
         message: format!("Message for {rule}."),
         fixes: fixes.to_vec(),
         ignored: None,
+        span: None,
     }
 }
 

@@ -6,54 +6,6 @@ use common::*;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .env_remove("TMUX")
-            .output()
-            .expect("tmux is installed (./scripts/test installs it)")
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
-    }
-
-    /// Waits (a generous bound) until the screen shows `what`.
-    fn wait_for(&self, what: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.contains(what) {
-                return s;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "screen never showed {what:?}:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.cmd(&["send-keys", "-t", "t", k]);
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.cmd(&["kill-server"]);
-    }
-}
-
 #[test]
 fn dashboard_fixes_a_world_readable_token_file_in_a_real_terminal() {
     let mut fx = Fixture::new();
@@ -70,26 +22,11 @@ fn dashboard_fixes_a_world_readable_token_file_in_a_real_terminal() {
         h = fx.home().display(),
         bin = env!("CARGO_BIN_EXE_hfguard"),
     );
-    let tmux = Tmux {
-        socket: format!("hfguard-test-{}", std::process::id()),
-    };
-    let out = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "sh",
-        "-c",
+    let tmux = Tmux::start(
+        format!("hfguard-test-{}", std::process::id()),
+        100,
+        30,
         &script,
-    ]);
-    assert!(
-        out.status.success(),
-        "tmux: {}",
-        String::from_utf8_lossy(&out.stderr)
     );
 
     // The planted token appears, redacted.
@@ -132,23 +69,12 @@ fn dashboard_shows_a_regression_while_it_runs() {
         h = fx.home().display(),
         bin = env!("CARGO_BIN_EXE_hfguard"),
     );
-    let tmux = Tmux {
-        socket: format!("hfguard-test-live-{}", std::process::id()),
-    };
-    let out = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "sh",
-        "-c",
+    let tmux = Tmux::start(
+        format!("hfguard-test-live-{}", std::process::id()),
+        100,
+        30,
         &script,
-    ]);
-    assert!(out.status.success());
+    );
     // (Processes of the machine may carry tokens: do not expect a clean screen.)
     tmux.wait_for("scanned");
     tmux.wait_for("watch: on");
@@ -174,25 +100,12 @@ fn sigterm_restores_the_terminal() {
         h = fx.home().display(),
         bin = env!("CARGO_BIN_EXE_hfguard"),
     );
-    let tmux = Tmux {
-        socket: format!("hfguard-test-term-{}", std::process::id()),
-    };
-    assert!(tmux
-        .cmd(&[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "90",
-            "-y",
-            "26",
-            "sh",
-            "-c",
-            &script
-        ])
-        .status
-        .success());
+    let tmux = Tmux::start(
+        format!("hfguard-test-term-{}", std::process::id()),
+        90,
+        26,
+        &script,
+    );
     tmux.wait_for("scanned");
     let pgrep = Command::new("pgrep")
         .args([

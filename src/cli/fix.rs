@@ -13,17 +13,13 @@ use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
-/// An error for one line of output: a path in it masked and escaped by the gate, its line
-/// breaks escaped here.
-fn one_line(e: &impl std::fmt::Display) -> String {
-    term::safe_line(&e.to_string()).into_owned()
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Only {
     Chmod,
     Keyring,
     Redact,
+    /// Keep secrets out of the history of the finding's shell from now on (history findings).
+    Guard,
 }
 
 impl Only {
@@ -32,6 +28,7 @@ impl Only {
             Only::Chmod => FixKind::Chmod,
             Only::Keyring => FixKind::Keyring,
             Only::Redact => FixKind::Redact,
+            Only::Guard => FixKind::Guard,
         }
     }
 }
@@ -99,10 +96,18 @@ fn choose(findings: &[Finding], args: &FixArgs) -> Result<Vec<(Finding, FixKind)
     Ok(out)
 }
 
-fn confirm(question: &str) -> bool {
+pub fn confirm(question: &str) -> bool {
     term::prompt(&format!("{question} [y/N] "));
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
+}
+
+pub fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
 }
 
 pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal> {
@@ -113,23 +118,143 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
     };
     let report = audit::run(home, &options, &NoSink);
     let choices = choose(&report.findings, &args)?;
-    let plan = fix::plan(home, &choices);
-    let _ = term::out(&term::text(&fix::preview(&plan)));
+    let plan = fix::plan_in(home, &choices, &report.findings);
+    let journal = Journal::new(home);
+    if let Some(code) = review(&plan, &journal, args.dry_run, args.yes, "hfguard fix --yes")? {
+        return Ok(code);
+    }
+    let mut out = term::stdout();
+    let keys = KeyStore::new(home);
+    let outcome = fix::apply(&plan, &keys, &journal).map_err(|e| apply_failed(e, true))?;
+    let _ = writeln!(
+        out,
+        "Changed {}. Undo with `hfguard undo {}`.",
+        plural(outcome.changed.len(), "file"),
+        plan.id
+    );
+    for e in &outcome.failed {
+        term::warn(&format!(
+            "hfguard: not changed: {}",
+            term::safe_line(&e.to_string())
+        ));
+    }
+    for w in &outcome.warnings {
+        term::warn(&format!("hfguard: {w}"));
+    }
+    // Whether everything asked for is fixed is what a fresh audit says, not what the plan
+    // hoped: a finding that is still there is named, with why. One whose file could not be
+    // changed is not fixed either, even when the audit no longer sees it (its folder was
+    // swapped for a link meanwhile).
+    let after = audit::run(home, &options, &NoSink);
+    let not_changed: Vec<&String> = plan
+        .files
+        .iter()
+        .filter(|fc| outcome.failed.iter().any(|e| e.path == fc.path))
+        .flat_map(|fc| &fc.findings)
+        .collect();
+    // A guard leaves the history as it is: its finding is fixed when the shell is guarded.
+    let guarded = |f: &Finding| {
+        let shell = f
+            .path
+            .as_deref()
+            .and_then(|p| hfguard::guard::Shell::of_history(home, p));
+        after
+            .guards
+            .iter()
+            .any(|g| Some(g.shell) == shell && g.state == hfguard::guard::GuardState::Guarded)
+    };
+    let left: Vec<&Finding> = choices
+        .iter()
+        .filter(|(f, k)| {
+            if *k == FixKind::Guard {
+                !guarded(f) || not_changed.contains(&&f.id)
+            } else {
+                after.findings.iter().any(|g| g.id == f.id) || not_changed.contains(&&f.id)
+            }
+        })
+        .map(|(f, _)| f)
+        .collect();
+    if left.is_empty() {
+        let _ = writeln!(out, "Fixed {}.", plural(choices.len(), "finding"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let _ = writeln!(
+        out,
+        "Fixed {} of {}; still there:",
+        choices.len() - left.len(),
+        choices.len()
+    );
+    for f in left {
+        let why = plan
+            .refused
+            .iter()
+            .find(|(id, _)| *id == f.id)
+            .map(|(_, why)| why.clone())
+            .or_else(|| {
+                let changes = plan.files.iter().filter(|fc| fc.findings.contains(&f.id));
+                let mut paths = f.path.iter().chain(changes.map(|fc| &fc.path));
+                paths.find_map(|p| {
+                    outcome
+                        .failed
+                        .iter()
+                        .find(|e| &e.path == p)
+                        .map(|e| e.reason.clone())
+                })
+            })
+            .unwrap_or_else(|| "the fix did not remove it; scan again to see it".into());
+        let _ = writeln!(
+            out,
+            "  {}  {}: {}",
+            f.id,
+            term::safe_line(&hfguard::report::location(&home.dir, f)),
+            term::safe_line(&why)
+        );
+    }
+    Ok(ExitCode::from(1))
+}
+
+/// Shows `plan` and decides whether to apply it: `Some(code)` when not (nothing to change, a
+/// dry run, the user said no), `None` to go on. A plan that cannot be applied here is a fatal
+/// error; off a terminal `--yes` is required. `again` is the command that applies the same
+/// selection without asking.
+pub fn review(
+    plan: &fix::Plan,
+    journal: &Journal,
+    dry_run: bool,
+    yes: bool,
+    again: &str,
+) -> Result<Option<ExitCode>, Fatal> {
+    let mut out = term::stdout();
+    let _ = write!(out, "{}", fix::preview(plan));
     if plan.is_empty() {
-        term::say("Nothing to change.");
-        return Ok(if plan.refused.is_empty() {
+        let _ = writeln!(out, "Nothing to change.");
+        return Ok(Some(if plan.refused.is_empty() {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
-        });
+        }));
     }
-    if args.dry_run {
-        term::say(
-            "Dry run: nothing changed. Apply with `hfguard fix --yes` and the same selection.",
+    if dry_run {
+        if let Some(why) = fix::refusal(plan, journal) {
+            let _ = writeln!(
+                out,
+                "This plan cannot be applied here: {}",
+                term::safe_line(&why)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "Dry run: nothing changed. Apply with `{again}` and the same selection."
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Some(ExitCode::SUCCESS));
     }
-    if !args.yes {
+    if let Some(why) = fix::refusal(plan, journal) {
+        return Err(Fatal(format!(
+            "{}. Nothing was changed.",
+            term::safe_line(&why)
+        )));
+    }
+    if !yes {
         if !std::io::stdin().is_terminal() {
             return Err(Fatal(
                 "not on a terminal: pass --yes to apply this plan, or --dry-run to only show it"
@@ -137,36 +262,25 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
             ));
         }
         if !confirm(&format!(
-            "Apply these {} changes?",
-            plan.files.len() + plan.tokens.len()
+            "Apply these {}?",
+            plural(plan.change_count(), "change")
         )) {
-            term::say("Nothing changed.");
-            return Ok(ExitCode::SUCCESS);
+            let _ = writeln!(out, "Nothing changed.");
+            return Ok(Some(ExitCode::SUCCESS));
         }
     }
-    let keys = KeyStore::new(home);
-    let journal = Journal::new(home);
-    match fix::apply(&plan, &keys, &journal) {
-        Ok(outcome) => {
-            term::say(&format!(
-                "Fixed {} finding(s): {} file(s) changed. Undo with `hfguard undo {}`.",
-                plan.findings.len(),
-                outcome.changed.len(),
-                plan.id
-            ));
-            for e in &outcome.failed {
-                term::warn(&format!("hfguard: not changed: {}", one_line(e)));
-            }
-            Ok(if outcome.failed.is_empty() && plan.refused.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
-        Err(fix::ApplyError::Key(e)) => Err(Fatal(format!(
-            "{e}. Nothing was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
-        ))),
-        Err(e) => Err(Fatal(format!("{e}. Nothing was changed."))),
+    Ok(None)
+}
+
+/// What a failed apply says: that no file was changed — unless files were, and then which
+/// and how to put them back. `chmod_hint`: mention the fixes that need no keyring.
+pub(super) fn apply_failed(e: fix::ApplyError, chmod_hint: bool) -> Fatal {
+    match e {
+        fix::ApplyError::Unrecorded { .. } => Fatal(e.to_string()),
+        fix::ApplyError::Key(_) if chmod_hint => Fatal(format!(
+            "{e}. No file was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
+        )),
+        e => Fatal(format!("{e}. No file was changed.")),
     }
 }
 
@@ -207,27 +321,28 @@ pub fn undo(home: &Home, args: UndoArgs) -> Result<ExitCode, Fatal> {
     let mut code = ExitCode::SUCCESS;
     for id in ids {
         match fix::undo(&id, &keys, &journal) {
-            Ok(o) if o.failed.is_empty() => term::say(&format!(
-                "Undid {}: {} file(s) restored.",
-                term::safe_line(&id),
-                o.changed.len()
-            )),
             Ok(o) => {
-                for e in &o.failed {
-                    term::warn(&format!(
-                        "hfguard: {}: not restored: {}",
-                        term::safe_line(&id),
-                        one_line(e)
+                if o.failed.is_empty() {
+                    term::say(&format!(
+                        "Undid {id}: {} restored.",
+                        plural(o.changed.len(), "file")
                     ));
                 }
-                code = ExitCode::from(1);
+                for e in &o.failed {
+                    term::warn(&format!("hfguard: {id}: not restored: {e}"));
+                }
+                for e in &o.notes {
+                    term::warn(&format!("hfguard: {id}: {e}"));
+                }
+                for w in &o.warnings {
+                    term::warn(&format!("hfguard: {w}"));
+                }
+                if !o.failed.is_empty() || !o.notes.is_empty() {
+                    code = ExitCode::from(1);
+                }
             }
             Err(e) => {
-                term::warn(&format!(
-                    "hfguard: {}: {}",
-                    term::safe_line(&id),
-                    one_line(&e)
-                ));
+                term::warn(&format!("hfguard: {id}: {e}"));
                 code = ExitCode::from(1);
             }
         }
@@ -243,35 +358,28 @@ pub fn history(home: &Home) -> Result<ExitCode, Fatal> {
         term::say("No fixes yet.");
         return Ok(ExitCode::SUCCESS);
     }
-    // The journal is data from the home (another user's, when root runs this): every field
-    // is one line through the gate; paths are masked as they are shown.
-    let mut out = String::new();
     for e in &entries {
         let state = format!("{:?}", e.state).to_lowercase();
-        let _ = writeln!(
-            out,
-            "{}  {}  {state}",
-            term::safe_line(&e.id),
-            term::safe_line(&e.at)
-        );
+        term::say(&format!("{}  {}  {state}", e.id, e.at));
         for r in &e.files {
             let op = match &r.op {
                 fix::journal::Op::Chmod { from, to } => format!("chmod {from:04o} → {to:04o}"),
                 fix::journal::Op::Rewrite => "rewrite".into(),
                 fix::journal::Op::Remove => "remove".into(),
                 fix::journal::Op::Create => "create".into(),
+                fix::journal::Op::Mkdir { .. } => "mkdir".into(),
             };
             let skipped = if r.skipped { " (skipped)" } else { "" };
-            let _ = writeln!(
-                out,
+            term::say(&format!(
                 "    {op:<16} {}{skipped}",
                 hfguard::report::display_path(&home.dir, &r.path)
-            );
+            ));
         }
-        if e.state == fix::journal::State::Applied {
-            let _ = writeln!(out, "    undo: hfguard undo {}", term::safe_line(&e.id));
+        if let Some(why) = &e.distrust {
+            term::say(&format!("    not acted on: {}", term::safe_line(why)));
+        } else if e.state == fix::journal::State::Applied {
+            term::say(&format!("    undo: hfguard undo {}", e.id));
         }
     }
-    let _ = term::out(&term::text(&out));
     Ok(ExitCode::SUCCESS)
 }

@@ -125,7 +125,7 @@ pub fn watch(home: &Home, config: Config, args: WatchArgs) -> Result<ExitCode, F
     // Every event leaves through the output gate: text lines are masked and escaped, JSON
     // Lines escape what a terminal would act on.
     let mut emit = |e: Event| -> bool {
-        let at = hfguard::fix::journal::now_rfc3339();
+        let at = hfguard::time::now_rfc3339();
         let line = match (&e, args.format) {
             (Event::Ready { watched, polled }, _) => {
                 term::warn(&format!(

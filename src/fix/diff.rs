@@ -2,11 +2,31 @@
 //! shown redacted, every line one line of output with its control characters escaped), a
 //! count for a binary file (never its bytes), every mode change, removal and keyring entry.
 
-use super::plan::{Change, Plan};
-use crate::redact::redact_all;
+use super::model::{Change, Plan};
 use crate::report::display_path;
 use crate::rules;
 use std::fmt::Write;
+
+/// `data` with every secret replaced by its redacted form. The search runs over the whole
+/// buffer, not line by line: a `.netrc` password is only a password next to its `machine`.
+pub fn redact_all(data: &[u8]) -> Vec<u8> {
+    redact_known(data, &[])
+}
+
+/// [`redact_all`], and the `known` spans too (secrets found by where they are).
+fn redact_known(data: &[u8], known: &[(usize, usize)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut pos = 0;
+    for (s, e) in super::journal::secret_spans(data, known) {
+        let text = String::from_utf8_lossy(&data[s..e]);
+        let prefix = rules::builtin().prefix_of(&text);
+        out.extend_from_slice(&data[pos..s]);
+        out.extend_from_slice(crate::secret::redact_str(&text, prefix).as_bytes());
+        pos = e;
+    }
+    out.extend_from_slice(&data[pos..]);
+    out
+}
 
 /// Line `line` (1-based) of a file's content, redacted and cut to 200 characters: the
 /// dashboard's view of where a secret is.
@@ -22,30 +42,12 @@ pub fn context_line(data: &[u8], line: u64) -> Option<String> {
     Some(text)
 }
 
-/// A line of a redacted buffer, for display: one line, whatever bytes it holds.
+/// A line of a redacted buffer, for display: one line, whatever bytes it holds (control
+/// characters escaped, bytes that are not UTF-8 as `\xNN`).
 fn show(line: &[u8]) -> String {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     crate::term::safe_bytes(line)
-}
-
-/// Whether a file's content is binary (a NUL in its first 8 KiB, as the audit sniffs, or a
-/// container whose text the audit searched raw): shown as a count, never as text.
-fn is_binary(path: &std::path::Path, data: &[u8]) -> bool {
-    memchr::memchr(0, &data[..data.len().min(8192)]).is_some()
-        || crate::probes::files::is_text_container(path, data)
-}
-
-/// How many secrets of `before` are no longer in `after`, by where they start.
-fn secrets_replaced(before: &[u8], after: &[u8]) -> usize {
-    let starts = |data: &[u8]| {
-        let mut m = Vec::new();
-        rules::builtin().find_everywhere(data, &mut m);
-        m.into_iter()
-            .map(|m| (m.offset, m.secret.fingerprint()))
-            .collect::<std::collections::BTreeSet<_>>()
-    };
-    starts(before).difference(&starts(after)).count()
 }
 
 fn lines(data: &[u8]) -> Vec<&[u8]> {
@@ -94,17 +96,48 @@ fn hunks<'a>(old: &[&'a [u8]], new: &[&'a [u8]]) -> Vec<Hunk<'a>> {
     out
 }
 
-/// The whole plan, as the user reviews it before saying yes.
+/// Whether bytes are a binary file's (NUL in the head, or not UTF-8): never shown as text.
+fn is_binary(data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(8192)]).is_some() || std::str::from_utf8(data).is_err()
+}
+
+/// How many secrets of `before` are no longer in `after`, by where they start.
+fn secrets_replaced(before: &[u8], after: &[u8]) -> usize {
+    let starts = |data: &[u8]| {
+        let mut m = Vec::new();
+        rules::builtin().find_everywhere(data, &mut m);
+        m.into_iter()
+            .map(|m| (m.offset, m.secret.fingerprint()))
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    starts(before).difference(&starts(after)).count()
+}
+
+/// The whole plan, as the user reviews it before saying yes: what changes for the user
+/// first, then every keyring step and file change.
 pub fn preview(plan: &Plan) -> String {
     let home = &plan.home;
     let mut out = String::new();
+    // Names, notes and reasons hold paths and slot names from the home: one line each.
+    let one = |s: &str| crate::term::safe_line(s).into_owned();
+    for n in &plan.notes {
+        let _ = writeln!(out, "note:    {}", one(n));
+    }
     for t in &plan.tokens {
-        let _ = writeln!(
-            out,
-            "keyring: store {} as `{}`",
-            t.secret.redacted(),
-            crate::term::safe_line(&t.name)
-        );
+        let name = one(&t.name);
+        let line = match &t.replaces {
+            Some(r) => format!(
+                "keyring: replace `{}`: {} → {} (the old value is kept for undo)",
+                name,
+                r.redacted,
+                t.secret.redacted()
+            ),
+            None if t.held => {
+                format!("keyring: `{}` already holds {}", name, t.secret.redacted())
+            }
+            None => format!("keyring: store {} as `{name}`", t.secret.redacted()),
+        };
+        let _ = writeln!(out, "{line}");
     }
     for fc in &plan.files {
         let p = display_path(home, &fc.path);
@@ -114,6 +147,16 @@ pub fn preview(plan: &Plan) -> String {
             }
             Change::Remove { .. } => {
                 let _ = writeln!(out, "remove:  {p}  (its secret is kept in the OS keyring)");
+            }
+            Change::Mkdir { mode } => {
+                let _ = writeln!(out, "mkdir:   {p}  (mode {mode:04o})");
+            }
+            Change::Create { after, mode } if is_binary(after) => {
+                let _ = writeln!(
+                    out,
+                    "create:  {p}  (mode {mode:04o}, a program of {} bytes)",
+                    after.len()
+                );
             }
             Change::Create { after, mode } => {
                 let _ = writeln!(out, "create:  {p}  (mode {mode:04o})");
@@ -125,8 +168,14 @@ pub fn preview(plan: &Plan) -> String {
             }
             Change::Rewrite {
                 original, after, ..
-            } if is_binary(&fc.path, original) => {
-                let n = secrets_replaced(original, after);
+            } if is_binary(original)
+                || is_binary(after)
+                || crate::probes::files::is_text_container(&fc.path, original) =>
+            {
+                let n = match secrets_replaced(original, after) {
+                    0 => fc.secrets.len(),
+                    n => n,
+                };
                 let layout = if original.len() == after.len() {
                     ", layout kept"
                 } else {
@@ -141,11 +190,12 @@ pub fn preview(plan: &Plan) -> String {
             Change::Rewrite {
                 original, after, ..
             } => {
+                let original = redact_known(original, &fc.secrets);
                 let _ = writeln!(out, "rewrite: {p}");
                 let _ = writeln!(out, "--- {p}\n+++ {p} (after hfguard)");
                 // Redacted as whole files first; the same secret gives the same text on both
                 // sides, so the diff is the same.
-                let (original, after) = (redact_all(original), redact_all(after));
+                let after = redact_all(after);
                 let (old, new) = (lines(&original), lines(&after));
                 for (os, ol, ns, nl) in hunks(&old, &new) {
                     let _ = writeln!(
@@ -167,10 +217,14 @@ pub fn preview(plan: &Plan) -> String {
         }
     }
     for (id, why) in &plan.refused {
-        let _ = writeln!(out, "skip:    {id}: {}", crate::term::safe_line(why));
-    }
-    for n in &plan.notes {
-        let _ = writeln!(out, "note:    {}", crate::term::safe_line(n));
+        match plan.places.get(id) {
+            Some(place) => {
+                let _ = writeln!(out, "skip:    {} ({id}): {}", one(place), one(why));
+            }
+            None => {
+                let _ = writeln!(out, "skip:    {id}: {}", one(why));
+            }
+        }
     }
     out
 }

@@ -9,7 +9,7 @@
 //! across a chunk boundary is still found once.
 
 use crate::audit::Collector;
-use crate::finding::{Category, Finding, Severity};
+use crate::finding::{Category, Finding, FixKind, Severity};
 use crate::kind::FileKind;
 use crate::probes::files::is_text_container;
 use crate::probes::{archive, utf16};
@@ -71,6 +71,8 @@ pub struct Tally {
     occurrences: HashMap<(usize, String), u32>,
     /// Newlines in the stream before the buffer being reported.
     lines_before: u64,
+    /// Bytes of the stream before the buffer being reported (for spans in the file).
+    bytes_before: usize,
     /// The providers of the secrets found (for the permission check).
     pub providers: Vec<Option<String>>,
 }
@@ -214,6 +216,7 @@ pub fn scan_stream(
         }
         let keep_from = buf.len() - 2 * OVERLAP;
         tally.lines_before += memchr::memchr_iter(b'\n', &buf[..keep_from]).count() as u64;
+        tally.bytes_before += keep_from;
         buf.drain(..keep_from);
         accept_from = OVERLAP;
     }
@@ -244,7 +247,7 @@ fn scan_chunk(
 
 /// A token file holding something that no rule knows (a token of a newer format) is still
 /// a plaintext token.
-fn whole_file_token(data: &[u8]) -> Option<SecretMatch> {
+pub fn whole_file_token(data: &[u8]) -> Option<SecretMatch> {
     let text = std::str::from_utf8(data).ok()?.trim();
     if text.len() < 8
         || text.chars().any(char::is_whitespace)
@@ -310,13 +313,14 @@ pub fn report(
             FileKind::StartupFile | FileKind::EnvFile => variable_at(data, m.offset),
             _ => None,
         };
+        c.keep(&m.secret, m.provider.as_deref());
         let rule_id = format!("{}-in-{}", rule.id, kind.slug());
         let id = Finding::compute_id(&rule_id, path.as_os_str().as_bytes(), Some(&fp), *occ);
         let severity = kind.secret_severity(m.provider.as_deref());
         tally.providers.push(m.provider.clone());
         let mut message = secret_message(&rule.name, kind, variable.as_deref(), severity);
-        let fixes = if mode.fixable {
-            kind.secret_fixes()
+        let mut fixes = if mode.fixable {
+            kind.secret_fixes_at(path, m.provider.as_deref())
         } else {
             if kind != FileKind::Archive {
                 message.push_str(
@@ -325,6 +329,13 @@ pub fn report(
             }
             Vec::new()
         };
+        // A shell's history: its next secret can be kept out (`hfguard guard`).
+        if kind.category() == Category::History
+            && crate::guard::Shell::of_history(c.home, path).is_some()
+        {
+            fixes.push(FixKind::Guard);
+        }
+        let span = mode.fixable.then(|| span_of(data, m, tally.bytes_before));
         let legacy =
             Finding::legacy_id(&rule_id, path.as_os_str().as_bytes(), Some(&m.secret), *occ);
         c.add_legacy(
@@ -344,9 +355,21 @@ pub fn report(
                 message,
                 fixes,
                 ignored: None,
+                span,
             },
             legacy,
         );
+    }
+}
+
+/// Where `m`'s secret lies in the file's own bytes (`data` starts at byte `base` of it), for
+/// the fixes: the secret itself, or the encoded run it was decoded from.
+fn span_of(data: &[u8], m: &SecretMatch, base: usize) -> crate::finding::Span {
+    let (start, end) = rules::extent(data, m);
+    crate::finding::Span {
+        start: base + start,
+        end: base + end,
+        encoded: !data[m.offset..].starts_with(m.secret.expose().as_bytes()),
     }
 }
 

@@ -51,6 +51,7 @@ pub fn scan(c: &Collector) {
             let rule = &rules.rules[m.rule];
             let rule_id = format!("{}-in-environment", rule.id);
             let fp = m.secret.fingerprint();
+            c.keep(&m.secret, m.provider.as_deref());
             let legacy = Finding::legacy_id(&rule_id, name.as_bytes(), Some(&m.secret), 1);
             c.add_legacy(
                 Finding {
@@ -72,6 +73,7 @@ pub fn scan(c: &Collector) {
                     ),
                     fixes: vec![],
                     ignored: None,
+                    span: None,
                 },
                 legacy,
             );

@@ -3,14 +3,19 @@
 //! session logs).
 
 use crate::audit::Collector;
+use crate::confined::{self, Resolved};
 use crate::fsread::{self, Entry, ReadOutcome};
 use crate::home::{KnownFile, AI_LOG_DIRS};
 use crate::kind::FileKind;
 use crate::probes::{content, permissions};
 use regex::bytes::Regex;
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+pub use content::whole_file_token;
 
 /// Known locations are read up to this size (histories can be large; they are read in
 /// chunks, so this bounds time, not memory).
@@ -20,7 +25,22 @@ const KNOWN_LIMIT: u64 = 512 * 1024 * 1024;
 pub fn scan_known(c: &Collector) {
     let mut queue: Vec<KnownFile> = c.home.known_files();
     for (dir, ext) in AI_LOG_DIRS {
-        collect_files(&c.home.dir.join(dir), ext, 6, &mut |path| {
+        // Only where the folder really is inside the home (`~/.claude/projects` linked to
+        // another user's folder is not read).
+        let dir = c.home.dir.join(dir);
+        let real = match confined::resolve(&c.home.dir, &dir) {
+            Ok(Resolved::Inside(real)) => real,
+            Ok(Resolved::Outside { link, .. }) => {
+                c.warn(format!(
+                    "not read: {} (reached through {}, a symlink to a place outside the home)",
+                    dir.display(),
+                    link.display()
+                ));
+                continue;
+            }
+            _ => continue,
+        };
+        collect_files(&real, ext, 6, &mut |path| {
             queue.push(KnownFile {
                 path,
                 kind: FileKind::AiSessionLog,
@@ -47,19 +67,43 @@ pub fn scan_known(c: &Collector) {
                 });
             }
         }
-        scan_file(c, &path, kind, KNOWN_LIMIT, &mut buf);
+        scan_known_file(c, &path, kind, &mut buf);
     }
 }
 
-/// Follows a known location that is a symlink only when its target stays under the home
-/// (dotfile managers link `.bashrc` into `~/dotfiles`); a credential file pointing outside is
-/// reported and not read.
+/// Follows the symlinks on the way to a known location only while they stay under the home
+/// (dotfile managers link `.bashrc` or `.config` into `~/dotfiles`), every component checked
+/// ([`confined::resolve`]); a credential file reached through a link out of the home — the
+/// file itself or a folder above it, `~/.cache` linked to another user's cache — is reported
+/// and not read. A location outside the home that the environment names is taken as named.
 fn resolve_known(c: &Collector, path: &Path, kind: FileKind) -> Option<PathBuf> {
+    if path.starts_with(&c.home.dir) {
+        return match confined::resolve(&c.home.dir, path) {
+            Ok(Resolved::Inside(real)) => {
+                if real != path {
+                    c.claim(&real);
+                }
+                Some(real)
+            }
+            Ok(Resolved::Missing) => None,
+            Ok(Resolved::Outside { link, .. }) => {
+                // Reported only when something is there (a stat, not a read).
+                if kind.should_be_private() && std::fs::metadata(path).is_ok() {
+                    permissions::symlink_outside_home(c, path, kind, &link);
+                }
+                None
+            }
+            Err(e) => {
+                warn_unreadable(c, path, &e);
+                None
+            }
+        };
+    }
     match fsread::lstat(path) {
         Ok(Entry::Symlink) => {}
         Ok(_) => return Some(path.to_path_buf()),
         Err(e) => {
-            unreadable(c, path, &e);
+            warn_unreadable(c, path, &e);
             return None;
         }
     }
@@ -77,20 +121,19 @@ fn resolve_known(c: &Collector, path: &Path, kind: FileKind) -> Option<PathBuf> 
             Some(seen)
         }
         Ok(_) if kind.should_be_private() => {
-            permissions::symlink_outside_home(c, path, kind);
+            permissions::symlink_outside_home(c, path, kind, path);
             None
         }
         Ok(_) => None,
         Err(e) if fsread::is_vanished(&e) => None,
         Err(e) => {
-            unreadable(c, path, &e);
+            warn_unreadable(c, path, &e);
             None
         }
     }
 }
 
-/// Warns that `path` could not be read, and why.
-fn unreadable(c: &Collector, path: &Path, e: &std::io::Error) {
+fn warn_unreadable(c: &Collector, path: &Path, e: &std::io::Error) {
     c.warn(format!(
         "unreadable: {} ({})",
         path.display(),
@@ -124,10 +167,11 @@ fn sourced_files(c: &Collector, path: &Path) -> Vec<PathBuf> {
         Regex::new(r#"(?m)^\s*(?:source|\.)\s+["']?([^"'\s;&|]+)"#).expect("valid regex")
     });
     let mut data = Vec::new();
-    if !matches!(
-        fsread::read_regular(path, 1024 * 1024, &mut data),
-        Ok(ReadOutcome::Read { .. })
-    ) {
+    let read = match Opener::known(c, path) {
+        Ok(Some(o)) => o.read(1024 * 1024, &mut data),
+        _ => return Vec::new(),
+    };
+    if !matches!(read, Ok(ReadOutcome::Read { .. })) {
         return Vec::new();
     }
     let home = c.home.dir.to_string_lossy().into_owned();
@@ -154,11 +198,81 @@ fn sourced_files(c: &Collector, path: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// How a file is reached: by its path (the walk's files, files the watcher names), or by
+/// its name in a folder opened from the home without following a link (known locations).
+enum Opener<'a> {
+    Path(&'a Path),
+    In(OwnedFd, &'a OsStr),
+}
+
+impl<'a> Opener<'a> {
+    /// A known location: below the home, its folder is walked to from the home; elsewhere
+    /// (named by the environment) it is taken by path. `None`: its folder is gone.
+    fn known(c: &Collector, path: &'a Path) -> std::io::Result<Option<Self>> {
+        match confined::open_parent(&c.home.dir, path) {
+            Ok(Some((dir, name))) => Ok(Some(Opener::In(dir, name))),
+            Ok(None) => Ok(None),
+            Err(b) if b.errno == nix::errno::Errno::EXDEV => Ok(Some(Opener::Path(path))),
+            Err(b) if b.errno == nix::errno::Errno::ENOENT => Ok(None),
+            Err(b) => Err(std::io::Error::other(b.reason())),
+        }
+    }
+
+    fn lstat(&self) -> std::io::Result<Entry> {
+        match self {
+            Opener::Path(p) => fsread::lstat(p),
+            Opener::In(dir, name) => fsread::lstat_in(dir.as_fd(), name),
+        }
+    }
+
+    /// Opens it for reading without following a link or blocking; `None` when it is gone
+    /// or no longer a regular file.
+    fn open(&self) -> std::io::Result<Option<(std::fs::File, std::fs::Metadata)>> {
+        match self {
+            Opener::Path(p) => fsread::open_regular(p),
+            Opener::In(dir, name) => fsread::open_regular_in(dir.as_fd(), name),
+        }
+    }
+
+    fn read(&self, limit: u64, buf: &mut Vec<u8>) -> std::io::Result<ReadOutcome> {
+        match self {
+            Opener::Path(p) => fsread::read_regular(p, limit, buf),
+            Opener::In(dir, name) => {
+                buf.clear();
+                match fsread::open_regular_in(dir.as_fd(), name)? {
+                    Some((file, meta)) => fsread::read_opened(&file, meta, limit, buf),
+                    None => Ok(ReadOutcome::Vanished),
+                }
+            }
+        }
+    }
+}
+
+/// Reads and scans one known location, reached from the home without a link on the way.
+fn scan_known_file(c: &Collector, path: &Path, kind: FileKind, buf: &mut Vec<u8>) {
+    match Opener::known(c, path) {
+        Ok(Some(o)) => scan_opened(c, path, kind, KNOWN_LIMIT, buf, o),
+        Ok(None) => {}
+        Err(e) => c.warn(format!("skipped: {} ({e})", path.display())),
+    }
+}
+
 /// Reads and scans one file: secrets in its content (text, or the text inside SQLite
 /// databases, `.pyc`, gzip, zip and tar files), and its permissions. `buf` is reused across
 /// files by the caller.
 pub fn scan_file(c: &Collector, path: &Path, kind: FileKind, limit: u64, buf: &mut Vec<u8>) {
-    let meta = match fsread::lstat(path) {
+    scan_opened(c, path, kind, limit, buf, Opener::Path(path));
+}
+
+fn scan_opened(
+    c: &Collector,
+    path: &Path,
+    kind: FileKind,
+    limit: u64,
+    buf: &mut Vec<u8>,
+    opener: Opener<'_>,
+) {
+    let meta = match opener.lstat() {
         Ok(Entry::Regular(m)) => m,
         Ok(Entry::Special(what)) => {
             if kind != FileKind::ProjectFile {
@@ -168,22 +282,18 @@ pub fn scan_file(c: &Collector, path: &Path, kind: FileKind, limit: u64, buf: &m
         }
         Ok(_) => return,
         Err(e) => {
-            unreadable(c, path, &e);
+            warn_unreadable(c, path, &e);
             return;
         }
     };
     if kind == FileKind::StartupFile {
         permissions::check_startup(c, path, &meta);
     }
-    let (file, meta) = match fsread::open_regular(path) {
-        Ok(Some(opened)) => opened,
-        Ok(None) => return,
-        Err(e) => {
-            unreadable(c, path, &e);
-            return;
-        }
-    };
-    scan_opened(c, path, kind, &file, meta, limit, buf);
+    match opener.open() {
+        Ok(Some((file, meta))) => read_and_scan(c, path, kind, &file, meta, limit, buf),
+        Ok(None) => {}
+        Err(e) => warn_unreadable(c, path, &e),
+    }
 }
 
 /// Scans a file met in the home walk, which the walker already saw as a regular file (so no
@@ -207,7 +317,7 @@ pub fn scan_walked_file(
                     return;
                 }
             }
-            unreadable(c, path, &e);
+            warn_unreadable(c, path, &e);
             return;
         }
     };
@@ -215,12 +325,12 @@ pub fn scan_walked_file(
         c.skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return;
     }
-    scan_opened(c, path, kind, &file, meta, max_size, buf);
+    read_and_scan(c, path, kind, &file, meta, max_size, buf);
 }
 
 /// Reads an opened file (at most `limit` bytes: in one buffer when it fits in a chunk, in
 /// chunks otherwise), counts it, and scans it: secrets, then permissions.
-fn scan_opened(
+fn read_and_scan(
     c: &Collector,
     path: &Path,
     kind: FileKind,
@@ -234,7 +344,7 @@ fn scan_opened(
         Ok(ReadOutcome::Read { meta, .. }) => meta,
         Ok(ReadOutcome::Vanished) => return,
         Err(e) => {
-            unreadable(c, path, &e);
+            warn_unreadable(c, path, &e);
             return;
         }
     };

@@ -52,9 +52,17 @@ fn permission_finding(
             message,
             fixes,
             ignored: None,
+            span: None,
         },
         legacy,
     );
+}
+
+/// The user the audited home belongs to: whose credentials must be private. Root auditing
+/// `/home/alice` judges her files against alice, not against root.
+fn home_owner(c: &Collector) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(&c.home.dir).map_or_else(|_| current_uid(), |m| m.uid())
 }
 
 /// A file that holds secrets must be private. `non_empty` and `found` (providers of the
@@ -101,7 +109,7 @@ pub fn check_file(
             vec![FixKind::Chmod],
         );
     }
-    if owner(meta) != current_uid() {
+    if owner(meta) != home_owner(c) {
         permission_finding(
             c,
             format!("{}-owner", kind.slug()),
@@ -110,7 +118,7 @@ pub fn check_file(
             path,
             Some(mode),
             format!(
-                "{} holds a secret but is owned by user id {}, not by you: that user can read and replace it.",
+                "{} holds a secret but is owned by user id {}, not by the home's owner: that user can read and replace it.",
                 capitalize(kind.description()),
                 owner(meta)
             ),
@@ -130,7 +138,7 @@ fn check_folder(c: &Collector, file: &Path, kind: FileKind, provider: Option<Str
     }
     if let Ok(Entry::Dir(m)) = fsread::lstat(dir) {
         let mode = mode_bits(&m);
-        if mode & 0o077 != 0 && owner(&m) == current_uid() {
+        if mode & 0o077 != 0 && owner(&m) == home_owner(c) {
             permission_finding(
                 c,
                 "credential-folder-permissions".into(),
@@ -211,8 +219,18 @@ pub fn check_home(c: &Collector) {
     }
 }
 
-/// A credential location that is a symlink leaving the home: reported, not followed.
-pub fn symlink_outside_home(c: &Collector, path: &Path, kind: FileKind) {
+/// A credential location that is a symlink leaving the home, or is reached through one
+/// (`link`, a folder above it): reported, not followed.
+pub fn symlink_outside_home(c: &Collector, path: &Path, kind: FileKind, link: &Path) {
+    let how = if link == path {
+        "is a symlink to a place outside your home".to_string()
+    } else {
+        let shown = match link.strip_prefix(&c.home.dir) {
+            Ok(rel) => format!("~/{}", rel.display()),
+            Err(_) => link.display().to_string(),
+        };
+        format!("is reached through {shown}, a symlink to a place outside your home")
+    };
     permission_finding(
         c,
         "credential-symlink-outside-home".into(),
@@ -221,7 +239,7 @@ pub fn symlink_outside_home(c: &Collector, path: &Path, kind: FileKind) {
         path,
         None,
         format!(
-            "{} is a symlink to a place outside your home: hfguard did not follow it; check who controls the target.",
+            "{} {how}: hfguard did not follow it; check who controls the target.",
             capitalize(kind.description())
         ),
         vec![],

@@ -44,6 +44,7 @@ pub fn scan(c: &Collector) {
                 if !seen.insert(fp.clone()) {
                     continue;
                 }
+                c.keep(&m.secret, m.provider.as_deref());
                 let rule = &rules.rules[m.rule];
                 let rule_id = format!("{}-in-process-cmdline", rule.id);
                 let legacy = Finding::legacy_id(&rule_id, name.as_bytes(), Some(&m.secret), 1);
@@ -67,6 +68,7 @@ pub fn scan(c: &Collector) {
                         ),
                         fixes: vec![],
                         ignored: None,
+                        span: None,
                     },
                     legacy,
                 );
@@ -88,6 +90,7 @@ pub fn scan(c: &Collector) {
                 continue;
             };
             for m in crate::probes::environment::secrets_in_assignment(vname, &var[eq + 1..]) {
+                c.keep(&m.secret, m.provider.as_deref());
                 let hit = env_hits
                     .entry(m.secret.fingerprint())
                     .or_insert_with(|| EnvHit {
@@ -133,6 +136,7 @@ pub fn scan(c: &Collector) {
                 ),
                 fixes: vec![],
                 ignored: None,
+                span: None,
             },
             legacy,
         );

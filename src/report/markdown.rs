@@ -51,21 +51,40 @@ pub fn render(report: &Report) -> Text {
                 escape(&f.message),
             );
         }
+        for n in &check.notes {
+            let _ = writeln!(out, "  - {}", escape(n));
+        }
     }
-    let rotate = super::secrets_to_rotate(report);
-    if !rotate.is_empty() {
+    let listed: Vec<_> = super::listed_secrets(report, false)
+        .into_iter()
+        .filter(|s| s.wants_action())
+        .collect();
+    if !listed.is_empty() {
         let _ = writeln!(out, "\n## Secrets to rotate\n");
         let why = super::ROTATE_WHY;
         let _ = writeln!(out, "{}{}.\n", why[..1].to_uppercase(), &why[1..]);
-        for r in &rotate {
+        for s in &listed {
+            let hint = super::action_hint(s).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "- [ ] `{}` ({}, {}): {}",
-                escape(&r.secret),
-                r.provider,
-                r.places,
-                r.hint
+                "- [ ] `{}` ({}, {}; {}): {hint}",
+                escape(&s.secret),
+                s.provider.as_deref().unwrap_or("unknown"),
+                super::places_phrase(s.places.len()),
+                escape(&s.rotation.describe()),
             );
+            let places: Vec<String> = s
+                .places
+                .iter()
+                .filter_map(|id| report.findings.iter().find(|f| &f.id == id))
+                .map(|f| format!("`{}`", escape(&location(home, f))))
+                .collect();
+            if !places.is_empty() {
+                let _ = writeln!(out, "  - here: {}", places.join(", "));
+            }
+            if s.verification.status != crate::verify::Status::NotChecked {
+                let _ = writeln!(out, "  - verified: {}", escape(&s.verification.summary()));
+            }
         }
     }
     let info: Vec<_> = report

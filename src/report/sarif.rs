@@ -136,6 +136,19 @@ pub fn render(report: &Report) -> crate::term::Text {
             if let Some(reason) = &f.ignored {
                 result["suppressions"] = json!([{"kind": "external", "justification": reason}]);
             }
+            // The secret's rotation and verification, as in the JSON report's `secrets`.
+            if let Some(item) = f
+                .fingerprint
+                .as_ref()
+                .and_then(|fp| report.secrets.iter().find(|s| &s.fingerprint == fp))
+            {
+                result["properties"]["secret"] = json!({
+                    "slot": item.slot,
+                    "rotation": item.rotation,
+                    "verification": item.verification,
+                    "rotateAt": item.rotate_at,
+                });
+            }
             result
         })
         .collect();
@@ -164,6 +177,12 @@ pub fn render(report: &Report) -> crate::term::Text {
                 "toolExecutionNotifications": notifications,
             }],
             "results": results,
+            // Every distinct secret (also replaced values found nowhere) and the history
+            // guards, as in the JSON report.
+            "properties": {
+                "secrets": report.secrets,
+                "guards": report.guards,
+            },
         }],
     });
     crate::term::json(&doc)

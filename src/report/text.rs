@@ -66,16 +66,50 @@ pub fn render(report: &Report, style: TextStyle) -> Text {
         let _ = writeln!(out);
     }
     let ignored = report.findings.len() - shown.len();
-    let rotate = super::secrets_to_rotate(report);
-    if !rotate.is_empty() {
-        out.styled(Style::Bold, &format!("SECRETS ({})", rotate.len()));
+    let listed = super::listed_secrets(report, style.verbose);
+    if !listed.is_empty() {
+        out.styled(Style::Bold, &format!("SECRETS ({})", listed.len()));
         let _ = write!(out, "\n  ");
         out.styled(Style::Dim, super::ROTATE_WHY);
         let _ = writeln!(out);
-        for r in &rotate {
+        for s in listed {
+            let line = super::secret_line(s);
+            // The redacted secret first, in bold.
+            let rest = &line[s.secret.len()..];
             let _ = write!(out, "  ");
-            out.styled(Style::Bold, &r.secret);
-            let _ = writeln!(out, "  {}  {}: {}", r.provider, r.places, r.hint);
+            out.styled(Style::Bold, &s.secret);
+            let _ = writeln!(out, "{}", safe_line(rest));
+            if s.verification.status != crate::verify::Status::NotChecked {
+                let _ = writeln!(
+                    out,
+                    "    verified: {}",
+                    safe_line(&s.verification.summary())
+                );
+            }
+        }
+        let _ = writeln!(out);
+    }
+    if !report.guards.is_empty() {
+        out.styled(Style::Bold, "HISTORY GUARDS");
+        let _ = writeln!(out);
+        for g in &report.guards {
+            let state = match g.state {
+                crate::guard::GuardState::Guarded => "guarded".to_string(),
+                crate::guard::GuardState::Outdated => format!(
+                    "guard out of date: `hfguard guard --shell {}` updates it",
+                    g.shell.as_str()
+                ),
+                crate::guard::GuardState::Unguarded => format!(
+                    "not guarded: `hfguard guard --shell {}` keeps secrets out of its history",
+                    g.shell.as_str()
+                ),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<6} {}  {state}",
+                g.shell.as_str(),
+                super::display_path(home, &g.file)
+            );
         }
         let _ = writeln!(out);
     }

@@ -109,6 +109,8 @@ pub struct App {
     pub who: String,
     pub findings: Vec<Finding>,
     pub warnings: Vec<String>,
+    /// Whether each shell's history is guarded, as the last scan found.
+    pub guards: Vec<crate::guard::ShellGuard>,
     pub fixed: HashSet<String>,
     pub scanning: bool,
     pub files: u64,
@@ -143,6 +145,7 @@ impl App {
             who,
             findings: Vec::new(),
             warnings: Vec::new(),
+            guards: Vec::new(),
             fixed: HashSet::new(),
             scanning: false,
             files: 0,
@@ -214,7 +217,9 @@ impl App {
             .filter(|f| !self.fixed.contains(&f.id))
             .cloned()
             .collect();
-        Report::from_findings(self.home.clone(), findings, self.warnings.clone())
+        let mut report = Report::from_findings(self.home.clone(), findings, self.warnings.clone());
+        report.guards = self.guards.clone();
+        report
     }
 
     fn rows(&self) -> usize {
@@ -369,6 +374,7 @@ impl App {
                 self.scan_secs = Some(r.stats.elapsed.as_secs_f64());
                 self.findings = r.findings;
                 self.warnings = r.warnings;
+                self.guards = r.guards;
                 self.clamp();
                 let mut e = self.context_effect();
                 if self.watching && !self.watch_ready {

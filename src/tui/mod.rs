@@ -175,9 +175,10 @@ impl Worker {
                         }
                     }
                     Err(fix::ApplyError::Key(e)) => Action::Failed(format!(
-                        "{e}. Nothing changed; chmod fixes (c) need no keyring."
+                        "{e}. No file changed; chmod fixes (c) need no keyring."
                     )),
-                    Err(e) => Action::Failed(format!("{e}. Nothing changed.")),
+                    Err(e @ fix::ApplyError::Unrecorded { .. }) => Action::Failed(e.to_string()),
+                    Err(e) => Action::Failed(format!("{e}. No file changed.")),
                 };
                 let _ = tx.send(msg);
             }
@@ -189,7 +190,12 @@ impl Worker {
                     Ok(o) => Action::Undone {
                         fix_id: id,
                         findings,
-                        failed: o.failed.iter().map(|e| e.to_string()).collect(),
+                        failed: o
+                            .failed
+                            .iter()
+                            .chain(&o.notes)
+                            .map(|e| e.to_string())
+                            .collect(),
                     },
                     Err(e) => Action::Failed(format!("Undo {id}: {e}")),
                 };

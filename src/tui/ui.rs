@@ -536,8 +536,11 @@ fn detail(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
                     c.title.to_string(),
                     Style::default().add_modifier(Modifier::BOLD),
                 ));
-                if c.findings.is_empty() {
+                if c.status == CheckStatus::Pass {
                     lines.push(Line::styled("Passes.", t.fg(Color::Green)));
+                }
+                for n in &c.notes {
+                    lines.push(Line::from(format!("• {n}")));
                 }
                 for &i in &c.findings {
                     let fi = &report.findings[i];
