@@ -278,3 +278,82 @@ fn reports_follow_a_rotation_from_needed_to_pending_revoke_to_done() {
     assert_eq!(confirmed["rotation"]["state"], "done");
     assert!(confirmed["rotation"]["revoked_at"].is_string());
 }
+
+fn whoami(user: &str) -> (u16, String) {
+    (
+        200,
+        serde_json::json!({
+            "type": "user", "name": user, "orgs": [],
+            "auth": {"type": "access_token",
+                     "accessToken": {"displayName": "laptop", "role": "write"}}
+        })
+        .to_string(),
+    )
+}
+
+/// With verification on, the new token must be live and the same account's (unless --force),
+/// and `--done` asks whether the old one is really revoked — one request per token to a local
+/// stand-in for the Hub.
+#[test]
+fn rotate_verifies_the_new_token_and_the_revocation() {
+    use std::collections::BTreeMap;
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let (old, bobs, dead, new) = (
+        fx.token("v-old"),
+        fx.token("v-bob"),
+        fx.token("v-dead"),
+        fx.token("v-new"),
+    );
+    fx.mkdir(".cache/huggingface", 0o700);
+    fx.write(".cache/huggingface/token", &old, 0o600);
+    fix(&fx, &["--all"]);
+    let hub = FakeHub::start(BTreeMap::from([
+        (old.clone(), whoami("alice")),
+        (bobs.clone(), whoami("bob")),
+        (new.clone(), whoami("alice")),
+    ]));
+    fx.set_env("HF_ENDPOINT", hub.endpoint());
+
+    let run = rotate(&fx, "huggingface", &dead, &["--verify"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("refuses the new token"),
+        "{}",
+        run.stderr
+    );
+    let run = rotate(&fx, "huggingface", &bobs, &["--verify"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("belongs to bob, the old one to alice"),
+        "{}",
+        run.stderr
+    );
+    let run = rotate(&fx, "huggingface", &new, &["--verify"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("The new token is live"),
+        "{}",
+        run.stderr
+    );
+    // Only whoami was asked, each token in its Authorization header only.
+    for q in hub.requests() {
+        assert_eq!(q.path, "/api/whoami-v2");
+    }
+
+    // The old token still works at the Hub: not done yet.
+    let run = fx.run(&["rotate", "--done", "--verify", "huggingface"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("still works"), "{}", run.stderr);
+    // Revoked now (a stand-in that no longer knows it): done.
+    drop(hub);
+    let hub = FakeHub::start(BTreeMap::from([(new.clone(), whoami("alice"))]));
+    fx.set_env("HF_ENDPOINT", hub.endpoint());
+    let run = fx.run(&["rotate", "--done", "--verify", "huggingface"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Rotation of `huggingface` done"),
+        "{}",
+        run.stdout
+    );
+}

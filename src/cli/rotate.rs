@@ -31,9 +31,22 @@ pub struct RotateArgs {
     /// Apply without asking (required when not on a terminal).
     #[arg(long, short)]
     yes: bool,
-    /// Say that the old token is revoked: its rotation is done.
+    /// Say that the old token is revoked: its rotation is done. With verification on, the
+    /// old token is asked first and must answer "revoked" (or pass --force).
     #[arg(long, conflicts_with_all = ["stdin", "no_open"])]
     done: bool,
+    /// Ask the provider whether the new token is live and whose it is before using it (and,
+    /// with --done, whether the old one is revoked): one request each, the token only in its
+    /// Authorization header. Default: `[verify] enabled` in the configuration.
+    #[arg(long, conflicts_with = "no_verify")]
+    verify: bool,
+    /// Do not ask the provider, whatever the configuration says.
+    #[arg(long)]
+    no_verify: bool,
+    /// Go ahead although verification could not confirm the token (or says it belongs to
+    /// another account, or that the old one is still live).
+    #[arg(long)]
+    force: bool,
 }
 
 /// Opens `url` in the user's browser when there is a display, without waiting for it.
@@ -73,6 +86,48 @@ fn read_token(stdin: bool) -> Result<zeroize::Zeroizing<String>, Fatal> {
     Ok(zeroize::Zeroizing::new(raw.trim().to_string()))
 }
 
+/// With verification on: the new token must be live, and belong to the same account as the
+/// old one (when both are known), unless `force`.
+fn check_new(
+    settings: &hfguard::verify::Settings,
+    provider: &str,
+    new: &Secret,
+    old: &Secret,
+    force: bool,
+) -> Result<(), Fatal> {
+    use hfguard::verify::{verify_secret, Status};
+    let v = verify_secret(settings, Some(provider), new);
+    match v.status {
+        Status::Live => {}
+        Status::Revoked => return Err(Fatal(
+            "the provider refuses the new token (revoked, expired or mistyped); nothing changed"
+                .into(),
+        )),
+        Status::Unknown if !force => {
+            return Err(Fatal(format!(
+                "could not check the new token ({}); pass --force to use it anyway",
+                v.reason.unwrap_or_else(|| "no answer".into())
+            )))
+        }
+        _ => {}
+    }
+    eprintln!("The new token is {}.", v.summary());
+    if force {
+        return Ok(());
+    }
+    let before = verify_secret(settings, Some(provider), old);
+    if let (Some(a), Some(b)) = (&before.owner, &v.owner) {
+        if a != b {
+            return Err(Fatal(format!(
+                "the new token belongs to {}, the old one to {}: pass --force to switch accounts",
+                hfguard::term::safe_line(b),
+                hfguard::term::safe_line(a)
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The provider a token's shape says it is from (`hf_…` → huggingface), if any rule knows it.
 fn shape_provider(value: &str) -> Option<String> {
     let mut found = Vec::new();
@@ -83,7 +138,14 @@ fn shape_provider(value: &str) -> Option<String> {
         .and_then(|m| m.provider)
 }
 
+/// Whether this run may ask the provider.
+fn verifying(config: &Config, args: &RotateArgs) -> bool {
+    (args.verify || config.verify.enabled) && !args.no_verify
+}
+
 pub fn rotate(home: &Home, config: Config, args: RotateArgs) -> Result<ExitCode, Fatal> {
+    let verify = verifying(&config, &args);
+    let settings = hfguard::verify::Settings::for_home(home);
     let index = slots::load(home);
     let slot = index.iter().find(|s| s.name == args.slot).cloned();
     let provider = slot
@@ -94,6 +156,37 @@ pub fn rotate(home: &Home, config: Config, args: RotateArgs) -> Result<ExitCode,
         .rotation_url(&provider)
         .map(str::to_string);
     if args.done {
+        if verify && !args.force {
+            // The old values wait in the keyring as the rotation's undo backups.
+            let keys = KeyStore::new(home);
+            for p in slot
+                .iter()
+                .flat_map(|s| &s.previous)
+                .filter(|p| p.revoked_at.is_none())
+            {
+                let Ok(old) = keys.get_backup(&p.fingerprint) else {
+                    continue;
+                };
+                let v = hfguard::verify::verify_secret(&settings, Some(&provider), &old);
+                match v.status {
+                    hfguard::verify::Status::Revoked => {}
+                    hfguard::verify::Status::Live => {
+                        return Err(Fatal(format!(
+                            "{} still works (the provider accepts it): revoke it{} first, or pass --force",
+                            p.redacted,
+                            url.as_deref().map(|u| format!(" at {u}")).unwrap_or_default()
+                        )))
+                    }
+                    _ => {
+                        return Err(Fatal(format!(
+                            "could not check {}: {}; pass --force to mark it revoked anyway",
+                            p.redacted,
+                            v.reason.unwrap_or_else(|| "no answer".into())
+                        )))
+                    }
+                }
+            }
+        }
         let now = hfguard::time::now_rfc3339();
         let mut marked = 0;
         slots::update(home, |list| {
@@ -169,6 +262,9 @@ pub fn rotate(home: &Home, config: Config, args: RotateArgs) -> Result<ExitCode,
         ));
     }
     let new = Secret::new(raw.to_string(), hfguard::rules::builtin().prefix_of(&raw));
+    if verify {
+        check_new(&settings, &provider, &new, &old, args.force)?;
+    }
     // Every place that still holds the old token in plaintext goes too: a lookup of the slot
     // where a program reads it, a redaction where it is only recorded.
     let report = audit::run(
