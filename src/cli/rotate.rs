@@ -111,7 +111,7 @@ fn check_new(
         }
         _ => {}
     }
-    eprintln!("The new token is {}.", v.summary());
+    term::warn(&format!("The new token is {}.", v.summary()));
     if force {
         return Ok(());
     }
