@@ -74,6 +74,7 @@ pub struct Kept {
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub schema: &'static str,
+    #[serde(serialize_with = "crate::finding::path_text::one")]
     pub home: PathBuf,
     pub findings: Vec<Finding>,
     pub warnings: Vec<String>,
@@ -155,6 +156,11 @@ impl Report {
     }
 }
 
+/// `s` as one line for people: secrets masked, control characters escaped.
+fn for_people(s: &str) -> String {
+    crate::term::safe_line(&crate::redact::mask_text(s)).into_owned()
+}
+
 /// Gathers findings from every probe, thread-safely, dropping duplicates.
 pub struct Collector<'a> {
     pub home: &'a Home,
@@ -167,6 +173,8 @@ pub struct Collector<'a> {
     pub files: AtomicU64,
     pub bytes: AtomicU64,
     pub skipped: AtomicU64,
+    /// What the archives of this scan have cost (their budgets are per scan too).
+    pub archives: probes::archive::ScanBudget,
     /// Paths already scanned (known locations), so the walk does not report them twice.
     claimed: Mutex<HashSet<PathBuf>>,
 }
@@ -184,17 +192,47 @@ impl<'a> Collector<'a> {
             files: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
+            archives: Default::default(),
             claimed: Mutex::default(),
         }
     }
 
-    /// Adds a finding unless one with the same id exists; applies the user's ignores.
-    pub fn add(&self, mut finding: Finding) {
+    /// Adds a finding unless one with the same id exists; applies the user's ignores. Its
+    /// text for people (message, variable, redacted secret) is made one line, with a
+    /// secret in it masked and control characters escaped, here, once for every output.
+    pub fn add(&self, finding: Finding) {
+        self.add_with(finding, None);
+    }
+
+    /// [`Collector::add`] for a finding that earlier versions knew under `legacy_id`
+    /// ([`Finding::legacy_id`]): an `[[ignore]]` entry written with that id still applies.
+    pub fn add_legacy(&self, finding: Finding, legacy_id: String) {
+        self.add_with(finding, Some(legacy_id));
+    }
+
+    fn add_with(&self, mut finding: Finding, legacy_id: Option<String>) {
         if !self.seen_ids.lock().unwrap().insert(finding.id.clone()) {
             return;
         }
-        if let Some(reason) = self.options.config.ignored(&finding.id) {
+        for field in [
+            Some(&mut finding.message),
+            finding.variable.as_mut(),
+            finding.secret.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *field = for_people(field);
+        }
+        let config = &self.options.config;
+        if let Some(reason) = config.ignored(&finding.id) {
             finding.ignored = Some(reason.to_string());
+        } else if let Some((legacy, reason)) = legacy_id
+            .as_deref()
+            .and_then(|l| config.ignored(l).map(|r| (l, r)))
+        {
+            finding.ignored = Some(reason.to_string());
+            crate::config::remember_legacy_id(&finding.id, legacy);
         }
         self.sink.finding(&finding);
         self.findings.lock().unwrap().push(finding);
@@ -213,7 +251,10 @@ impl<'a> Collector<'a> {
         }
     }
 
+    /// A warning for the report: one line, a secret in it (a path's name) masked, control
+    /// characters escaped.
     pub fn warn(&self, warning: String) {
+        let warning = for_people(&warning);
         self.sink.warning(&warning);
         self.warnings.lock().unwrap().push(warning);
     }
@@ -235,6 +276,11 @@ impl<'a> Collector<'a> {
     /// Findings so far matching `pred` (for probes that depend on others' results).
     pub fn any_finding(&self, pred: impl Fn(&Finding) -> bool) -> bool {
         self.findings.lock().unwrap().iter().any(pred)
+    }
+
+    /// Whether a warning so far matches `pred`.
+    pub fn any_warning(&self, pred: impl Fn(&str) -> bool) -> bool {
+        self.warnings.lock().unwrap().iter().any(|w| pred(w))
     }
 
     pub fn count_file(&self, bytes: u64) {
@@ -280,6 +326,16 @@ impl<'a> Collector<'a> {
 pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
     let started = std::time::Instant::now();
     let c = Collector::new(home, options, sink);
+    if let Some(note) = crate::fingerprint::note() {
+        c.warn(note);
+    }
+    if options.config.scan.max_file_size > crate::config::MAX_FILE_SIZE_CEILING {
+        c.warn(format!(
+            "max_file_size is {} MiB in the configuration; files larger than {} MiB are never read",
+            options.config.scan.max_file_size >> 20,
+            crate::config::MAX_FILE_SIZE_CEILING >> 20
+        ));
+    }
     probes::permissions::check_home(&c);
     probes::files::scan_known(&c);
     probes::gitconfig::check_store_helper(&c);
@@ -300,6 +356,17 @@ pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
     report
 }
 
+/// Audits `data` as the content of a file of `kind` at `path`, without reading anything
+/// from disk: for callers that hold the bytes already, and for the fuzzing harness
+/// (tests/fuzz_parsers.rs and fuzz/), which feeds every reader of user files through it.
+pub fn scan_bytes(path: &std::path::Path, kind: crate::kind::FileKind, data: &[u8]) -> Report {
+    let home = Home::new("/nonexistent-home", std::iter::empty());
+    let options = ScanOptions::default();
+    let c = Collector::new(&home, &options, &NoSink);
+    probes::content::scan_buffer(&c, path, kind, data);
+    c.into_report()
+}
+
 /// Audits only `files` (the watcher's changed files under project roots), each classified
 /// as the walk would.
 pub fn run_files(home: &Home, options: &ScanOptions, files: &[PathBuf]) -> Report {
@@ -307,7 +374,7 @@ pub fn run_files(home: &Home, options: &ScanOptions, files: &[PathBuf]) -> Repor
     let mut buf = Vec::new();
     for path in files {
         let kind = probes::walk::classify(&home.dir, path);
-        probes::files::scan_file(&c, path, kind, options.config.scan.max_file_size, &mut buf);
+        probes::files::scan_file(&c, path, kind, options.config.max_file_size(), &mut buf);
     }
     c.into_report()
 }

@@ -6,9 +6,11 @@
 //! [`audit::Report`] that [`report`] renders as text, JSON, SARIF or Markdown.
 
 pub mod audit;
+pub mod child;
 pub mod config;
 pub mod confined;
 pub mod finding;
+pub mod fingerprint;
 pub mod fix;
 pub mod fsread;
 pub mod guard;
@@ -18,6 +20,7 @@ pub mod keystore;
 pub mod kind;
 pub mod probes;
 pub mod raw_path;
+pub mod redact;
 pub mod report;
 pub mod rotation;
 pub mod rules;

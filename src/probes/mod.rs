@@ -2,9 +2,12 @@
 //! feed files to [`files::scan_file`]; environment, processes and git configuration have
 //! their own sources. All report through the [`crate::audit::Collector`].
 
+pub mod archive;
+pub mod content;
 pub mod environment;
 pub mod files;
 pub mod gitconfig;
 pub mod permissions;
 pub mod process;
+pub mod utf16;
 pub mod walk;
