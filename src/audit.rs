@@ -33,6 +33,7 @@ pub struct Stats {
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub schema: &'static str,
+    #[serde(serialize_with = "crate::finding::path_text::one")]
     pub home: PathBuf,
     pub findings: Vec<Finding>,
     pub warnings: Vec<String>,
@@ -119,6 +120,16 @@ impl Report {
 pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
     let started = std::time::Instant::now();
     let c = Collector::new(home, options, sink);
+    if let Some(note) = crate::fingerprint::note() {
+        c.warn(note);
+    }
+    if options.config.scan.max_file_size > crate::config::MAX_FILE_SIZE_CEILING {
+        c.warn(format!(
+            "max_file_size is {} MiB in the configuration; files larger than {} MiB are never read",
+            options.config.scan.max_file_size >> 20,
+            crate::config::MAX_FILE_SIZE_CEILING >> 20
+        ));
+    }
     probes::permissions::check_home(&c);
     probes::files::scan_known(&c);
     probes::gitconfig::check_store_helper(&c);
@@ -139,6 +150,17 @@ pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
     report
 }
 
+/// Audits `data` as the content of a file of `kind` at `path`, without reading anything
+/// from disk: for callers that hold the bytes already, and for the fuzzing harness
+/// (tests/fuzz_parsers.rs and fuzz/), which feeds every reader of user files through it.
+pub fn scan_bytes(path: &std::path::Path, kind: crate::kind::FileKind, data: &[u8]) -> Report {
+    let home = Home::new("/nonexistent-home", std::iter::empty());
+    let options = ScanOptions::default();
+    let c = Collector::new(&home, &options, &NoSink);
+    probes::content::scan_buffer(&c, path, kind, data);
+    into_report(&home, c.finish())
+}
+
 /// Audits only `files` (the watcher's changed files under project roots), each classified
 /// as the walk would.
 pub fn run_files(home: &Home, options: &ScanOptions, files: &[PathBuf]) -> Report {
@@ -146,7 +168,7 @@ pub fn run_files(home: &Home, options: &ScanOptions, files: &[PathBuf]) -> Repor
     let mut buf = Vec::new();
     for path in files {
         let kind = probes::walk::classify(&home.dir, path);
-        probes::files::scan_file(&c, path, kind, options.config.scan.max_file_size, &mut buf);
+        probes::files::scan_file(&c, path, kind, options.config.max_file_size(), &mut buf);
     }
     into_report(home, c.finish())
 }

@@ -45,6 +45,21 @@ pub trait Sink: Sync {
 pub struct NoSink;
 impl Sink for NoSink {}
 
+/// What the archives of one scan have cost so far (shared by the walk's threads); the
+/// archive probe (`probes::archive`) reads and spends it.
+#[derive(Debug, Default)]
+pub struct ScanBudget {
+    pub(crate) inflated: AtomicU64,
+    pub(crate) compressed: AtomicU64,
+    pub(crate) entries: AtomicU64,
+    pub(crate) nanos: AtomicU64,
+}
+
+/// `s` as one line for people: secrets masked, control characters escaped.
+fn for_people(s: &str) -> String {
+    crate::term::safe_line(&crate::redact::mask_text(s)).into_owned()
+}
+
 /// A secret the audit kept in memory for verification: never serialized, wiped on drop.
 #[derive(Clone, Debug)]
 pub struct Kept {
@@ -64,6 +79,8 @@ pub struct Collector<'a> {
     pub files: AtomicU64,
     pub bytes: AtomicU64,
     pub skipped: AtomicU64,
+    /// What the archives of this scan have cost (their budgets are per scan too).
+    pub archives: ScanBudget,
     /// Paths already scanned (known locations), so the walk does not report them twice.
     claimed: Mutex<HashSet<PathBuf>>,
     /// Places whose location a start-up file decided, and the sentence that says so: added
@@ -95,19 +112,29 @@ impl<'a> Collector<'a> {
             files: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
+            archives: Default::default(),
             claimed: Mutex::default(),
             origins: Mutex::default(),
         }
     }
 
-    /// Adds a finding unless one with the same id exists; applies the user's ignores and
-    /// says where the place's location came from when a start-up file decided it.
-    pub fn add(&self, mut finding: Finding) {
+    /// Adds a finding unless one with the same id exists; applies the user's ignores. Its
+    /// text for people (message, variable, redacted secret) is made one line, with a
+    /// secret in it masked and control characters escaped, here, once for every output; and
+    /// it says where the place's location came from when a start-up file decided it.
+    pub fn add(&self, finding: Finding) {
+        self.add_with(finding, None);
+    }
+
+    /// [`Collector::add`] for a finding that earlier versions knew under `legacy_id`
+    /// ([`Finding::legacy_id`]): an `[[ignore]]` entry written with that id still applies.
+    pub fn add_legacy(&self, finding: Finding, legacy_id: String) {
+        self.add_with(finding, Some(legacy_id));
+    }
+
+    fn add_with(&self, mut finding: Finding, legacy_id: Option<String>) {
         if !self.seen_ids.lock().unwrap().insert(finding.id.clone()) {
             return;
-        }
-        if let Some(reason) = self.options.config.ignored(&finding.id) {
-            finding.ignored = Some(reason.to_string());
         }
         if let Some(path) = &finding.path {
             let origins = self.origins.lock().unwrap();
@@ -121,6 +148,26 @@ impl<'a> Collector<'a> {
                 finding.message.push(' ');
                 finding.message.push_str(why);
             }
+        }
+        for field in [
+            Some(&mut finding.message),
+            finding.variable.as_mut(),
+            finding.secret.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *field = for_people(field);
+        }
+        let config = &self.options.config;
+        if let Some(reason) = config.ignored(&finding.id) {
+            finding.ignored = Some(reason.to_string());
+        } else if let Some((legacy, reason)) = legacy_id
+            .as_deref()
+            .and_then(|l| config.ignored(l).map(|r| (l, r)))
+        {
+            finding.ignored = Some(reason.to_string());
+            crate::config::remember_legacy_id(&finding.id, legacy);
         }
         self.sink.finding(&finding);
         self.findings.lock().unwrap().push(finding);
@@ -139,7 +186,10 @@ impl<'a> Collector<'a> {
         }
     }
 
+    /// A warning for the report: one line, a secret in it (a path's name) masked, control
+    /// characters escaped.
     pub fn warn(&self, warning: String) {
+        let warning = for_people(&warning);
         self.sink.warning(&warning);
         self.warnings.lock().unwrap().push(warning);
     }
@@ -170,6 +220,11 @@ impl<'a> Collector<'a> {
     /// Findings so far matching `pred` (for probes that depend on others' results).
     pub fn any_finding(&self, pred: impl Fn(&Finding) -> bool) -> bool {
         self.findings.lock().unwrap().iter().any(pred)
+    }
+
+    /// Whether a warning so far matches `pred`.
+    pub fn any_warning(&self, pred: impl Fn(&str) -> bool) -> bool {
+        self.warnings.lock().unwrap().iter().any(|w| pred(w))
     }
 
     pub fn count_file(&self, bytes: u64) {

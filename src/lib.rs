@@ -6,10 +6,12 @@
 //! [`audit::Report`] that [`report`] renders as text, JSON, SARIF or Markdown.
 
 pub mod audit;
+pub mod child;
 pub mod collect;
 pub mod config;
 pub mod confined;
 pub mod finding;
+pub mod fingerprint;
 pub mod fix;
 pub mod fsread;
 pub mod guard;
@@ -19,6 +21,7 @@ pub mod keystore;
 pub mod kind;
 pub mod probes;
 pub mod raw_path;
+pub mod redact;
 pub mod report;
 pub mod rotation;
 pub mod rules;

@@ -198,8 +198,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // Every error leaves through the output gate: a path or name in it is masked and
+        // escaped.
         Err(Fatal(msg)) => {
-            eprintln!("hfguard: {msg}");
+            hfguard::term::warn(&format!("hfguard: {msg}"));
             ExitCode::from(2)
         }
     }
@@ -213,28 +215,36 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         _ => {}
     }
     let home = resolve_home(cli.home.as_ref())?;
-    let config = match &cli.config {
-        Some(path) => Config::load(path, true),
-        None => Config::load(&home.config_file(), false),
-    }
-    .map_err(Fatal)?;
+    // Fingerprints and ids are keyed with the audited home's key (read, or made once, when
+    // the first one is needed).
+    hfguard::fingerprint::use_home(&home);
+    // Read only by the commands that use it: `token`, `exec`, `git-credential`, `undo` and
+    // `history` never open it, so a broken (or hostile: a FIFO) config.toml cannot stop the
+    // lookups new shells and git run, or the way back.
+    let config = || -> Result<Config, Fatal> {
+        match &cli.config {
+            Some(path) => Config::load(path, true),
+            None => Config::load(&home.config_file(), false),
+        }
+        .map_err(Fatal)
+    };
     match cli.command {
-        Some(Command::Scan(args)) => scan(&home, config, args, false),
-        Some(Command::Fix(args)) => cli::fix::fix(&home, config, args),
+        Some(Command::Scan(ref args)) => scan(&home, config()?, args, false),
+        Some(Command::Fix(args)) => cli::fix::fix(&home, config()?, args),
         Some(Command::Undo(args)) => cli::fix::undo(&home, args),
         Some(Command::History) => cli::fix::history(&home),
         Some(Command::Token(cmd)) => cli::token::token(&home, cmd),
         Some(Command::Exec(args)) => cli::token::exec(&home, args),
         Some(Command::GitCredential(args)) => cli::token::git_credential(&home, args),
         Some(Command::Install(args)) => cli::token::install(&home, args),
-        Some(Command::Rotate(args)) => cli::rotate::rotate(&home, config, args),
-        Some(Command::Watch(args)) => cli::watch::watch(&home, config, args),
+        Some(Command::Rotate(args)) => cli::rotate::rotate(&home, config()?, args),
+        Some(Command::Watch(args)) => cli::watch::watch(&home, config()?, args),
         Some(Command::Guard(args)) => cli::guard::guard(&home, args),
         Some(Command::Completions { .. } | Command::Man { .. }) => unreachable!("handled above"),
-        None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
+        None if hfguard::term::stdout_is_terminal() && std::io::stdin().is_terminal() => {
             let config_path = cli.config.clone().unwrap_or_else(|| home.config_file());
             let options = ScanOptions {
-                config,
+                config: config()?,
                 ..Default::default()
             };
             hfguard::tui::run(home, options, config_path)
@@ -242,7 +252,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             Ok(ExitCode::SUCCESS)
         }
         // The dashboard needs a terminal; anywhere else the report is what helps.
-        None => scan(&home, config, ScanArgs::default(), true),
+        None => scan(&home, config()?, &ScanArgs::default(), true),
     }
 }
 
@@ -259,11 +269,11 @@ fn man(dir: Option<&std::path::Path>) -> Result<ExitCode, Fatal> {
             clap_mangen::generate_to(cmd, dir).map_err(|e| {
                 Fatal(format!(
                     "{}: cannot write the manual pages: {}",
-                    dir.display(),
+                    show(dir),
                     hfguard::fsread::reason(&e)
                 ))
             })?;
-            eprintln!("hfguard: manual pages written to {}", dir.display());
+            hfguard::term::warn(&format!("hfguard: manual pages written to {}", show(dir)));
             Ok(ExitCode::SUCCESS)
         }
         None => {
@@ -276,15 +286,20 @@ fn man(dir: Option<&std::path::Path>) -> Result<ExitCode, Fatal> {
     }
 }
 
-/// Writes to standard output; a closed pipe (`| head`) is not an error.
+/// Writes a completion script or a manual page: bytes for a program (the shell, `man`), so
+/// they go out as they are (`term::data`); a closed pipe (`| head`) is not an error.
 fn write_stdout(bytes: &[u8]) -> Result<ExitCode, Fatal> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|_| out.flush()) {
+    match hfguard::term::data(bytes) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Fatal(format!("cannot write to standard output: {e}")))
         }
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// A path for an error message: one line, masked, escaped.
+fn show(p: &std::path::Path) -> String {
+    hfguard::redact::show_path(p)
 }
 
 fn resolve_home(dir: Option<&PathBuf>) -> Result<Home, Fatal> {
@@ -293,11 +308,11 @@ fn resolve_home(dir: Option<&PathBuf>) -> Result<Home, Fatal> {
     })?;
     match std::fs::metadata(&home.dir) {
         Ok(m) if m.is_dir() => {}
-        Ok(_) => return Err(Fatal(format!("{}: not a folder", home.dir.display()))),
+        Ok(_) => return Err(Fatal(format!("{}: not a folder", show(&home.dir)))),
         Err(e) => {
             return Err(Fatal(format!(
                 "{}: {}",
-                home.dir.display(),
+                show(&home.dir),
                 hfguard::fsread::reason(&e)
             )))
         }
@@ -305,10 +320,10 @@ fn resolve_home(dir: Option<&PathBuf>) -> Result<Home, Fatal> {
     Ok(home)
 }
 
-fn scan(home: &Home, config: Config, args: ScanArgs, bare: bool) -> Result<ExitCode, Fatal> {
+fn scan(home: &Home, config: Config, args: &ScanArgs, bare: bool) -> Result<ExitCode, Fatal> {
     for p in &args.paths {
         if !p.is_dir() {
-            return Err(Fatal(format!("--path {}: not a folder", p.display())));
+            return Err(Fatal(format!("--path {}: not a folder", show(p))));
         }
     }
     let verify = args.verify || (config.verify.enabled && !args.no_verify);
@@ -328,7 +343,7 @@ fn scan(home: &Home, config: Config, args: ScanArgs, bare: bool) -> Result<ExitC
             })
             .collect(),
     };
-    let stderr_tty = std::io::stderr().is_terminal();
+    let stderr_tty = hfguard::term::stderr_is_terminal();
     let progress = Progress::new(stderr_tty && std::env::var_os("NO_PROGRESS").is_none());
     let mut report = audit::run(home, &options, &progress);
     progress.clear();
@@ -337,36 +352,34 @@ fn scan(home: &Home, config: Config, args: ScanArgs, bare: bool) -> Result<ExitC
     }
 
     let format = args.format.into_format();
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let to_terminal = args.output.is_none() && hfguard::term::stdout_is_terminal();
     let style = TextStyle {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         verbose: args.verbose,
     };
     let mut text = report::render(&report, format, style);
     if bare && args.format == FormatArg::Text {
-        text.push_str(
+        text.push(&hfguard::term::text(
             "\nThe interactive dashboard opens when `hfguard` runs on a terminal; `hfguard scan --help` lists report options.\n",
-        );
+        ));
     }
     match &args.output {
         Some(path) => {
-            write_output(path, &text).map_err(|e| {
+            write_output(path, text.as_str()).map_err(|e| {
                 Fatal(format!(
                     "{}: cannot write the report: {}",
-                    path.display(),
+                    show(path),
                     hfguard::fsread::reason(&e)
                 ))
             })?;
-            eprintln!("hfguard: report written to {}", path.display());
+            hfguard::term::warn(&format!("hfguard: report written to {}", show(path)));
         }
-        None => {
-            let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    return Err(Fatal(format!("cannot write to standard output: {e}")));
-                }
+        None => match hfguard::term::out(&text) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                return Err(Fatal(format!("cannot write to standard output: {e}")));
             }
-        }
+            _ => {}
+        },
     }
     Ok(if report.fails_at(args.fail_on.threshold()) {
         ExitCode::from(1)
@@ -382,10 +395,10 @@ fn verify_secrets(home: &Home, report: &mut audit::Report, tell: bool) {
     candidates.extend(hfguard::inventory::replaced_values(home, &report.secrets));
     let settings = hfguard::verify::Settings::for_home(home);
     if tell && !candidates.is_empty() {
-        eprintln!(
+        hfguard::term::warn(&format!(
             "hfguard: verifying {} secret(s) with their providers (--verify)…",
             candidates.len()
-        );
+        ));
     }
     let results = hfguard::verify::verify_all(&settings, &candidates);
     report.kept.clear();
@@ -403,15 +416,29 @@ impl FormatArg {
     }
 }
 
-/// Reports hold paths and redacted secrets: keep them private (0600).
+/// Reports hold paths and redacted secrets: private (0600) whether the file is new or was
+/// already there (made 0600 before a byte is written), and never written through a symlink
+/// or into anything but a regular file.
 fn write_output(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
-        .truncate(true)
         .mode(0o600)
-        .open(path)?;
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(nix::libc::ELOOP) => std::io::Error::other(
+                "it is a symlink; hfguard does not write a report through a link",
+            ),
+            Some(nix::libc::ENXIO) => std::io::Error::other("it is a FIFO or a device"),
+            _ => e,
+        })?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    f.set_len(0)?;
     f.write_all(text.as_bytes())?;
     f.sync_all()
 }
@@ -434,7 +461,7 @@ impl Progress {
 
     fn clear(&self) {
         if self.enabled && self.last.lock().unwrap().is_some() {
-            eprint!("\r\x1b[2K");
+            hfguard::term::progress(None);
         }
     }
 }
@@ -449,6 +476,6 @@ impl Sink for Progress {
             return;
         }
         *last = Some(Instant::now());
-        eprint!("\r\x1b[2Khfguard: scanning… {files} files");
+        hfguard::term::progress(Some(&format!("hfguard: scanning… {files} files")));
     }
 }

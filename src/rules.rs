@@ -639,13 +639,20 @@ fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// No identifier character right before the secret (`myhf_…` is not a token). An escape such
-/// as `\n` in a JSON string counts as a boundary.
+/// No identifier character right before the secret (`myhf_…` is not a token). An escape
+/// counts as a boundary: `\n` in a JSON string, and a percent-escape in a URL or a logged
+/// request (`Bearer%20hf_…`, `token%3Dhf_…`, `%22hf_…`).
 fn boundary_before(data: &[u8], start: usize) -> bool {
     if start == 0 || !is_ident_byte(data[start - 1]) {
         return true;
     }
-    start >= 2 && data[start - 2] == b'\\' && matches!(data[start - 1], b'n' | b't' | b'r')
+    if start >= 2 && data[start - 2] == b'\\' && matches!(data[start - 1], b'n' | b't' | b'r') {
+        return true;
+    }
+    start >= 3
+        && data[start - 3] == b'%'
+        && data[start - 2].is_ascii_hexdigit()
+        && data[start - 1].is_ascii_hexdigit()
 }
 
 /// No alphanumeric right after the secret (a longer run is something else).
@@ -783,6 +790,18 @@ mod tests {
         assert!(secrets(&format!("myhf_{}", &HF[3..]), None).is_empty());
         assert!(secrets(&format!("{HF}Z"), None).is_empty());
         assert_eq!(secrets(&format!("\"Token:\\n{HF}\""), None).len(), 1);
+    }
+
+    #[test]
+    fn a_token_may_follow_a_percent_escape() {
+        for before in ["Bearer%20", "token%3D", "%22", "x%2f", "%0A"] {
+            let found = secrets(&format!("GET /api?{before}{HF}&x=1\n"), None);
+            assert_eq!(found.len(), 1, "after {before}");
+            assert_eq!(found[0].1, HF);
+        }
+        // Not an escape: two hex digits without the `%`, or a `%` without two hex digits.
+        assert!(secrets(&format!("x3D{HF}"), None).is_empty());
+        assert!(secrets(&format!("%G1{HF}"), None).is_empty());
     }
 
     #[test]

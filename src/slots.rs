@@ -101,6 +101,10 @@ enum Stored {
 }
 
 /// Where the index lives for `home`.
+/// The largest index hfguard reads (opened as [`crate::fsread::read_own`] opens hfguard's
+/// own files: never blocking on a FIFO, only a regular file).
+pub const INDEX_LIMIT: u64 = 16 << 20;
+
 pub fn index_path(home: &Home) -> PathBuf {
     home.xdg_state().join("hfguard/tokens.json")
 }
@@ -116,7 +120,7 @@ pub fn load(home: &Home) -> Vec<Slot> {
 
 /// [`load`] from the index at `path`.
 pub fn load_at(path: &std::path::Path) -> Vec<Slot> {
-    let Ok(body) = std::fs::read(path) else {
+    let Ok(Some(body)) = crate::fsread::read_own(path, INDEX_LIMIT) else {
         return Vec::new();
     };
     let Ok(entries) = serde_json::from_slice::<Vec<Stored>>(&body) else {
@@ -183,7 +187,14 @@ impl Slot {
     /// a [`Previous`] (a rotation).
     pub fn set_value(&mut self, secret: &Secret, at: &str) {
         let fp = secret.fingerprint();
-        if self.fingerprint.as_deref() == Some(fp.as_str()) {
+        // A fingerprint stored before keyed fingerprints names the same value: not a
+        // rotation; it is rewritten in the keyed form.
+        if self
+            .fingerprint
+            .as_deref()
+            .is_some_and(|f| secret.has_fingerprint(f))
+        {
+            self.fingerprint = Some(fp);
             return;
         }
         if let Some(old) = self.fingerprint.take() {
@@ -394,7 +405,10 @@ impl Allocator {
                 .any(|a| a.name == name && a.replaces.is_some())
         };
         if let Some(s) = self.existing.iter().find(|s| {
-            s.fingerprint.as_deref() == Some(fp.as_str()) && !replaced_here(&s.name, &self.planned)
+            s.fingerprint
+                .as_deref()
+                .is_some_and(|f| secret.has_fingerprint(f))
+                && !replaced_here(&s.name, &self.planned)
         }) {
             let name = s.name.clone();
             self.push(name.clone(), secret, meta, None);

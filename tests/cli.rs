@@ -157,7 +157,7 @@ fn sarif_validates_against_the_2_1_0_schema() {
         let idx = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], r["ruleId"]);
         assert!(rules[idx]["help"]["text"].as_str().unwrap().len() > 20);
-        assert!(r["partialFingerprints"]["hfguardId/v1"]
+        assert!(r["partialFingerprints"]["hfguardId/v2"]
             .as_str()
             .unwrap()
             .starts_with("hfg-"));

@@ -449,3 +449,30 @@ fn keys_in_json_escaped_context() {
         assert_eq!(one(&r, rule, &nb)["severity"], "high", "{rule}");
     }
 }
+
+/// The new prefixed tokens count after a percent-escape too (a URL-encoded header or query
+/// in a log), as every token does since the safety work's boundary.
+#[test]
+fn new_tokens_after_percent_escapes() {
+    let mut fx = Fixture::new();
+    let together = fx.secret(format!("tgp_v1_{}", random_alnum("pct-tog", 43)));
+    let npm = fx.secret(format!("npm_{}", random_alnum("pct-npm", 36)));
+    let pinecone = fx.secret(format!(
+        "pcsk_{}_{}",
+        random_alnum("pct-pc1", 5),
+        random_alnum("pct-pc2", 63)
+    ));
+    let log = fx.write(
+        "logs/proxy.log",
+        format!("GET /v1/models Authorization=Bearer%20{together}\nPOST /publish?token%3D{npm}\nq=%22{pinecone}%22\n"),
+        0o644,
+    );
+    let r = fx.scan(&[]);
+    for rule in [
+        "together-key-in-project-file",
+        "npm-token-in-project-file",
+        "pinecone-key-in-project-file",
+    ] {
+        one(&r, rule, &log);
+    }
+}

@@ -351,6 +351,9 @@ fn replaced_values_move_from_pending_revoke_to_done() {
     fx.with_keyring();
     let old = fx.token("replaced-old");
     let new = fx.token("replaced-new");
+    // Fingerprints are keyed with the home's key: this process computes them (and names the
+    // backup below) with the key hfguard will use on this home.
+    hfguard::fingerprint::use_home(&hfguard::home::Home::new(fx.home(), []));
     let fp = |t: &str| hfguard::secret::fingerprint_str(t);
     fx.write(
         ".local/state/hfguard/tokens.json",

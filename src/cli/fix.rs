@@ -8,7 +8,9 @@ use hfguard::finding::{Finding, FixKind, Severity};
 use hfguard::fix::{self, Journal};
 use hfguard::home::Home;
 use hfguard::keystore::KeyStore;
-use std::io::{BufRead, IsTerminal, Write};
+use hfguard::term;
+use std::fmt::Write as _;
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -95,8 +97,7 @@ fn choose(findings: &[Finding], args: &FixArgs) -> Result<Vec<(Finding, FixKind)
 }
 
 pub fn confirm(question: &str) -> bool {
-    eprint!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
+    term::prompt(&format!("{question} [y/N] "));
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
 }
@@ -122,7 +123,7 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
     if let Some(code) = review(&plan, &journal, args.dry_run, args.yes, "hfguard fix --yes")? {
         return Ok(code);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = term::stdout();
     let keys = KeyStore::new(home);
     let outcome = fix::apply(&plan, &keys, &journal).map_err(|e| apply_failed(e, true))?;
     let _ = writeln!(
@@ -132,13 +133,13 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
         plan.id
     );
     for e in &outcome.failed {
-        eprintln!(
+        term::warn(&format!(
             "hfguard: not changed: {}",
-            hfguard::term::safe_line(&e.to_string())
-        );
+            term::safe_line(&e.to_string())
+        ));
     }
     for w in &outcome.warnings {
-        eprintln!("hfguard: {w}");
+        term::warn(&format!("hfguard: {w}"));
     }
     // Whether everything asked for is fixed is what a fresh audit says, not what the plan
     // hoped: a finding that is still there is named, with why. One whose file could not be
@@ -205,8 +206,8 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
             out,
             "  {}  {}: {}",
             f.id,
-            hfguard::term::safe_line(&hfguard::report::location(&home.dir, f)),
-            hfguard::term::safe_line(&why)
+            term::safe_line(&hfguard::report::location(&home.dir, f)),
+            term::safe_line(&why)
         );
     }
     Ok(ExitCode::from(1))
@@ -223,8 +224,8 @@ pub fn review(
     yes: bool,
     again: &str,
 ) -> Result<Option<ExitCode>, Fatal> {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(hfguard::term::safe_text(&fix::preview(plan)).as_bytes());
+    let mut out = term::stdout();
+    let _ = write!(out, "{}", fix::preview(plan));
     if plan.is_empty() {
         let _ = writeln!(out, "Nothing to change.");
         return Ok(Some(if plan.refused.is_empty() {
@@ -238,7 +239,7 @@ pub fn review(
             let _ = writeln!(
                 out,
                 "This plan cannot be applied here: {}",
-                hfguard::term::safe_line(&why)
+                term::safe_line(&why)
             );
         }
         let _ = writeln!(
@@ -250,7 +251,7 @@ pub fn review(
     if let Some(why) = fix::refusal(plan, journal) {
         return Err(Fatal(format!(
             "{}. Nothing was changed.",
-            hfguard::term::safe_line(&why)
+            term::safe_line(&why)
         )));
     }
     if !yes {
@@ -260,7 +261,6 @@ pub fn review(
                     .into(),
             ));
         }
-        let _ = out.flush();
         if !confirm(&format!(
             "Apply these {}?",
             plural(plan.change_count(), "change")
@@ -315,7 +315,7 @@ pub fn undo(home: &Home, args: UndoArgs) -> Result<ExitCode, Fatal> {
         (None, false) => applied.into_iter().take(1).collect(),
     };
     if ids.is_empty() {
-        println!("Nothing to undo.");
+        term::say("Nothing to undo.");
         return Ok(ExitCode::SUCCESS);
     }
     let mut code = ExitCode::SUCCESS;
@@ -323,23 +323,26 @@ pub fn undo(home: &Home, args: UndoArgs) -> Result<ExitCode, Fatal> {
         match fix::undo(&id, &keys, &journal) {
             Ok(o) => {
                 if o.failed.is_empty() {
-                    println!("Undid {id}: {} restored.", plural(o.changed.len(), "file"));
+                    term::say(&format!(
+                        "Undid {id}: {} restored.",
+                        plural(o.changed.len(), "file")
+                    ));
                 }
                 for e in &o.failed {
-                    eprintln!("hfguard: {id}: not restored: {e}");
+                    term::warn(&format!("hfguard: {id}: not restored: {e}"));
                 }
                 for e in &o.notes {
-                    eprintln!("hfguard: {id}: {e}");
+                    term::warn(&format!("hfguard: {id}: {e}"));
                 }
                 for w in &o.warnings {
-                    eprintln!("hfguard: {w}");
+                    term::warn(&format!("hfguard: {w}"));
                 }
                 if !o.failed.is_empty() || !o.notes.is_empty() {
                     code = ExitCode::from(1);
                 }
             }
             Err(e) => {
-                eprintln!("hfguard: {id}: {e}");
+                term::warn(&format!("hfguard: {id}: {e}"));
                 code = ExitCode::from(1);
             }
         }
@@ -352,12 +355,12 @@ pub fn history(home: &Home) -> Result<ExitCode, Fatal> {
     journal.recover().map_err(Fatal)?;
     let entries = journal.entries().map_err(Fatal)?;
     if entries.is_empty() {
-        println!("No fixes yet.");
+        term::say("No fixes yet.");
         return Ok(ExitCode::SUCCESS);
     }
     for e in &entries {
         let state = format!("{:?}", e.state).to_lowercase();
-        println!("{}  {}  {state}", e.id, e.at);
+        term::say(&format!("{}  {}  {state}", e.id, e.at));
         for r in &e.files {
             let op = match &r.op {
                 fix::journal::Op::Chmod { from, to } => format!("chmod {from:04o} → {to:04o}"),
@@ -367,15 +370,15 @@ pub fn history(home: &Home) -> Result<ExitCode, Fatal> {
                 fix::journal::Op::Mkdir { .. } => "mkdir".into(),
             };
             let skipped = if r.skipped { " (skipped)" } else { "" };
-            println!(
+            term::say(&format!(
                 "    {op:<16} {}{skipped}",
                 hfguard::report::display_path(&home.dir, &r.path)
-            );
+            ));
         }
         if let Some(why) = &e.distrust {
-            println!("    not acted on: {}", hfguard::term::safe_line(why));
+            term::say(&format!("    not acted on: {}", term::safe_line(why)));
         } else if e.state == fix::journal::State::Applied {
-            println!("    undo: hfguard undo {}", e.id);
+            term::say(&format!("    undo: hfguard undo {}", e.id));
         }
     }
     Ok(ExitCode::SUCCESS)

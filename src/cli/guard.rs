@@ -7,6 +7,7 @@ use hfguard::fix::{self, Journal};
 use hfguard::guard::Shell;
 use hfguard::home::Home;
 use hfguard::keystore::KeyStore;
+use hfguard::term;
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -71,7 +72,7 @@ fn shells(home: &Home, args: &GuardArgs) -> Vec<Shell> {
 pub fn guard(home: &Home, args: GuardArgs) -> Result<ExitCode, Fatal> {
     let shells = shells(home, &args);
     if shells.is_empty() {
-        println!("No shell is used in this home yet: name one with --shell bash|zsh|fish|atuin.");
+        term::say("No shell is used in this home yet: name one with --shell bash|zsh|fish|atuin.");
         return Ok(ExitCode::SUCCESS);
     }
     let plan = fix::guard::plan(home, &shells, args.remove);
@@ -89,27 +90,25 @@ pub fn guard(home: &Home, args: GuardArgs) -> Result<ExitCode, Fatal> {
     let files = outcome
         .changed
         .iter()
-        .map(|p| {
-            hfguard::term::safe_line(&hfguard::report::display_path(&home.dir, p)).into_owned()
-        })
+        .map(|p| term::safe_line(&hfguard::report::display_path(&home.dir, p)).into_owned())
         .collect::<Vec<_>>()
         .join(", ");
     if args.remove {
-        println!(
+        term::say(&format!(
             "Guard removed from {files}. Undo with `hfguard undo {}`.",
             plan.id
-        );
+        ));
     } else {
-        println!(
+        term::say(&format!(
             "Guarded: {files}. New shells keep secrets out of their history; open shells keep the old settings until restarted. Undo with `hfguard undo {}` or `hfguard guard --remove`.",
             plan.id
-        );
+        ));
     }
     for e in &outcome.failed {
-        eprintln!(
+        term::warn(&format!(
             "hfguard: not changed: {}",
-            hfguard::term::safe_line(&e.to_string())
-        );
+            term::safe_line(&e.to_string())
+        ));
     }
     Ok(if outcome.failed.is_empty() && plan.refused.is_empty() {
         ExitCode::SUCCESS

@@ -12,7 +12,9 @@ use hfguard::home::Home;
 use hfguard::keystore::{KeyError, KeyStore};
 use hfguard::secret::Secret;
 use hfguard::slots::{self, HF_DEFAULT};
-use std::io::{IsTerminal, Read, Write};
+use hfguard::term;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 #[derive(Args, Debug)]
@@ -50,14 +52,19 @@ pub struct RotateArgs {
 /// Opens `url` in the user's browser when there is a display, without waiting for it.
 fn open(home: &Home, url: &str) -> bool {
     let display = home.var("DISPLAY").is_some() || home.var("WAYLAND_DISPLAY").is_some();
-    display
-        && std::process::Command::new("xdg-open")
-            .arg(url)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .is_ok()
+    if !display {
+        return false;
+    }
+    let mut cmd = std::process::Command::new("xdg-open");
+    cmd.arg(url).stdin(std::process::Stdio::null());
+    // Bounded like every child: a browser launcher that hangs is killed, not waited for.
+    match hfguard::child::start(&mut cmd, std::time::Duration::from_secs(30)) {
+        Ok(running) => {
+            running.detach();
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 fn read_token(stdin: bool) -> Result<zeroize::Zeroizing<String>, Fatal> {
@@ -104,7 +111,7 @@ fn check_new(
         }
         _ => {}
     }
-    eprintln!("The new token is {}.", v.summary());
+    term::warn(&format!("The new token is {}.", v.summary()));
     if force {
         return Ok(());
     }
@@ -192,15 +199,15 @@ pub fn rotate(home: &Home, config: Config, args: RotateArgs) -> Result<ExitCode,
         })
         .map_err(Fatal)?;
         if marked == 0 {
-            println!(
+            term::say(&format!(
                 "`{}` has no replaced token waiting to be revoked.",
                 args.slot
-            );
+            ));
         } else {
-            println!(
+            term::say(&format!(
                 "Rotation of `{}` done: {marked} old token(s) marked revoked.",
                 args.slot
-            );
+            ));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -212,7 +219,7 @@ pub fn rotate(home: &Home, config: Config, args: RotateArgs) -> Result<ExitCode,
         )),
         e => Fatal(e.to_string()),
     })?;
-    let mut err = std::io::stderr();
+    let mut err = term::stderr();
     match &url {
         Some(u) => {
             let opened = !args.no_open && std::io::stdin().is_terminal() && open(home, u);
@@ -277,15 +284,14 @@ pub fn rotate(home: &Home, config: Config, args: RotateArgs) -> Result<ExitCode,
         .filter_map(|f| f.fixes.first().map(|k| (f.clone(), *k)))
         .collect();
     let plan = fix::plan_rotation(home, &args.slot, &new, &old, &choices, &report.findings);
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(hfguard::term::safe_text(&fix::preview(&plan)).as_bytes());
+    let mut out = term::stdout();
+    let _ = write!(out, "{}", fix::preview(&plan));
     if !args.yes {
         if !std::io::stdin().is_terminal() {
             return Err(Fatal(
                 "not on a terminal: pass --yes to apply this rotation".into(),
             ));
         }
-        let _ = out.flush();
         if !super::fix::confirm("Replace the token and apply these changes?") {
             let _ = writeln!(out, "Nothing changed.");
             return Ok(ExitCode::SUCCESS);
@@ -295,10 +301,10 @@ pub fn rotate(home: &Home, config: Config, args: RotateArgs) -> Result<ExitCode,
     let outcome =
         fix::apply(&plan, &keys, &journal).map_err(|e| super::fix::apply_failed(e, false))?;
     for e in &outcome.failed {
-        eprintln!(
+        term::warn(&format!(
             "hfguard: not changed: {}",
-            hfguard::term::safe_line(&e.to_string())
-        );
+            term::safe_line(&e.to_string())
+        ));
     }
     let _ = writeln!(
         out,

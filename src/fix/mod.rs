@@ -403,7 +403,7 @@ pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, App
     let mut restored = Vec::new();
     for r in &entry.slots_replaced {
         match keys.get(&r.name) {
-            Ok(now) if now.fingerprint() == r.new => {
+            Ok(now) if now.has_fingerprint(&r.new) => {
                 let old = keys.get_backup(&r.old).map_err(ApplyError::Key)?;
                 keys.set(&r.name, &old).map_err(ApplyError::Key)?;
                 restored.push((r.name.clone(), old));
@@ -422,7 +422,7 @@ pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, App
             continue;
         }
         match (keys.get(name), entry.tokens_used.get(name)) {
-            (Ok(now), Some(stored)) if now.fingerprint() != *stored => continue,
+            (Ok(now), Some(stored)) if !now.has_fingerprint(stored) => continue,
             (Ok(_), _) => {
                 keys.delete(name).map_err(ApplyError::Key)?;
                 deleted.push(name.clone());

@@ -226,7 +226,9 @@ impl Drop for AsOwner {
             .is_err()
         {
             // Carrying on with another user's identity would be worse than stopping.
-            eprintln!("hfguard: cannot switch back from the home owner's identity; stopping");
+            crate::term::warn(
+                "hfguard: cannot switch back from the home owner's identity; stopping",
+            );
             std::process::abort();
         }
     }

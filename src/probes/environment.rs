@@ -52,27 +52,31 @@ pub fn scan(c: &Collector) {
             let rule_id = format!("{}-in-environment", rule.id);
             let fp = m.secret.fingerprint();
             c.keep(&m.secret, m.provider.as_deref());
-            c.add(Finding {
-                id: Finding::compute_id(&rule_id, name, Some(&fp), 1),
-                rule: rule_id,
-                category: Category::Environment,
-                severity: Severity::Info,
-                provider: m.provider.clone(),
-                path: None,
-                line: None,
-                variable: Some(name.clone()),
-                pid: None,
-                mode: None,
-                secret: Some(m.secret.redacted()),
-                fingerprint: Some(fp),
-                message: format!(
-                    "{} is set in this environment ({name}): fine for a session, but if a start-up file exports it, keep it in the OS keyring and pass it only to the programs that need it.",
-                    rule.name
-                ),
-                fixes: vec![],
-                ignored: None,
-                span: None,
-            });
+            let legacy = Finding::legacy_id(&rule_id, name.as_bytes(), Some(&m.secret), 1);
+            c.add_legacy(
+                Finding {
+                    id: Finding::compute_id(&rule_id, name.as_bytes(), Some(&fp), 1),
+                    rule: rule_id,
+                    category: Category::Environment,
+                    severity: Severity::Info,
+                    provider: m.provider.clone(),
+                    path: None,
+                    line: None,
+                    variable: Some(name.clone()),
+                    pid: None,
+                    mode: None,
+                    secret: Some(m.secret.redacted()),
+                    fingerprint: Some(fp),
+                    message: format!(
+                        "{} is set in this environment ({name}): fine for a session, but if a start-up file exports it, keep it in the OS keyring and pass it only to the programs that need it.",
+                        rule.name
+                    ),
+                    fixes: vec![],
+                    ignored: None,
+                    span: None,
+                },
+                legacy,
+            );
         }
     }
 }

@@ -1,33 +1,28 @@
-//! Scans one file's content for secrets, and the known locations (token stores, credential
-//! files, start-up files and what they source, histories, AI session logs).
+//! Reads one file the safe way and hands its bytes to [`content`]; and the known locations
+//! (token stores, credential files, start-up files and what they source, histories, AI
+//! session logs).
 
 use crate::collect::Collector;
 use crate::confined::{self, Resolved};
-use crate::finding::{Category, Finding, FixKind, Severity};
 use crate::fsread::{self, Entry, ReadOutcome};
 use crate::home::{KnownFile, AI_LOG_DIRS};
 use crate::kind::FileKind;
-use crate::probes::gitconfig::{self, GitKey};
-use crate::probes::permissions;
+use crate::probes::gitconfig;
 use crate::probes::sshconfig;
-use crate::rules::{self, SecretMatch};
-use crate::secret::Secret;
+use crate::probes::{content, permissions};
 use crate::shellvars;
 use regex::bytes::Regex;
-use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
-use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// Known locations are read up to this size (histories can be large).
+pub use content::whole_file_token;
+
+/// Known locations are read up to this size (histories can be large; they are read in
+/// chunks, so this bounds time, not memory).
 const KNOWN_LIMIT: u64 = 512 * 1024 * 1024;
-/// Decompressed archives are searched up to this size.
-const ARCHIVE_LIMIT: u64 = 64 * 1024 * 1024;
-/// Bytes sniffed for NUL to tell binary from text, as ripgrep does.
-const SNIFF: usize = 8192;
 
 /// Scans every known location that exists: the start-up files first, since the locations
 /// they move ([`shellvars`]) are audited too, as the login shell sees them.
@@ -332,6 +327,15 @@ impl<'a> Opener<'a> {
         }
     }
 
+    /// Opens it for reading without following a link or blocking; `None` when it is gone
+    /// or no longer a regular file.
+    fn open(&self) -> std::io::Result<Option<(std::fs::File, std::fs::Metadata)>> {
+        match self {
+            Opener::Path(p) => fsread::open_regular(p),
+            Opener::In(dir, name) => fsread::open_regular_in(dir.as_fd(), name),
+        }
+    }
+
     fn read(&self, limit: u64, buf: &mut Vec<u8>) -> std::io::Result<ReadOutcome> {
         match self {
             Opener::Path(p) => fsread::read_regular(p, limit, buf),
@@ -380,11 +384,7 @@ fn scan_opened(
         }
         Ok(_) => return,
         Err(e) => {
-            c.warn(format!(
-                "unreadable: {} ({})",
-                path.display(),
-                fsread::reason(&e)
-            ));
+            warn_unreadable(c, path, &e);
             return;
         }
     };
@@ -395,28 +395,11 @@ fn scan_opened(
         }
         _ => {}
     }
-    let meta = match opener.read(limit, buf) {
-        Ok(ReadOutcome::Read { meta, truncated }) => {
-            if truncated && kind != FileKind::ProjectFile {
-                c.warn(format!(
-                    "partly read: {} (larger than {} MiB)",
-                    path.display(),
-                    limit >> 20
-                ));
-            }
-            meta
-        }
-        Ok(ReadOutcome::Vanished) => return,
-        Err(e) => {
-            c.warn(format!(
-                "unreadable: {} ({})",
-                path.display(),
-                fsread::reason(&e)
-            ));
-            return;
-        }
-    };
-    scan_read(c, path, kind, &meta, buf);
+    match opener.open() {
+        Ok(Some((file, meta))) => read_and_scan(c, path, kind, &file, meta, limit, buf),
+        Ok(None) => {}
+        Err(e) => warn_unreadable(c, path, &e),
+    }
 }
 
 /// Scans a file met in the home walk, which the walker already saw as a regular file (so no
@@ -440,11 +423,7 @@ pub fn scan_walked_file(
                     return;
                 }
             }
-            c.warn(format!(
-                "unreadable: {} ({})",
-                path.display(),
-                fsread::reason(&e)
-            ));
+            warn_unreadable(c, path, &e);
             return;
         }
     };
@@ -452,77 +431,59 @@ pub fn scan_walked_file(
         c.skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return;
     }
-    match fsread::read_opened(&file, meta, max_size, buf) {
-        Ok(ReadOutcome::Read { meta, .. }) => scan_read(c, path, kind, &meta, buf),
-        Ok(ReadOutcome::Vanished) => {}
-        Err(e) => c.warn(format!(
-            "unreadable: {} ({})",
-            path.display(),
-            fsread::reason(&e)
-        )),
-    }
+    read_and_scan(c, path, kind, &file, meta, max_size, buf);
 }
 
-/// Counts a file read into `data` and scans it: secrets, then permissions.
-fn scan_read(c: &Collector, path: &Path, kind: FileKind, meta: &std::fs::Metadata, data: &[u8]) {
-    c.count_file(data.len() as u64);
-    let found = scan_content(c, path, kind, data);
-    permissions::check_file(c, path, kind, meta, !data.is_empty(), found);
-}
-
-/// Scans `data` (the content of `path`); returns the providers of the secrets found.
-fn scan_content(c: &Collector, path: &Path, kind: FileKind, data: &[u8]) -> Vec<Option<String>> {
-    let rules = rules::builtin();
-    let head = &data[..data.len().min(SNIFF)];
-    let mut matches = Vec::new();
-    if data.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        let dec = flate2::read::MultiGzDecoder::new(data);
-        if dec.take(ARCHIVE_LIMIT).read_to_end(&mut out).is_ok() || !out.is_empty() {
-            rules.find(&out, Some(FileKind::Archive), &mut matches);
-            return report(c, path, FileKind::Archive, &out, matches, false, false);
+/// Reads an opened file (at most `limit` bytes: in one buffer when it fits in a chunk, in
+/// chunks otherwise), counts it, and scans it: secrets, then permissions.
+fn read_and_scan(
+    c: &Collector,
+    path: &Path,
+    kind: FileKind,
+    file: &std::fs::File,
+    meta: std::fs::Metadata,
+    limit: u64,
+    buf: &mut Vec<u8>,
+) {
+    let first = limit.min(content::CHUNK as u64);
+    let meta = match fsread::read_opened(file, meta, first, buf) {
+        Ok(ReadOutcome::Read { meta, .. }) => meta,
+        Ok(ReadOutcome::Vanished) => return,
+        Err(e) => {
+            warn_unreadable(c, path, &e);
+            return;
         }
-        return Vec::new();
-    }
-    if data.starts_with(b"PK\x03\x04") {
-        return scan_zip(c, path, data);
-    }
-    // NUL bytes in the head: a binary file, or a text container (SQLite, .pyc, tar) whose
-    // raw bytes are searched. Only walked files are skipped as binary: a known location is
-    // read whatever it holds (a history gets NUL blocks after a crash; the rest still counts).
-    let binary = memchr::memchr(0, head).is_some();
-    let container = binary && is_text_container(path, data);
-    if binary && !container && kind == FileKind::ProjectFile {
-        c.skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return Vec::new();
-    }
-    // One pass of the prefilter decides which rules run; most files end here with nothing.
-    if container {
-        rules.find_in_container(data, Some(kind), &mut matches);
+    };
+    let found = if meta.len() <= first {
+        c.count_file(buf.len() as u64);
+        content::scan_buffer(c, path, kind, buf)
     } else {
-        rules.find(data, Some(kind), &mut matches);
-    }
-    if matches.is_empty() && kind.is_hf_token_file() {
-        if let Some(m) = whole_file_token(data) {
-            matches.push(m);
+        let mut tally = content::Tally::default();
+        match content::scan_large(c, path, kind, buf, file, limit, &mut tally) {
+            Ok((read, truncated)) => {
+                c.count_file(read);
+                if truncated && kind != FileKind::ProjectFile {
+                    c.warn(format!(
+                        "partly read: {} (larger than {} MiB)",
+                        path.display(),
+                        limit >> 20
+                    ));
+                }
+            }
+            Err(e) => c.warn(format!(
+                "partly read: {} ({})",
+                path.display(),
+                fsread::reason(&e)
+            )),
         }
-    }
-    if matches.is_empty() {
-        return Vec::new();
-    }
-    report(
-        c,
-        path,
-        kind,
-        data,
-        matches,
-        !container && kind.is_line_based(),
-        true,
-    )
+        // A chunk of a large file left in the reused buffer is not kept for the next file.
+        buf.clear();
+        buf.shrink_to(content::CHUNK);
+        tally.providers
+    };
+    permissions::check_file(c, path, kind, &meta, meta.len() > 0, found);
 }
 
-/// Binary files whose text is worth searching raw: SQLite databases (IPython and atuin
-/// histories, browser stores), compiled Python, tar archives.
 /// A binary file whose text is searched in its raw bytes: a SQLite database or its
 /// write-ahead log, a `.pyc`, a tar archive. Its byte layout must be kept when it is edited.
 pub fn is_text_container(path: &Path, data: &[u8]) -> bool {
@@ -536,224 +497,6 @@ pub fn is_text_container(path: &Path, data: &[u8]) -> bool {
 /// frames.
 pub fn is_sqlite_wal(data: &[u8]) -> bool {
     matches!(data.get(..4), Some([0x37, 0x7f, 0x06, 0x82 | 0x83]))
-}
-
-fn scan_zip(c: &Collector, path: &Path, data: &[u8]) -> Vec<Option<String>> {
-    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(data)) else {
-        return Vec::new();
-    };
-    let rules = rules::builtin();
-    let mut providers = Vec::new();
-    let mut budget = ARCHIVE_LIMIT;
-    let mut out = Vec::new();
-    for i in 0..zip.len() {
-        if budget == 0 {
-            break;
-        }
-        let Ok(entry) = zip.by_index(i) else { continue };
-        if !entry.is_file() {
-            continue;
-        }
-        out.clear();
-        let mut entry = entry.take(budget);
-        // What an entry inflated counts against the budget even when it then fails (a bad
-        // checksum): else one crafted entry, listed a thousand times, inflates a thousand times.
-        let read = entry.read_to_end(&mut out);
-        budget = budget.saturating_sub(out.len() as u64);
-        if read.is_err() {
-            continue;
-        }
-        let mut matches = Vec::new();
-        rules.find(&out, Some(FileKind::Archive), &mut matches);
-        providers.extend(report(
-            c,
-            path,
-            FileKind::Archive,
-            &out,
-            matches,
-            false,
-            false,
-        ));
-    }
-    providers
-}
-
-/// A token file holding something that no rule knows (a token of a newer format) is still
-/// a plaintext token.
-pub fn whole_file_token(data: &[u8]) -> Option<SecretMatch> {
-    let text = std::str::from_utf8(data).ok()?.trim();
-    if text.len() < 8
-        || text.chars().any(char::is_whitespace)
-        || rules::builtin().is_placeholder_token(text)
-    {
-        return None;
-    }
-    let rule = rules::builtin().by_id("hf-token")?;
-    let offset = data.iter().position(|b| !b.is_ascii_whitespace())?;
-    let prefix = if text.starts_with("hf_") { 3 } else { 0 };
-    Some(SecretMatch {
-        rule,
-        offset,
-        secret: Secret::new(text.to_string(), prefix),
-        provider: Some("huggingface".into()),
-    })
-}
-
-/// Turns matches into findings: one per secret per line, the first rule winning.
-fn report(
-    c: &Collector,
-    path: &Path,
-    kind: FileKind,
-    data: &[u8],
-    matches: Vec<SecretMatch>,
-    line_based: bool,
-    raw: bool,
-) -> Vec<Option<String>> {
-    let rules = rules::builtin();
-    let mut seen: HashSet<(u64, String)> = HashSet::new();
-    let mut occurrences: HashMap<(usize, String), u32> = HashMap::new();
-    let mut providers = Vec::new();
-    let mut line = 1u64;
-    let mut counted_to = 0usize;
-    let mut best: Vec<&SecretMatch> = Vec::new();
-    // Keep, for each (line, secret), the match of the earliest rule.
-    let mut sorted: Vec<&SecretMatch> = matches.iter().collect();
-    sorted.sort_by_key(|m| (m.offset, m.rule));
-    let mut lines = Vec::with_capacity(sorted.len());
-    for m in &sorted {
-        line += memchr::memchr_iter(b'\n', &data[counted_to..m.offset]).count() as u64;
-        counted_to = m.offset;
-        lines.push(line);
-    }
-    let mut order: Vec<usize> = (0..sorted.len()).collect();
-    order.sort_by_key(|&i| (lines[i], sorted[i].rule));
-    let mut line_of = HashMap::new();
-    for i in order {
-        let m = sorted[i];
-        // Without lines to show (containers: SQLite, archives), one finding per secret: two
-        // copies in one database (IPython's `source` and `source_raw`) would look identical.
-        let at = if line_based { lines[i] } else { 0 };
-        if seen.insert((at, m.secret.fingerprint())) {
-            line_of.insert(best.len(), lines[i]);
-            best.push(m);
-        }
-    }
-    for (i, m) in best.iter().enumerate() {
-        let rule = &rules.rules[m.rule];
-        let fp = m.secret.fingerprint();
-        let occ = occurrences.entry((m.rule, fp.clone())).or_insert(0);
-        *occ += 1;
-        let line_no = line_of[&i];
-        let git_key = match kind {
-            FileKind::GitRemote | FileKind::GitConfig => gitconfig::key_at(data, m.offset),
-            _ => None,
-        };
-        let variable = match kind {
-            FileKind::StartupFile | FileKind::EnvFile => variable_at(data, m.offset),
-            _ => git_key.as_ref().and_then(GitKey::variable),
-        };
-        let why = git_key.as_ref().and_then(GitKey::why);
-        c.keep(&m.secret, m.provider.as_deref());
-        let rule_id = format!("{}-in-{}", rule.id, kind.slug());
-        let place = path.to_string_lossy();
-        let id = Finding::compute_id(&rule_id, &place, Some(&fp), *occ);
-        let severity = kind.secret_severity(m.provider.as_deref());
-        // A header is sent as it is: a marker or a lookup in it breaks every fetch.
-        let mut fixes = if raw && git_key.as_ref().is_none_or(GitKey::fixable) {
-            kind.secret_fixes_at(path, m.provider.as_deref())
-        } else {
-            Vec::new()
-        };
-        // A shell's history: its next secret can be kept out (`hfguard guard`).
-        if kind.category() == Category::History
-            && crate::guard::Shell::of_history(c.home, path).is_some()
-        {
-            fixes.push(FixKind::Guard);
-        }
-        providers.push(m.provider.clone());
-        c.add(Finding {
-            id,
-            rule: rule_id,
-            category: kind.category(),
-            severity,
-            provider: m.provider.clone(),
-            path: Some(path.to_path_buf()),
-            line: line_based.then_some(line_no),
-            variable: variable.clone(),
-            pid: None,
-            mode: None,
-            secret: Some(m.secret.redacted()),
-            fingerprint: Some(fp),
-            message: secret_message(&rule.name, kind, variable.as_deref(), severity, why),
-            fixes,
-            ignored: None,
-            span: raw.then(|| span_of(data, m)),
-        });
-    }
-    providers
-}
-
-/// Where `m`'s secret lies in `data` (the file's own bytes), for the fixes: the secret itself,
-/// or the encoded run it was decoded from.
-fn span_of(data: &[u8], m: &SecretMatch) -> crate::finding::Span {
-    let (start, end) = rules::extent(data, m);
-    crate::finding::Span {
-        start,
-        end,
-        encoded: !data[m.offset..].starts_with(m.secret.expose().as_bytes()),
-    }
-}
-
-/// One sentence: what, where, why it matters (`why` when the place within the file says more
-/// than its kind).
-fn secret_message(
-    name: &str,
-    kind: FileKind,
-    variable: Option<&str>,
-    sev: Severity,
-    why: Option<&str>,
-) -> String {
-    let var = variable.map(|v| format!(" ({v})")).unwrap_or_default();
-    let why = why.unwrap_or(match kind.category() {
-        Category::TokenFile => "it belongs in the OS keyring, where other programs and backups cannot read it",
-        Category::History => "histories are kept for years and copied around; redact it and rotate the token",
-        _ if sev == Severity::Info => "this is where its tool keeps it; make sure only you can read the file",
-        _ if kind == FileKind::StartupFile => "every program you start inherits it; keep it in the OS keyring and look it up instead",
-        _ if kind == FileKind::GitRemote => "it is sent with every fetch and shown by `git remote -v`; let a credential helper serve it",
-        _ if kind == FileKind::GitCredentials => "git keeps it unencrypted; let a keyring-backed credential helper serve it",
-        _ => "anyone who can read the file can use it; move it out and rotate it if the file was shared",
-    });
-    format!(
-        "{name}{var} in plain text in {}: {why}.",
-        kind.description()
-    )
-}
-
-/// The variable a secret is assigned to on its line (`export HF_TOKEN=…`, `set -gx HF_TOKEN …`,
-/// `HF_TOKEN: …`).
-fn variable_at(data: &[u8], offset: usize) -> Option<String> {
-    static ASSIGN: OnceLock<Regex> = OnceLock::new();
-    let re = ASSIGN.get_or_init(|| {
-        Regex::new(r#"(?:([A-Za-z_][A-Za-z0-9_]*)["']?\]?\s*[:=]|set\s+(?:-[a-zA-Z]+\s+)*([A-Za-z_][A-Za-z0-9_]*)\s)\s*["']?$"#)
-            .expect("valid regex")
-    });
-    static LEADING: OnceLock<Regex> = OnceLock::new();
-    let leading = LEADING.get_or_init(|| {
-        Regex::new(r#"^\s*(?:export\s+|set\s+(?:-[a-zA-Z]+\s+)*)?([A-Za-z_][A-Za-z0-9_]*)(?:=|\s)"#)
-            .expect("valid regex")
-    });
-    let line_start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |i| i + 1);
-    let before = &data[line_start..offset];
-    let caps = re.captures(before)?;
-    let name = caps.get(1).or_else(|| caps.get(2))?;
-    // The user part of a URL (`https://user:PASSWORD@…`) is no variable: the one the URL is
-    // assigned to starts the line.
-    let name = if before[..name.start()].ends_with(b"//") {
-        leading.captures(before)?.get(1)?
-    } else {
-        name
-    };
-    Some(String::from_utf8_lossy(name.as_bytes()).into_owned())
 }
 
 /// The user id audits compare owners with.

@@ -6,6 +6,7 @@
 use crate::collect::Collector;
 use crate::finding::{Category, Finding, FixKind, Severity};
 use crate::kind::FileKind;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// The `store` helper lines of a git config text: (1-based line, helper value).
@@ -72,24 +73,28 @@ fn report_helpers(c: &Collector, path: &Path) {
     let text = String::from_utf8_lossy(&buf);
     for (line, _) in store_helpers(&text) {
         let rule = "git-credential-helper-store".to_string();
-        c.add(Finding {
-            id: Finding::compute_id(&rule, &path.to_string_lossy(), None, 1),
-            rule,
-            category: Category::Git,
-            severity: Severity::Medium,
-            provider: Some("huggingface".into()),
-            path: Some(path.to_path_buf()),
-            line: Some(line),
-            variable: None,
-            pid: None,
-            mode: None,
-            secret: None,
-            fingerprint: None,
-            message: "git's credential.helper is `store`, which writes your Hugging Face token unencrypted to disk: the keyring fix moves the Hugging Face credentials out of the store and sends git to the OS keyring for huggingface.co (the setting stays for other hosts).".into(),
-            fixes: vec![FixKind::Keyring],
-            ignored: None,
-            span: None,
-        });
+        let legacy = Finding::legacy_id(&rule, path.as_os_str().as_bytes(), None, 1);
+        c.add_legacy(
+            Finding {
+                id: Finding::compute_id(&rule, path.as_os_str().as_bytes(), None, 1),
+                rule,
+                category: Category::Git,
+                severity: Severity::Medium,
+                provider: Some("huggingface".into()),
+                path: Some(path.to_path_buf()),
+                line: Some(line),
+                variable: None,
+                pid: None,
+                mode: None,
+                secret: None,
+                fingerprint: None,
+                message: "git's credential.helper is `store`, which writes your Hugging Face token unencrypted to disk: the keyring fix moves the Hugging Face credentials out of the store and sends git to the OS keyring for huggingface.co (the setting stays for other hosts).".into(),
+                fixes: vec![FixKind::Keyring],
+                ignored: None,
+                span: None,
+            },
+            legacy,
+        );
     }
 }
 

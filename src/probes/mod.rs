@@ -2,6 +2,8 @@
 //! feed files to [`files::scan_file`]; environment, processes and git configuration have
 //! their own sources. All report through the [`crate::collect::Collector`], which lives below them.
 
+pub mod archive;
+pub mod content;
 pub mod environment;
 pub mod files;
 pub mod gitconfig;
@@ -9,4 +11,5 @@ pub mod gitdirs;
 pub mod permissions;
 pub mod process;
 pub mod sshconfig;
+pub mod utf16;
 pub mod walk;

@@ -7,6 +7,7 @@ use crate::fsread::{self, mode_bits, Entry};
 use crate::kind::FileKind;
 use crate::probes::files::{current_uid, owner};
 use std::fs::Metadata;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 fn provider_of(kind: FileKind, found: &[Option<String>]) -> Option<String> {
@@ -32,25 +33,29 @@ fn permission_finding(
     message: String,
     fixes: Vec<FixKind>,
 ) {
-    let id = Finding::compute_id(&rule, &path.to_string_lossy(), None, 1);
-    c.add(Finding {
-        id,
-        rule,
-        category: Category::Permissions,
-        severity,
-        provider,
-        path: Some(path.to_path_buf()),
-        line: None,
-        variable: None,
-        pid: None,
-        mode: mode.map(mode_string),
-        secret: None,
-        fingerprint: None,
-        message,
-        fixes,
-        ignored: None,
-        span: None,
-    });
+    let id = Finding::compute_id(&rule, path.as_os_str().as_bytes(), None, 1);
+    let legacy = Finding::legacy_id(&rule, path.as_os_str().as_bytes(), None, 1);
+    c.add_legacy(
+        Finding {
+            id,
+            rule,
+            category: Category::Permissions,
+            severity,
+            provider,
+            path: Some(path.to_path_buf()),
+            line: None,
+            variable: None,
+            pid: None,
+            mode: mode.map(mode_string),
+            secret: None,
+            fingerprint: None,
+            message,
+            fixes,
+            ignored: None,
+            span: None,
+        },
+        legacy,
+    );
 }
 
 /// The user the audited home belongs to: whose credentials must be private. Root auditing

@@ -226,7 +226,13 @@ pub fn walk(c: &Collector) {
         .map(|s| s.to_string())
         .chain(cfg.skip_dirs.iter().cloned())
         .collect();
-    let skip_paths: Vec<PathBuf> = SKIP_HOME_PATHS.iter().map(|p| c.home.dir.join(p)).collect();
+    // hfguard's own state (journal, token index, fingerprint key) is not the user's: it
+    // holds no secret by design, and walking it would count hfguard's files as theirs.
+    let skip_paths: Vec<PathBuf> = SKIP_HOME_PATHS
+        .iter()
+        .map(|p| c.home.dir.join(p))
+        .chain([c.home.xdg_state().join("hfguard")])
+        .collect();
     let skip_ext: Vec<String> = SKIP_EXTENSIONS
         .iter()
         .map(|s| s.to_string())
@@ -281,7 +287,7 @@ pub fn walk(c: &Collector) {
         // Cache folders tagged per https://bford.info/cachedir/ hold nothing of the user's.
         !e.path().join("CACHEDIR.TAG").is_file()
     });
-    let max_size = cfg.max_file_size;
+    let max_size = c.options.config.max_file_size();
     // The known locations were all claimed before the walk and nothing claims during it: one
     // copy, read without a lock by every walker thread, and looked up (hashing every component)
     // only for files whose name is the name of one of them.

@@ -25,8 +25,9 @@ pub enum Format {
     Markdown,
 }
 
-/// Renders `report` in `format`. `style` only matters for text.
-pub fn render(report: &Report, format: Format, style: TextStyle) -> String {
+/// Renders `report` in `format`, through the output gate ([`crate::term`]). `style` only
+/// matters for text.
+pub fn render(report: &Report, format: Format, style: TextStyle) -> crate::term::Text {
     match format {
         Format::Text => text::render(report, style),
         Format::Json => json::render(report),
@@ -35,12 +36,14 @@ pub fn render(report: &Report, format: Format, style: TextStyle) -> String {
     }
 }
 
-/// `path` as a user reads it: `~/.bashrc` under the audited home, absolute elsewhere.
+/// `path` as a user reads it, on one line: `~/.bashrc` under the audited home, absolute
+/// elsewhere; a secret in a name masked and control characters escaped
+/// ([`crate::redact::show_path`]).
 pub fn display_path(home: &Path, path: &Path) -> String {
     match path.strip_prefix(home) {
         Ok(rel) if rel.as_os_str().is_empty() => "~".to_string(),
-        Ok(rel) => format!("~/{}", rel.display()),
-        Err(_) => path.display().to_string(),
+        Ok(rel) => format!("~/{}", crate::redact::show_path(rel)),
+        Err(_) => crate::redact::show_path(path),
     }
 }
 
@@ -53,7 +56,8 @@ pub fn location(home: &Path, f: &Finding) -> String {
             None => p,
         };
     }
-    match (f.pid, &f.variable) {
+    let var = f.variable.as_deref().map(crate::term::safe_line);
+    match (f.pid, var) {
         (Some(pid), Some(var)) => format!("pid {pid} ${var}"),
         (Some(pid), None) => format!("pid {pid}"),
         (None, Some(var)) => format!("${var}"),

@@ -32,10 +32,11 @@ fn security_severity(sev: Severity) -> &'static str {
     }
 }
 
-/// Percent-encodes a path for a URI reference (RFC 3986), byte by byte.
+/// Percent-encodes a path for a URI reference (RFC 3986), byte by byte, with a secret in a
+/// name masked.
 fn uri_encode(path: &Path) -> String {
     let mut out = String::new();
-    for &b in path.as_os_str().as_bytes() {
+    for &b in crate::redact::mask_bytes(path.as_os_str().as_bytes()).iter() {
         if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
             out.push(b as char);
         } else {
@@ -96,7 +97,7 @@ fn location(home: &Path, f: &Finding) -> Value {
     json!({"logicalLocations": [{"name": name, "kind": kind}]})
 }
 
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Report) -> crate::term::Text {
     let home = &report.home;
     let mut rules: BTreeMap<&str, (usize, Value)> = BTreeMap::new();
     let findings: Vec<&Finding> = report.findings.iter().collect();
@@ -115,9 +116,9 @@ pub fn render(report: &Report) -> String {
             if let Some(secret) = &f.secret {
                 text = format!("{text} Secret: {secret}.");
             }
-            let mut partial = json!({"hfguardId/v1": f.id});
+            let mut partial = json!({"hfguardId/v2": f.id});
             if let Some(fp) = &f.fingerprint {
-                partial["secretFingerprint/v1"] = json!(fp);
+                partial["secretFingerprint/v2"] = json!(fp);
             }
             let mut result = json!({
                 "ruleId": f.rule,
@@ -184,7 +185,5 @@ pub fn render(report: &Report) -> String {
             },
         }],
     });
-    let mut out = serde_json::to_string_pretty(&doc).expect("SARIF always serializes");
-    out.push('\n');
-    out
+    crate::term::json(&doc)
 }

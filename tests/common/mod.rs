@@ -173,7 +173,7 @@ impl Fixture {
 
     /// `hfguard ARGS --home HOME` with only PATH, HOME and the fixture's variables set.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hfguard"));
+        let mut cmd = Command::new(bin());
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home())
@@ -224,6 +224,14 @@ impl Fixture {
             }
         }
     }
+}
+
+/// The `hfguard` the tests run: this build, or `$HFGUARD_TEST_BIN` (an older build, to see a
+/// new test fail on the code before the change).
+pub fn bin() -> PathBuf {
+    std::env::var_os("HFGUARD_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_hfguard")))
 }
 
 pub fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Run {
