@@ -325,7 +325,9 @@ pub fn exec(home: &Home, args: ExecArgs) -> Result<ExitCode, Fatal> {
             cmd.env(v, t.expose());
         }
     }
-    // exec replaces hfguard: exit status and signals are the command's own.
+    // exec replaces hfguard: exit status and signals are the command's own. No keyring request
+    // may be cut off by it.
+    hfguard::keystore::settle(hfguard::keystore::TIMEOUT);
     let e = cmd.exec();
     Err(Fatal(format!(
         "cannot run {}: {e}",
