@@ -177,6 +177,7 @@ pub fn token(home: &Home, cmd: TokenCmd) -> Result<ExitCode, Fatal> {
             Ok(ExitCode::SUCCESS)
         }
         TokenCmd::List => {
+            slots::migrate_fingerprints(home, &keys);
             let list = slots::load(home);
             if list.is_empty() {
                 term::say("No tokens stored by hfguard. `hfguard fix` moves exposed tokens here; `hfguard token set` adds one.");
