@@ -196,7 +196,7 @@ impl FailOn {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let code = match run(cli) {
         Ok(code) => code,
         // Every error leaves through the output gate: a path or name in it is masked and
         // escaped.
@@ -204,7 +204,9 @@ fn main() -> ExitCode {
             hfguard::term::warn(&format!("hfguard: {msg}"));
             ExitCode::from(2)
         }
-    }
+    };
+    hfguard::keystore::settle(hfguard::keystore::TIMEOUT);
+    code
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Fatal> {

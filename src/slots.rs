@@ -508,6 +508,36 @@ impl Allocator {
     }
 }
 
+/// Brings fingerprints an earlier version wrote (unkeyed, without the `k1-` prefix) to the
+/// keyed form, by reading each such slot's value from the keyring: a report can then tell
+/// which slot holds a secret. Done by the commands that use the keyring anyway; quietly does
+/// nothing when the keyring does not answer.
+pub fn migrate_fingerprints(home: &Home, keys: &crate::keystore::KeyStore) {
+    let stale: Vec<String> = load(home)
+        .into_iter()
+        .filter(|s| {
+            s.fingerprint
+                .as_deref()
+                .is_some_and(|f| !f.starts_with(crate::fingerprint::PREFIX))
+        })
+        .map(|s| s.name)
+        .collect();
+    if stale.is_empty() {
+        return;
+    }
+    let fresh: Vec<(String, String)> = stale
+        .into_iter()
+        .filter_map(|name| keys.get(&name).ok().map(|v| (name, v.fingerprint())))
+        .collect();
+    let _ = update(home, |list| {
+        for s in list.iter_mut() {
+            if let Some((_, fp)) = fresh.iter().find(|(n, _)| *n == s.name) {
+                s.fingerprint = Some(fp.clone());
+            }
+        }
+    });
+}
+
 /// The slot holding the secret with `fingerprint` now, if any.
 pub fn holding<'a>(slots: &'a [Slot], fingerprint: &str) -> Option<&'a Slot> {
     slots

@@ -118,6 +118,7 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
     };
     let report = audit::run(home, &options, &NoSink);
     let choices = choose(&report.findings, &args)?;
+    hfguard::slots::migrate_fingerprints(home, &KeyStore::new(home));
     let plan = fix::plan_in(home, &choices, &report.findings);
     let journal = Journal::new(home);
     if let Some(code) = review(&plan, &journal, args.dry_run, args.yes, "hfguard fix --yes")? {

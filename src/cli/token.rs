@@ -177,6 +177,7 @@ pub fn token(home: &Home, cmd: TokenCmd) -> Result<ExitCode, Fatal> {
             Ok(ExitCode::SUCCESS)
         }
         TokenCmd::List => {
+            slots::migrate_fingerprints(home, &keys);
             let list = slots::load(home);
             if list.is_empty() {
                 term::say("No tokens stored by hfguard. `hfguard fix` moves exposed tokens here; `hfguard token set` adds one.");
@@ -325,7 +326,9 @@ pub fn exec(home: &Home, args: ExecArgs) -> Result<ExitCode, Fatal> {
             cmd.env(v, t.expose());
         }
     }
-    // exec replaces hfguard: exit status and signals are the command's own.
+    // exec replaces hfguard: exit status and signals are the command's own. No keyring request
+    // may be cut off by it.
+    hfguard::keystore::settle(hfguard::keystore::TIMEOUT);
     let e = cmd.exec();
     Err(Fatal(format!(
         "cannot run {}: {e}",
