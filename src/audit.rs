@@ -1,56 +1,22 @@
 //! The audit engine: runs the probes over a [`Home`], gathers their findings through one
-//! [`Collector`], and returns a [`Report`]. The `scan` command, the dashboard (streaming
-//! through a [`Sink`]) and the watcher all call [`run`].
+//! [`Collector`] (in [`crate::collect`], below the probes, so they never import the engine),
+//! and returns a [`Report`]. The `scan` command, the dashboard (streaming through a [`Sink`])
+//! and the watcher all call [`run`].
 
-use crate::config::Config;
 use crate::finding::{Finding, Severity};
 use crate::guard::ShellGuard;
 use crate::home::Home;
 use crate::inventory::SecretItem;
 use crate::probes;
-use crate::secret::Secret;
 use crate::verify::{Candidate, Verification};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+
+pub use crate::collect::{Collector, Kept, NoSink, ScanOptions, Sink};
 
 /// The `schema` value of the JSON report.
 pub const REPORT_SCHEMA: &str = "hfguard.report/v1";
-
-/// What to audit beyond the known locations.
-#[derive(Clone, Debug, Default)]
-pub struct ScanOptions {
-    /// Only the known locations, environment and processes: no walk.
-    pub quick: bool,
-    /// Roots to walk besides the home (`--path`).
-    pub extra_roots: Vec<PathBuf>,
-    pub config: Config,
-    /// Probes switched off (`--skip`): "processes", "environment", "walk".
-    pub skip_probes: Vec<String>,
-    /// Keep each secret found in memory ([`Report::kept`]) so that it can be verified: only
-    /// when the user asked for verification.
-    pub keep_secrets: bool,
-}
-
-impl ScanOptions {
-    pub fn probe_enabled(&self, name: &str) -> bool {
-        !self.skip_probes.iter().any(|p| p == name)
-    }
-}
-
-/// Receives findings, warnings and progress as they happen (the dashboard streams them).
-pub trait Sink: Sync {
-    fn finding(&self, _finding: &Finding) {}
-    fn warning(&self, _warning: &str) {}
-    /// Called now and then during the walk with the number of files looked at so far.
-    fn progress(&self, _files: u64) {}
-}
-
-/// A sink that ignores everything.
-pub struct NoSink;
-impl Sink for NoSink {}
 
 /// Counters of the work done.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -61,13 +27,6 @@ pub struct Stats {
     /// Wall time of the audit.
     #[serde(skip)]
     pub elapsed: std::time::Duration,
-}
-
-/// A secret the audit kept in memory for verification: never serialized, wiped on drop.
-#[derive(Clone, Debug)]
-pub struct Kept {
-    pub secret: Secret,
-    pub provider: Option<String>,
 }
 
 /// The result of an audit: the `hfguard.report/v1` document.
@@ -156,171 +115,6 @@ impl Report {
     }
 }
 
-/// `s` as one line for people: secrets masked, control characters escaped.
-fn for_people(s: &str) -> String {
-    crate::term::safe_line(&crate::redact::mask_text(s)).into_owned()
-}
-
-/// Gathers findings from every probe, thread-safely, dropping duplicates.
-pub struct Collector<'a> {
-    pub home: &'a Home,
-    pub options: &'a ScanOptions,
-    sink: &'a dyn Sink,
-    findings: Mutex<Vec<Finding>>,
-    seen_ids: Mutex<HashSet<String>>,
-    warnings: Mutex<Vec<String>>,
-    kept: Option<Mutex<BTreeMap<String, Kept>>>,
-    pub files: AtomicU64,
-    pub bytes: AtomicU64,
-    pub skipped: AtomicU64,
-    /// What the archives of this scan have cost (their budgets are per scan too).
-    pub archives: probes::archive::ScanBudget,
-    /// Paths already scanned (known locations), so the walk does not report them twice.
-    claimed: Mutex<HashSet<PathBuf>>,
-}
-
-impl<'a> Collector<'a> {
-    pub fn new(home: &'a Home, options: &'a ScanOptions, sink: &'a dyn Sink) -> Self {
-        Collector {
-            home,
-            options,
-            sink,
-            findings: Mutex::default(),
-            seen_ids: Mutex::default(),
-            warnings: Mutex::default(),
-            kept: options.keep_secrets.then(Mutex::default),
-            files: AtomicU64::new(0),
-            bytes: AtomicU64::new(0),
-            skipped: AtomicU64::new(0),
-            archives: Default::default(),
-            claimed: Mutex::default(),
-        }
-    }
-
-    /// Adds a finding unless one with the same id exists; applies the user's ignores. Its
-    /// text for people (message, variable, redacted secret) is made one line, with a
-    /// secret in it masked and control characters escaped, here, once for every output.
-    pub fn add(&self, finding: Finding) {
-        self.add_with(finding, None);
-    }
-
-    /// [`Collector::add`] for a finding that earlier versions knew under `legacy_id`
-    /// ([`Finding::legacy_id`]): an `[[ignore]]` entry written with that id still applies.
-    pub fn add_legacy(&self, finding: Finding, legacy_id: String) {
-        self.add_with(finding, Some(legacy_id));
-    }
-
-    fn add_with(&self, mut finding: Finding, legacy_id: Option<String>) {
-        if !self.seen_ids.lock().unwrap().insert(finding.id.clone()) {
-            return;
-        }
-        for field in [
-            Some(&mut finding.message),
-            finding.variable.as_mut(),
-            finding.secret.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            *field = for_people(field);
-        }
-        let config = &self.options.config;
-        if let Some(reason) = config.ignored(&finding.id) {
-            finding.ignored = Some(reason.to_string());
-        } else if let Some((legacy, reason)) = legacy_id
-            .as_deref()
-            .and_then(|l| config.ignored(l).map(|r| (l, r)))
-        {
-            finding.ignored = Some(reason.to_string());
-            crate::config::remember_legacy_id(&finding.id, legacy);
-        }
-        self.sink.finding(&finding);
-        self.findings.lock().unwrap().push(finding);
-    }
-
-    /// Keeps `secret` for verification, when the options ask for it (once per secret).
-    pub fn keep(&self, secret: &Secret, provider: Option<&str>) {
-        if let Some(kept) = &self.kept {
-            kept.lock()
-                .unwrap()
-                .entry(secret.fingerprint())
-                .or_insert_with(|| Kept {
-                    secret: secret.clone(),
-                    provider: provider.map(str::to_string),
-                });
-        }
-    }
-
-    /// A warning for the report: one line, a secret in it (a path's name) masked, control
-    /// characters escaped.
-    pub fn warn(&self, warning: String) {
-        let warning = for_people(&warning);
-        self.sink.warning(&warning);
-        self.warnings.lock().unwrap().push(warning);
-    }
-
-    /// Marks a path as handled; false when it already was.
-    pub fn claim(&self, path: &std::path::Path) -> bool {
-        self.claimed.lock().unwrap().insert(path.to_path_buf())
-    }
-
-    pub fn is_claimed(&self, path: &std::path::Path) -> bool {
-        self.claimed.lock().unwrap().contains(path)
-    }
-
-    /// A copy of the paths claimed so far, for a phase that only reads them (the walk).
-    pub fn claimed_paths(&self) -> HashSet<PathBuf> {
-        self.claimed.lock().unwrap().clone()
-    }
-
-    /// Findings so far matching `pred` (for probes that depend on others' results).
-    pub fn any_finding(&self, pred: impl Fn(&Finding) -> bool) -> bool {
-        self.findings.lock().unwrap().iter().any(pred)
-    }
-
-    /// Whether a warning so far matches `pred`.
-    pub fn any_warning(&self, pred: impl Fn(&str) -> bool) -> bool {
-        self.warnings.lock().unwrap().iter().any(|w| pred(w))
-    }
-
-    pub fn count_file(&self, bytes: u64) {
-        let n = self.files.fetch_add(1, Ordering::Relaxed) + 1;
-        self.bytes.fetch_add(bytes, Ordering::Relaxed);
-        if n % 512 == 0 {
-            self.sink.progress(n);
-        }
-    }
-
-    fn into_report(self) -> Report {
-        let mut findings = self.findings.into_inner().unwrap();
-        findings.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then(a.category.cmp(&b.category))
-                .then(a.path.cmp(&b.path))
-                .then(a.line.cmp(&b.line))
-                .then(a.pid.cmp(&b.pid))
-                .then(a.rule.cmp(&b.rule))
-                .then(a.id.cmp(&b.id))
-        });
-        let mut warnings = self.warnings.into_inner().unwrap();
-        warnings.sort();
-        warnings.dedup();
-        let mut report = Report::from_findings(self.home.dir.clone(), findings, warnings);
-        report.stats = Stats {
-            files: self.files.into_inner(),
-            bytes: self.bytes.into_inner(),
-            skipped: self.skipped.into_inner(),
-            elapsed: std::time::Duration::ZERO,
-        };
-        report.kept = self
-            .kept
-            .map(|k| k.into_inner().unwrap())
-            .unwrap_or_default();
-        report
-    }
-}
-
 /// Audits `home`: known locations first (fast, so `--quick` and the dashboard's first
 /// findings come at once), then environment and processes, then the walk.
 pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
@@ -348,8 +142,8 @@ pub fn run(home: &Home, options: &ScanOptions, sink: &dyn Sink) -> Report {
     if !options.quick && options.probe_enabled("walk") {
         probes::walk::walk(&c);
     }
-    sink.progress(c.files.load(Ordering::Relaxed));
-    let mut report = c.into_report();
+    sink.progress(c.files_seen());
+    let mut report = into_report(home, c.finish());
     report.inventory(home, &BTreeMap::new());
     report.guards = crate::guard::status(home);
     report.stats.elapsed = started.elapsed();
@@ -364,7 +158,7 @@ pub fn scan_bytes(path: &std::path::Path, kind: crate::kind::FileKind, data: &[u
     let options = ScanOptions::default();
     let c = Collector::new(&home, &options, &NoSink);
     probes::content::scan_buffer(&c, path, kind, data);
-    c.into_report()
+    into_report(&home, c.finish())
 }
 
 /// Audits only `files` (the watcher's changed files under project roots), each classified
@@ -376,5 +170,32 @@ pub fn run_files(home: &Home, options: &ScanOptions, files: &[PathBuf]) -> Repor
         let kind = probes::walk::classify(&home.dir, path);
         probes::files::scan_file(&c, path, kind, options.config.max_file_size(), &mut buf);
     }
-    c.into_report()
+    into_report(home, c.finish())
+}
+
+/// The report of what a collector gathered: findings most severe first, warnings sorted.
+fn into_report(home: &Home, gathered: crate::collect::Gathered) -> Report {
+    let mut findings = gathered.findings;
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.category.cmp(&b.category))
+            .then(a.path.cmp(&b.path))
+            .then(a.line.cmp(&b.line))
+            .then(a.pid.cmp(&b.pid))
+            .then(a.rule.cmp(&b.rule))
+            .then(a.id.cmp(&b.id))
+    });
+    let mut warnings = gathered.warnings;
+    warnings.sort();
+    warnings.dedup();
+    let mut report = Report::from_findings(home.dir.clone(), findings, warnings);
+    report.stats = Stats {
+        files: gathered.files,
+        bytes: gathered.bytes,
+        skipped: gathered.skipped,
+        elapsed: std::time::Duration::ZERO,
+    };
+    report.kept = gathered.kept;
+    report
 }

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod child;
+pub mod collect;
 pub mod config;
 pub mod confined;
 pub mod finding;
@@ -25,6 +26,7 @@ pub mod report;
 pub mod rotation;
 pub mod rules;
 pub mod secret;
+pub mod shellvars;
 pub mod slots;
 pub mod term;
 pub mod time;

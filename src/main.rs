@@ -3,7 +3,7 @@
 mod cli;
 use cli::Fatal;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use hfguard::audit::{self, ScanOptions, Sink};
 use hfguard::config::Config;
 use hfguard::finding::Severity;
@@ -14,6 +14,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// `hfguard --version`: the release and the git commit it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("HFGUARD_COMMIT"),
+    ")"
+);
 
 /// Audit this machine for exposed Hugging Face (and OpenAI, W&B, Kaggle, AWS, GitHub, …)
 /// credentials, and fix them.
@@ -28,7 +36,7 @@ use std::time::{Duration, Instant};
 #[derive(Parser, Debug)]
 #[command(
     name = "hfguard",
-    version,
+    version = VERSION,
     propagate_version = true,
     max_term_width = 100
 )]
@@ -85,6 +93,18 @@ enum Command {
     /// Exit codes: 0 done (or nothing to do), 1 a shell's file could not be changed (the
     /// reason is printed), 2 usage or fatal error.
     Guard(cli::guard::GuardArgs),
+    /// Print a completion script for SHELL: `source <(hfguard completions bash)` (the README
+    /// says where to install it for good).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `hfguard man | man -l -`. With --dir, write one page per
+    /// command there (hfguard.1, hfguard-scan.1, …) to install under a man path.
+    Man {
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug, Default)]
@@ -190,6 +210,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Fatal> {
+    // Generated from the command-line definition itself; they need no home.
+    match &cli.command {
+        Some(Command::Completions { shell }) => return completions(*shell),
+        Some(Command::Man { dir }) => return man(dir.as_deref()),
+        _ => {}
+    }
     let home = resolve_home(cli.home.as_ref())?;
     // Fingerprints and ids are keyed with the audited home's key (read, or made once, when
     // the first one is needed).
@@ -216,6 +242,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         Some(Command::Rotate(args)) => cli::rotate::rotate(&home, config()?, args),
         Some(Command::Watch(args)) => cli::watch::watch(&home, config()?, args),
         Some(Command::Guard(args)) => cli::guard::guard(&home, args),
+        Some(Command::Completions { .. } | Command::Man { .. }) => unreachable!("handled above"),
         None if hfguard::term::stdout_is_terminal() && std::io::stdin().is_terminal() => {
             let config_path = cli.config.clone().unwrap_or_else(|| home.config_file());
             let options = ScanOptions {
@@ -228,6 +255,47 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         }
         // The dashboard needs a terminal; anywhere else the report is what helps.
         None => scan(&home, config()?, &ScanArgs::default(), true),
+    }
+}
+
+fn completions(shell: clap_complete::Shell) -> Result<ExitCode, Fatal> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "hfguard", &mut out);
+    write_stdout(&out)
+}
+
+fn man(dir: Option<&std::path::Path>) -> Result<ExitCode, Fatal> {
+    let cmd = Cli::command();
+    match dir {
+        Some(dir) => {
+            clap_mangen::generate_to(cmd, dir).map_err(|e| {
+                Fatal(format!(
+                    "{}: cannot write the manual pages: {}",
+                    show(dir),
+                    hfguard::fsread::reason(&e)
+                ))
+            })?;
+            hfguard::term::warn(&format!("hfguard: manual pages written to {}", show(dir)));
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .map_err(|e| Fatal(format!("cannot render the manual page: {e}")))?;
+            write_stdout(&out)
+        }
+    }
+}
+
+/// Writes a completion script or a manual page: bytes for a program (the shell, `man`), so
+/// they go out as they are (`term::data`); a closed pipe (`| head`) is not an error.
+fn write_stdout(bytes: &[u8]) -> Result<ExitCode, Fatal> {
+    match hfguard::term::data(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Fatal(format!("cannot write to standard output: {e}")))
+        }
+        _ => Ok(ExitCode::SUCCESS),
     }
 }
 

@@ -63,7 +63,59 @@ fn secret_lines() -> Vec<String> {
         ),
         format!("export WANDB_API_KEY={}", a("wandb", 40).to_lowercase()),
         format!("export KAGGLE_KEY={}", hex("kag", 32)),
+        format!("export TOGETHER_API_KEY=tgp_v1_{}", a("tog", 43)),
+        format!("export TOGETHER_AI_API_KEY={}", hex("togl", 64)),
+        format!("PINECONE_API_KEY=pcsk_{}_{} python index.py", a("pc1", 6), a("pc2", 63)),
+        format!(
+            "export PINECONE_API_KEY={}-{}-{}-{}-{}",
+            hex("pcl1", 8),
+            hex("pcl2", 4),
+            hex("pcl3", 4),
+            hex("pcl4", 4),
+            hex("pcl5", 12)
+        ),
+        format!("export KAGGLE_API_TOKEN=KGAT_{}", hex("kgat", 32)),
+        format!("npm config set //registry.npmjs.org/:_authToken npm_{}", a("npm", 36)),
+        format!(
+            "modal token set --token-id ak-{} --token-secret as-{}",
+            a("mid", 22),
+            a("msec", 22)
+        ),
+        format!("export MISTRAL_API_KEY={}", a("mis", 32)),
+        format!("CO_API_KEY={} python rerank.py", a("coh", 40)),
+        format!(
+            "printf '-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ{}\\n{}\\n-----END OPENSSH PRIVATE KEY-----\\n' > k",
+            a("ssh1", 60),
+            a("ssh2", 40)
+        ),
+        format!(
+            "printf '-----BEGIN RSA PRIVATE KEY-----\\nMII{}\\n{}\\n-----END RSA PRIVATE KEY-----\\n' > k",
+            a("rsa1", 61),
+            a("rsa2", 40)
+        ),
+        format!(
+            "printf '-----BEGIN ENCRYPTED PRIVATE KEY-----\\nMII{}\\n-----END ENCRYPTED PRIVATE KEY-----\\n' > k",
+            a("enc1", 64)
+        ),
+        format!(
+            "pip install --extra-index-url https://ci:{}@pypi.corp.example/simple torch",
+            a("pipw", 14)
+        ),
+        format!("export UV_INDEX_CORP_PASSWORD={}", a("uvpw", 18)),
+        format!(
+            "git -c http.extraheader=\"AUTHORIZATION: basic {}\" fetch",
+            base64_of(&format!("x:{}", a("xhb", 16)))
+        ),
+        format!(
+            "git -c http.extraHeader='Authorization: Bearer {}' clone https://git.example.org/x",
+            a("xht", 40)
+        ),
     ]
+}
+
+fn base64_of(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
 }
 
 /// Lines that must stay in the history.

@@ -216,3 +216,46 @@ fn first_frame_needs_no_answer_from_the_terminal() {
     assert!(all.contains("\x1b[?1049h") && all.contains("\x1b[?1049l"));
     fx.assert_no_leak(&all);
 }
+
+/// The bash completion generated from the command-line definition, loaded in a real bash
+/// in a real terminal: `hfguard sc<TAB>` becomes `hfguard scan`.
+#[test]
+fn bash_completes_subcommands_in_a_real_terminal() {
+    let bin_dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_hfguard"),
+        bin_dir.path().join("hfguard"),
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let script = format!(
+        "env -i PATH='{path}' HOME='{}' TERM=xterm-256color PS1='prompt$ ' bash --norc --noprofile -i",
+        home.path().display(),
+    );
+    let tmux = Tmux::start(
+        format!("hfguard-compl-{}", std::process::id()),
+        100,
+        20,
+        &script,
+    );
+    tmux.wait_for("prompt$");
+    tmux.keys(&[
+        "source <(hfguard completions bash); echo LOADED-$?",
+        "Enter",
+    ]);
+    tmux.wait_for("LOADED-0");
+    tmux.keys(&["hfguard sc", "Tab"]);
+    // Typed `sc`; the completion wrote the rest (capture-pane drops the trailing space).
+    let screen = tmux.wait_for("prompt$ hfguard scan");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.trim_end() == "prompt$ hfguard scan"),
+        "{screen}"
+    );
+}

@@ -209,7 +209,9 @@ impl<'a> Planner<'a> {
             .and_then(|m| u32::from_str_radix(m, 8).ok())
             .ok_or("the finding has no mode")?;
         let to = match f.rule.as_str() {
-            "startup-file-writable" | "home-writable" => from & !0o022,
+            // startup-file-writable, home-writable, ssh-folder-writable, ssh-config-writable,
+            // ssh-authorized-keys-writable: only write access for others goes.
+            r if r.ends_with("-writable") => from & !0o022,
             "credential-folder-permissions" => from & !0o077 | 0o700,
             r if r.ends_with("-permissions") => (from & 0o100) | 0o600,
             _ => return Err("no permission change applies to this finding".into()),
@@ -225,6 +227,9 @@ impl<'a> Planner<'a> {
             return Err(why);
         }
         let e = self.chmods.entry(path).or_insert((from, to, Vec::new()));
+        // Two findings on one path (~/.ssh writable and too open): each only takes bits
+        // away, so the mode that satisfies both keeps the bits both keep.
+        e.1 &= to;
         e.2.push(f.id.clone());
         Ok(())
     }

@@ -17,12 +17,12 @@
 //! When one is hit, what was read so far is searched, the rest is not, and the report gets a
 //! warning naming the file and the budget.
 
-use crate::audit::Collector;
+use crate::collect::Collector;
 use crate::probes::content::{self, Mode, Tally, SNIFF};
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Bytes one archive may inflate to.
@@ -44,14 +44,8 @@ pub const SCAN_ENTRIES: u64 = 100_000;
 /// Time all archives of one scan may take.
 pub const SCAN_TIME: Duration = Duration::from_secs(10);
 
-/// What the archives of one scan have cost so far (shared by the walk's threads).
-#[derive(Debug, Default)]
-pub struct ScanBudget {
-    inflated: AtomicU64,
-    compressed: AtomicU64,
-    entries: AtomicU64,
-    nanos: AtomicU64,
-}
+// What the archives of one scan have cost: kept by the collector, below the probes.
+pub use crate::collect::ScanBudget;
 
 impl ScanBudget {
     /// Why no more archive may be opened in this scan, if so.

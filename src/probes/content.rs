@@ -8,10 +8,11 @@
 //! bounded whatever its size (a 6 GiB sparse file costs one chunk, not 6 GB) and a secret
 //! across a chunk boundary is still found once.
 
-use crate::audit::Collector;
+use crate::collect::Collector;
 use crate::finding::{Category, Finding, FixKind, Severity};
 use crate::kind::FileKind;
 use crate::probes::files::is_text_container;
+use crate::probes::gitconfig::{self, GitKey};
 use crate::probes::{archive, utf16};
 use crate::rules::{self, SecretMatch};
 use crate::secret::Secret;
@@ -309,20 +310,26 @@ pub fn report(
         let occ = tally.occurrences.entry((m.rule, fp.clone())).or_insert(0);
         *occ += 1;
         let line_no = line_of[&i];
+        let git_key = match kind {
+            FileKind::GitRemote | FileKind::GitConfig => gitconfig::key_at(data, m.offset),
+            _ => None,
+        };
         let variable = match kind {
             FileKind::StartupFile | FileKind::EnvFile => variable_at(data, m.offset),
-            _ => None,
+            _ => git_key.as_ref().and_then(GitKey::variable),
         };
         c.keep(&m.secret, m.provider.as_deref());
         let rule_id = format!("{}-in-{}", rule.id, kind.slug());
         let id = Finding::compute_id(&rule_id, path.as_os_str().as_bytes(), Some(&fp), *occ);
         let severity = kind.secret_severity(m.provider.as_deref());
         tally.providers.push(m.provider.clone());
-        let mut message = secret_message(&rule.name, kind, variable.as_deref(), severity);
-        let mut fixes = if mode.fixable {
+        let why = git_key.as_ref().and_then(GitKey::why);
+        let mut message = secret_message(&rule.name, kind, variable.as_deref(), severity, why);
+        // A header is sent as it is: a marker or a lookup in it breaks every fetch.
+        let mut fixes = if mode.fixable && git_key.as_ref().is_none_or(GitKey::fixable) {
             kind.secret_fixes_at(path, m.provider.as_deref())
         } else {
-            if kind != FileKind::Archive {
+            if !mode.fixable && kind != FileKind::Archive {
                 message.push_str(
                     " The file is UTF-16 text, which hfguard does not rewrite: edit it by hand.",
                 );
@@ -373,10 +380,17 @@ fn span_of(data: &[u8], m: &SecretMatch, base: usize) -> crate::finding::Span {
     }
 }
 
-/// One sentence: what, where, why it matters.
-fn secret_message(name: &str, kind: FileKind, variable: Option<&str>, sev: Severity) -> String {
+/// One sentence: what, where, why it matters (`why` when the place within the file says more
+/// than its kind).
+fn secret_message(
+    name: &str,
+    kind: FileKind,
+    variable: Option<&str>,
+    sev: Severity,
+    why: Option<&str>,
+) -> String {
     let var = variable.map(|v| format!(" ({v})")).unwrap_or_default();
-    let why = match kind.category() {
+    let why = why.unwrap_or(match kind.category() {
         Category::TokenFile => "it belongs in the OS keyring, where other programs and backups cannot read it",
         Category::History => "histories are kept for years and copied around; redact it and rotate the token",
         _ if sev == Severity::Info => "this is where its tool keeps it; make sure only you can read the file",
@@ -384,7 +398,7 @@ fn secret_message(name: &str, kind: FileKind, variable: Option<&str>, sev: Sever
         _ if kind == FileKind::GitRemote => "it is sent with every fetch and shown by `git remote -v`; let a credential helper serve it",
         _ if kind == FileKind::GitCredentials => "git keeps it unencrypted; let a keyring-backed credential helper serve it",
         _ => "anyone who can read the file can use it; move it out and rotate it if the file was shared",
-    };
+    });
     format!(
         "{name}{var} in plain text in {}: {why}.",
         kind.description()
@@ -399,8 +413,21 @@ fn variable_at(data: &[u8], offset: usize) -> Option<String> {
         Regex::new(r#"(?:([A-Za-z_][A-Za-z0-9_]*)["']?\]?\s*[:=]|set\s+(?:-[a-zA-Z]+\s+)*([A-Za-z_][A-Za-z0-9_]*)\s)\s*["']?$"#)
             .expect("valid regex")
     });
+    static LEADING: OnceLock<Regex> = OnceLock::new();
+    let leading = LEADING.get_or_init(|| {
+        Regex::new(r#"^\s*(?:export\s+|set\s+(?:-[a-zA-Z]+\s+)*)?([A-Za-z_][A-Za-z0-9_]*)(?:=|\s)"#)
+            .expect("valid regex")
+    });
     let line_start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |i| i + 1);
-    let caps = re.captures(&data[line_start..offset])?;
+    let before = &data[line_start..offset];
+    let caps = re.captures(before)?;
     let name = caps.get(1).or_else(|| caps.get(2))?;
+    // The user part of a URL (`https://user:PASSWORD@…`) is no variable: the one the URL is
+    // assigned to starts the line.
+    let name = if before[..name.start()].ends_with(b"//") {
+        leading.captures(before)?.get(1)?
+    } else {
+        name
+    };
     Some(String::from_utf8_lossy(name.as_bytes()).into_owned())
 }

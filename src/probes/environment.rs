@@ -1,6 +1,6 @@
 //! Variables of this process that hold a secret: reported by name, never by value.
 
-use crate::audit::Collector;
+use crate::collect::Collector;
 use crate::finding::{Category, Finding, Severity};
 use crate::rules::{self, SecretMatch};
 use crate::secret::Secret;

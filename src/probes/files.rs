@@ -2,12 +2,15 @@
 //! (token stores, credential files, start-up files and what they source, histories, AI
 //! session logs).
 
-use crate::audit::Collector;
+use crate::collect::Collector;
 use crate::confined::{self, Resolved};
 use crate::fsread::{self, Entry, ReadOutcome};
 use crate::home::{KnownFile, AI_LOG_DIRS};
 use crate::kind::FileKind;
+use crate::probes::gitconfig;
+use crate::probes::sshconfig;
 use crate::probes::{content, permissions};
+use crate::shellvars;
 use regex::bytes::Regex;
 use std::ffi::OsStr;
 use std::os::fd::{AsFd, OwnedFd};
@@ -21,9 +24,14 @@ pub use content::whole_file_token;
 /// chunks, so this bounds time, not memory).
 const KNOWN_LIMIT: u64 = 512 * 1024 * 1024;
 
-/// Scans every known location that exists.
+/// Scans every known location that exists: the start-up files first, since the locations
+/// they move ([`shellvars`]) are audited too, as the login shell sees them.
 pub fn scan_known(c: &Collector) {
-    let mut queue: Vec<KnownFile> = c.home.known_files();
+    let (mut startup, mut others): (Vec<KnownFile>, Vec<KnownFile>) = c
+        .home
+        .known_files()
+        .into_iter()
+        .partition(|k| k.kind == FileKind::StartupFile);
     for (dir, ext) in AI_LOG_DIRS {
         // Only where the folder really is inside the home (`~/.claude/projects` linked to
         // another user's folder is not read).
@@ -41,13 +49,67 @@ pub fn scan_known(c: &Collector) {
             _ => continue,
         };
         collect_files(&real, ext, 6, &mut |path| {
-            queue.push(KnownFile {
+            others.push(KnownFile {
                 path,
                 kind: FileKind::AiSessionLog,
             })
         });
     }
+    let mut known = shellvars::Known::new(c.home);
+    let mut assignments = Vec::new();
     let mut buf = Vec::new();
+    // A start-up file may move the start-up files themselves (ZDOTDIR, XDG_CONFIG_HOME for
+    // fish and environment.d): a few rounds until no new one turns up.
+    for _ in 0..4 {
+        if startup.is_empty() {
+            break;
+        }
+        scan_queue(c, &mut startup, &mut buf, &mut |path, text| {
+            let text = String::from_utf8_lossy(text);
+            assignments.extend(shellvars::parse(&text, path, &mut known));
+        });
+        for (k, a) in shellvars::moved_files(c.home, &assignments) {
+            if !may_follow(c, &k.path) {
+                continue;
+            }
+            c.note_origin(&k.path, a.origin(&c.home.dir));
+            if k.kind != FileKind::StartupFile {
+                others.push(k);
+            } else if !c.is_claimed(&k.path) {
+                startup.push(k);
+            }
+        }
+    }
+    scan_queue(c, &mut others, &mut buf, &mut |_, _| {});
+}
+
+/// Whether a location a start-up file moved may be read: under the home, or owned by the
+/// home's owner (a cluster's `/scratch/$USER/hf`). A home's start-up file must not send an
+/// audit run as root to read other users' or the system's files.
+fn may_follow(c: &Collector, path: &Path) -> bool {
+    let home = std::fs::canonicalize(&c.home.dir).unwrap_or_else(|_| c.home.dir.clone());
+    if std::fs::canonicalize(path).map_or(path.starts_with(&c.home.dir), |p| p.starts_with(&home)) {
+        return true;
+    }
+    let owner_of = |p: &Path| std::fs::symlink_metadata(p).ok().map(|m| owner(&m));
+    let ok = owner_of(path).is_some_and(|o| Some(o) == owner_of(&home));
+    if !ok && owner_of(path).is_some() {
+        c.warn(format!(
+            "not audited: {} (a start-up file points there, outside your home, and you do not own it)",
+            path.display()
+        ));
+    }
+    ok
+}
+
+/// Scans the files of `queue` and those they pull in, emptying it; `startup_text` sees the
+/// text of each start-up file.
+fn scan_queue(
+    c: &Collector,
+    queue: &mut Vec<KnownFile>,
+    buf: &mut Vec<u8>,
+    startup_text: &mut dyn FnMut(&Path, &[u8]),
+) {
     let mut i = 0;
     while i < queue.len() {
         let KnownFile { path, kind } = queue[i].clone();
@@ -59,16 +121,10 @@ pub fn scan_known(c: &Collector) {
             Some(p) => p,
             None => continue,
         };
-        if kind == FileKind::StartupFile {
-            for sourced in sourced_files(c, &path) {
-                queue.push(KnownFile {
-                    path: sourced,
-                    kind: FileKind::StartupFile,
-                });
-            }
-        }
-        scan_known_file(c, &path, kind, &mut buf);
+        queue.extend(pointed_to(c, &path, kind, startup_text));
+        scan_known_file(c, &path, kind, buf);
     }
+    queue.clear();
 }
 
 /// Follows the symlinks on the way to a known location only while they stay under the home
@@ -160,12 +216,21 @@ fn collect_files(dir: &Path, ext: &str, depth: usize, found: &mut dyn FnMut(Path
     }
 }
 
-/// Files a start-up file sources (`source F`, `. F`) that live under the home.
-fn sourced_files(c: &Collector, path: &Path) -> Vec<PathBuf> {
-    static SOURCE: OnceLock<Regex> = OnceLock::new();
-    let re = SOURCE.get_or_init(|| {
-        Regex::new(r#"(?m)^\s*(?:source|\.)\s+["']?([^"'\s;&|]+)"#).expect("valid regex")
-    });
+/// Files a known file pulls in that live under the home, and what they are: what a
+/// start-up file sources (`source F`, `. F`), what a git config includes, and the keys and
+/// included files of an SSH config. A start-up file's text also goes to `startup_text`.
+fn pointed_to(
+    c: &Collector,
+    path: &Path,
+    kind: FileKind,
+    startup_text: &mut dyn FnMut(&Path, &[u8]),
+) -> Vec<KnownFile> {
+    if !matches!(
+        kind,
+        FileKind::StartupFile | FileKind::GitConfig | FileKind::SshConfig
+    ) {
+        return Vec::new();
+    }
     let mut data = Vec::new();
     let read = match Opener::known(c, path) {
         Ok(Some(o)) => o.read(1024 * 1024, &mut data),
@@ -174,11 +239,55 @@ fn sourced_files(c: &Collector, path: &Path) -> Vec<PathBuf> {
     if !matches!(read, Ok(ReadOutcome::Read { .. })) {
         return Vec::new();
     }
-    let home = c.home.dir.to_string_lossy().into_owned();
+    let same = |paths: Vec<PathBuf>| -> Vec<KnownFile> {
+        paths
+            .into_iter()
+            .map(|path| KnownFile { path, kind })
+            .collect()
+    };
+    let candidates = match kind {
+        FileKind::StartupFile => {
+            startup_text(path, &data);
+            same(sourced_files(c, &data))
+        }
+        FileKind::GitConfig => same(gitconfig::included_files(
+            &String::from_utf8_lossy(&data),
+            path,
+            &c.home.dir,
+        )),
+        _ => {
+            let p = sshconfig::pointed(&String::from_utf8_lossy(&data), &c.home.dir);
+            let keys = p.identity_files.into_iter().map(|path| KnownFile {
+                path,
+                kind: FileKind::SshKey,
+            });
+            keys.chain(same(p.includes)).collect()
+        }
+    };
     let Ok(real_home) = c.home.dir.canonicalize() else {
         return Vec::new();
     };
-    re.captures_iter(&data)
+    candidates
+        .into_iter()
+        .filter(|k| {
+            // Inside the home for real, with `..` and symlinked folders resolved: a file
+            // outside it is not the user's to audit, and is never read.
+            k.path
+                .canonicalize()
+                .is_ok_and(|real| real.starts_with(&real_home) && real.is_file())
+        })
+        .collect()
+}
+
+/// The files a start-up file's text sources, with `~`, `$HOME` and `${HOME}` expanded; a
+/// path holding any other variable is left out.
+fn sourced_files(c: &Collector, data: &[u8]) -> Vec<PathBuf> {
+    static SOURCE: OnceLock<Regex> = OnceLock::new();
+    let re = SOURCE.get_or_init(|| {
+        Regex::new(r#"(?m)^\s*(?:source|\.)\s+["']?([^"'\s;&|]+)"#).expect("valid regex")
+    });
+    let home = c.home.dir.to_string_lossy().into_owned();
+    re.captures_iter(data)
         .filter_map(|caps| {
             let raw = String::from_utf8_lossy(&caps[1]).into_owned();
             let expanded = raw
@@ -186,14 +295,7 @@ fn sourced_files(c: &Collector, path: &Path) -> Vec<PathBuf> {
                 .replace("$HOME", &home)
                 .replace("${ZDOTDIR}", &home)
                 .replace("$ZDOTDIR", &home);
-            if expanded.contains('$') {
-                return None;
-            }
-            let p = c.home.expand(Path::new(&expanded));
-            // Inside the home for real, with `..` and symlinked folders resolved: a sourced
-            // file outside it is not the user's to audit, and is never read.
-            let real = p.canonicalize().ok()?;
-            (real.starts_with(&real_home) && real.is_file()).then_some(p)
+            (!expanded.contains('$')).then(|| c.home.expand(Path::new(&expanded)))
         })
         .collect()
 }
@@ -286,8 +388,12 @@ fn scan_opened(
             return;
         }
     };
-    if kind == FileKind::StartupFile {
-        permissions::check_startup(c, path, &meta);
+    match kind {
+        FileKind::StartupFile => permissions::check_startup(c, path, &meta),
+        FileKind::SshConfig | FileKind::SshAuthorizedKeys | FileKind::SshKey => {
+            permissions::check_ssh(c, path, kind, &meta)
+        }
+        _ => {}
     }
     match opener.open() {
         Ok(Some((file, meta))) => read_and_scan(c, path, kind, &file, meta, limit, buf),

@@ -1,7 +1,7 @@
 //! Permission checks: credential files private to the user (0600, owned by them), the
 //! folders that hold them (0700), start-up files and the home folder not writable by others.
 
-use crate::audit::Collector;
+use crate::collect::Collector;
 use crate::finding::{mode_string, Category, Finding, FixKind, Severity};
 use crate::fsread::{self, mode_bits, Entry};
 use crate::kind::FileKind;
@@ -173,6 +173,77 @@ pub fn check_startup(c: &Collector, path: &Path, meta: &Metadata) {
                 mode_string(mode)
             ),
             vec![FixKind::Chmod],
+        );
+    }
+}
+
+/// OpenSSH's StrictModes: `~/.ssh/config` and `authorized_keys` must not be writable by
+/// group or others, nor belong to anyone but the user or root; the same holds for `~/.ssh`
+/// itself (checked with any file in it). ssh refuses a config that breaks this; sshd refuses
+/// logins. (Private keys, which must not even be readable, are checked as credential files.)
+pub fn check_ssh(c: &Collector, path: &Path, kind: FileKind, meta: &Metadata) {
+    let why = match kind {
+        FileKind::SshConfig => Some("other users can make ssh run commands as you (ProxyCommand, LocalCommand), and ssh refuses to use it (\"Bad owner or permissions\")"),
+        FileKind::SshAuthorizedKeys => Some("other users can add their key and log in as you, and sshd's StrictModes refuses it"),
+        _ => None,
+    };
+    if let Some(why) = why {
+        strict_mode(
+            c,
+            path,
+            kind.slug(),
+            &capitalize(kind.description()),
+            meta,
+            why,
+        );
+    }
+    let ssh_dir = c.home.dir.join(".ssh");
+    if path.parent() == Some(ssh_dir.as_path()) {
+        if let Ok(Entry::Dir(m)) = fsread::lstat(&ssh_dir) {
+            strict_mode(
+                c,
+                &ssh_dir,
+                "ssh-folder",
+                "Your ~/.ssh folder",
+                &m,
+                "other users can replace your keys, authorized_keys and config, and sshd's StrictModes refuses logins",
+            );
+        }
+    }
+}
+
+/// `<place>-writable` (critical, chmod go-w) and `<place>-owner` (high) as StrictModes
+/// judges them: group- or world-writable, or owned by neither the user nor root.
+fn strict_mode(c: &Collector, path: &Path, place: &str, what: &str, meta: &Metadata, why: &str) {
+    let mode = mode_bits(meta);
+    if mode & 0o022 != 0 {
+        permission_finding(
+            c,
+            format!("{place}-writable"),
+            Severity::Critical,
+            Some("ssh".into()),
+            path,
+            Some(mode),
+            format!(
+                "{what} has mode {}: {why}. Remove write access for group and others.",
+                mode_string(mode)
+            ),
+            vec![FixKind::Chmod],
+        );
+    }
+    let who = owner(meta);
+    if who != current_uid() && who != 0 {
+        permission_finding(
+            c,
+            format!("{place}-owner"),
+            Severity::High,
+            Some("ssh".into()),
+            path,
+            Some(mode),
+            format!(
+                "{what} is owned by user id {who}, not by you: that user can change it, and ssh and sshd refuse it."
+            ),
+            vec![],
         );
     }
 }

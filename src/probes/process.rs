@@ -3,7 +3,7 @@
 //! environment of one of the user's own processes is how tokens are meant to be passed —
 //! `info`, one finding per secret.
 
-use crate::audit::Collector;
+use crate::collect::Collector;
 use crate::finding::{Category, Finding, Severity};
 use crate::rules;
 use std::collections::BTreeMap;

@@ -2,10 +2,11 @@
 //! (ripgrep's `ignore` walker), never following symlinks, skipping what a user would expect
 //! (model blobs, `.git` internals, `node_modules`, virtualenv packages, caches, media).
 
-use crate::audit::Collector;
+use crate::collect::Collector;
 use crate::home::AI_LOG_DIRS;
 use crate::kind::FileKind;
 use crate::probes::files::{scan_file, scan_walked_file};
+use crate::probes::gitdirs;
 use ignore::{DirEntry, WalkBuilder, WalkState};
 use std::collections::HashSet;
 use std::ffi::OsStr;
@@ -104,21 +105,52 @@ pub const SKIP_EXTENSIONS: [&str; 52] = [
     "qcow2",
 ];
 
+/// Package managers' project files, where index credentials and registry tokens get
+/// committed (and `requirements*.txt`/`.in`, `constraints*.txt`, whose `--index-url`
+/// options do too).
+pub const PACKAGE_MANIFESTS: [&str; 10] = [
+    "pyproject.toml",
+    "uv.toml",
+    "poetry.toml",
+    ".npmrc",
+    "pip.conf",
+    "pip.ini",
+    ".condarc",
+    "condarc",
+    "environment.yml",
+    "environment.yaml",
+];
+
+/// The names `ssh-keygen` gives private keys: a copy met outside `~/.ssh` is still one.
+pub const SSH_KEY_NAMES: [&str; 6] = [
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ecdsa_sk",
+    "id_ed25519",
+    "id_ed25519_sk",
+];
+
 /// What a file met in the walk is, from its path.
 pub fn classify(home: &Path, path: &Path) -> FileKind {
     let name = path
         .file_name()
         .map(OsStr::to_string_lossy)
         .unwrap_or_default();
-    let parent = path
-        .parent()
-        .and_then(Path::file_name)
-        .map(OsStr::to_string_lossy);
-    if name == "config" && parent.as_deref() == Some(".git") {
+    if gitdirs::is_repo_config(path) {
         return FileKind::GitRemote;
     }
     if name.ends_with(".ipynb") {
         return FileKind::Notebook;
+    }
+    if PACKAGE_MANIFESTS.contains(&name.as_ref())
+        || ((name.starts_with("requirements") || name.starts_with("constraints"))
+            && (name.ends_with(".txt") || name.ends_with(".in")))
+    {
+        return FileKind::PackageManifest;
+    }
+    if SSH_KEY_NAMES.contains(&name.as_ref()) {
+        return FileKind::SshKey;
     }
     if name.starts_with(".env") || name.ends_with(".env") {
         return FileKind::EnvFile;
@@ -210,7 +242,7 @@ pub fn walk(c: &Collector) {
                 .map(|s| s.trim_start_matches('.').to_ascii_lowercase()),
         )
         .collect();
-    let git_configs: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    let git_dirs: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
 
     let mut builder = WalkBuilder::new(&roots[0]);
     for r in &roots[1..] {
@@ -226,7 +258,7 @@ pub fn walk(c: &Collector) {
                 .map_or(2, |n| n.get())
                 .min(8),
         );
-    let git_ref = Arc::clone(&git_configs);
+    let git_ref = Arc::clone(&git_dirs);
     builder.filter_entry(move |e| {
         let Some(ft) = e.file_type() else { return true };
         if !ft.is_dir() {
@@ -234,7 +266,7 @@ pub fn walk(c: &Collector) {
         }
         let name = e.file_name().to_string_lossy();
         if name == ".git" {
-            git_ref.lock().unwrap().push(e.path().join("config"));
+            git_ref.lock().unwrap().push(e.path().to_path_buf());
             return false;
         }
         if skip_dirs.iter().any(|s| *s == name) || is_model_blobs(e) {
@@ -244,6 +276,12 @@ pub fn walk(c: &Collector) {
             return false;
         }
         if e.depth() > 0 && nested.contains(e.path()) {
+            return false;
+        }
+        // A bare repository (`git clone --bare`, a dotfiles repository in `~/.cfg`): its
+        // config files are read with the other git directories', the rest never.
+        if gitdirs::is_git_dir(e.path()) {
+            git_ref.lock().unwrap().push(e.path().to_path_buf());
             return false;
         }
         // Cache folders tagged per https://bford.info/cachedir/ hold nothing of the user's.
@@ -290,9 +328,9 @@ pub fn walk(c: &Collector) {
         })
     });
     let mut buf = Vec::new();
-    let mut configs = std::mem::take(&mut *git_configs.lock().unwrap());
-    configs.sort();
-    for path in configs {
+    let mut dirs = std::mem::take(&mut *git_dirs.lock().unwrap());
+    dirs.sort();
+    for path in dirs.iter().flat_map(|d| gitdirs::config_files(d)) {
         if c.claim(&path) {
             scan_file(c, &path, FileKind::GitRemote, 16 << 20, &mut buf);
         }

@@ -313,6 +313,35 @@ pub fn redacted(token: &str) -> String {
     format!("hf_…{}", &token[token.len() - 4..])
 }
 
+impl Fixture {
+    /// Real git in `dir` with the fixture's home and environment (no system or global
+    /// configuration but the fixture's), failing the test when git fails.
+    pub fn git(&self, dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org")
+            .envs(&self.env)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("git is installed (./scripts/test installs it)");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
 /// One request a [`FakeHub`] or [`Tripwire`] received.
 #[derive(Clone, Debug)]
 pub struct Request {
