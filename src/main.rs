@@ -63,10 +63,12 @@ enum Command {
     Undo(cli::fix::UndoArgs),
     /// The journal of fixes: what was changed, when, and how to undo it.
     History,
-    /// Tokens kept in the OS keyring: get, set, rm, list.
+    /// Credential slots in the OS keyring: get, set, rm, and list (what each serves, which one
+    /// huggingface_hub uses).
     #[command(subcommand)]
     Token(cli::token::TokenCmd),
-    /// Run a command with a token from the keyring in its environment (HF_TOKEN by default).
+    /// Run a command with a slot's token in its environment (HF_TOKEN and
+    /// HUGGING_FACE_HUB_TOKEN by default).
     Exec(cli::token::ExecArgs),
     /// git credential helper serving tokens and passwords from the keyring (set up by `fix`).
     GitCredential(cli::token::GitCredentialArgs),
