@@ -4,11 +4,20 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// The largest configuration file hfguard reads: far more than anyone writes by hand.
+const CONFIG_LIMIT: u64 = 1 << 20;
+
+/// The most `max_file_size` can ask for: larger files are never read, whatever the
+/// configuration says (reading is chunked, so this bounds time, not memory).
+pub const MAX_FILE_SIZE_CEILING: u64 = 1 << 30;
+
 /// The whole configuration file. Every field has a default, so an empty file is valid.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub scan: ScanConfig,
+    /// Opt-in verification of secrets with their providers (`scan --verify`).
+    pub verify: VerifyConfig,
     /// Findings the user decided to accept, by id, with the reason.
     #[serde(rename = "ignore")]
     pub ignores: Vec<Ignore>,
@@ -23,7 +32,8 @@ pub struct ScanConfig {
     pub skip_dirs: Vec<String>,
     /// File name endings never read (added to the built-in list of model and media files).
     pub skip_extensions: Vec<String>,
-    /// Files met in the walk larger than this are skipped (bytes).
+    /// Files met in the walk larger than this are skipped (bytes; at most 1 GiB, see
+    /// [`Config::max_file_size`]).
     pub max_file_size: u64,
     /// Walk into other file systems mounted under a root (network mounts are off by default:
     /// the audit sends nothing over the network).
@@ -42,6 +52,14 @@ impl Default for ScanConfig {
     }
 }
 
+/// `[verify]`: whether `hfguard scan` asks each secret's provider whether it is live and what
+/// it can do (docs/tokens.md). Off unless the user turns it on; `--no-verify` overrides.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerifyConfig {
+    pub enabled: bool,
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Ignore {
@@ -51,20 +69,30 @@ pub struct Ignore {
 
 impl Config {
     /// Reads `path`. A missing file is the default configuration only when `required` is
-    /// false (the implicit location); a named `--config` must exist.
+    /// false (the implicit location); a named `--config` must exist. The file is opened the
+    /// way hfguard opens its own files ([`crate::fsread::read_own`]): a FIFO or a huge file
+    /// there is an error, never a hang.
     pub fn load(path: &Path, required: bool) -> Result<Config, String> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str(&text)
-                .map_err(|e| format!("{}: invalid configuration: {}", path.display(), e.message())),
-            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
-                Ok(Config::default())
+        let shown = crate::redact::show_path(path);
+        match crate::fsread::read_own(path, CONFIG_LIMIT) {
+            Ok(Some(bytes)) => {
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| format!("{shown}: invalid configuration: not UTF-8 text"))?;
+                toml::from_str(&text)
+                    .map_err(|e| format!("{shown}: invalid configuration: {}", e.message()))
             }
+            Ok(None) if !required => Ok(Config::default()),
+            Ok(None) => Err(format!("{shown}: cannot read configuration: no such file")),
             Err(e) => Err(format!(
-                "{}: cannot read configuration: {}",
-                path.display(),
+                "{shown}: cannot read configuration: {}",
                 crate::fsread::reason(&e)
             )),
         }
+    }
+
+    /// The largest file the walk reads: `max_file_size`, at most [`MAX_FILE_SIZE_CEILING`].
+    pub fn max_file_size(&self) -> u64 {
+        self.scan.max_file_size.min(MAX_FILE_SIZE_CEILING)
     }
 
     /// The reason the user gave for ignoring finding `id`, if they did.
@@ -76,20 +104,49 @@ impl Config {
     }
 }
 
+/// Ids of `[[ignore]]` entries written before ids were keyed, as this process's audits
+/// matched them: finding id → the old id its entry names.
+static LEGACY_IDS: std::sync::Mutex<std::collections::BTreeMap<String, String>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// Notes that the `[[ignore]]` entry for finding `id` names it by its old id `legacy`: when
+/// hfguard next writes that entry (un-ignoring, or a new reason), the old one goes with it.
+pub fn remember_legacy_id(id: &str, legacy: &str) {
+    LEGACY_IDS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id.to_string(), legacy.to_string());
+}
+
 /// Adds (`reason` given) or removes the `[[ignore]]` entry for finding `id` in the config
-/// file at `path`, keeping the rest of the file as the user wrote it.
+/// file at `path`, keeping the rest of the file as the user wrote it. An entry naming the
+/// finding by its id from before keyed ids is replaced (migrated) too.
 pub fn set_ignore(path: &Path, id: &str, reason: Option<&str>) -> Result<(), String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(format!("{}: {}", path.display(), crate::fsread::reason(&e))),
+    let legacy = LEGACY_IDS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(id)
+        .cloned();
+    let shown = crate::redact::show_path(path);
+    let text = match crate::fsread::read_own(path, CONFIG_LIMIT) {
+        Ok(Some(b)) => String::from_utf8(b).map_err(|_| format!("{shown}: not UTF-8 text"))?,
+        Ok(None) => String::new(),
+        Err(e) => return Err(format!("{shown}: {}", crate::fsread::reason(&e))),
     };
-    // Entries hfguard writes are one block each: drop the block of this id if present.
+    // Entries hfguard writes are one block each: drop the block of this id (and of its old
+    // id) if present.
     let marker = format!("id = {}", toml_string(id));
+    let markers: Vec<String> = std::iter::once(marker.clone())
+        .chain(legacy.iter().map(|l| format!("id = {}", toml_string(l))))
+        .collect();
     let mut kept: Vec<&str> = Vec::new();
     let mut lines = text.lines().peekable();
     while let Some(l) = lines.next() {
-        if l.trim() == "[[ignore]]" && lines.peek().is_some_and(|n| n.trim() == marker) {
+        if l.trim() == "[[ignore]]"
+            && lines
+                .peek()
+                .is_some_and(|n| markers.iter().any(|m| n.trim() == m))
+        {
             lines.next();
             while lines
                 .peek()

@@ -2,7 +2,6 @@
 //! the fixes and the watcher consume them. Serialized, it is the `hfguard.report/v1` JSON.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -108,6 +107,9 @@ pub enum FixKind {
     Keyring,
     /// Replace the secret in place by a marker (the secret is kept in the keyring for undo).
     Redact,
+    /// Keep the next secret out of the shell's history (`hfguard guard`): offered on shell
+    /// history findings, it leaves the history as it is.
+    Guard,
 }
 
 impl FixKind {
@@ -116,6 +118,7 @@ impl FixKind {
             FixKind::Chmod => "chmod",
             FixKind::Keyring => "keyring",
             FixKind::Redact => "redact",
+            FixKind::Guard => "guard",
         }
     }
 }
@@ -141,7 +144,8 @@ pub struct Finding {
     pub mode: Option<String>,
     /// Redacted form of the secret (`hf_…kXyZ`), never the secret.
     pub secret: Option<String>,
-    /// Same secret, same fingerprint, wherever it is found.
+    /// Same secret, same fingerprint, wherever one user finds it (`k1-` and 32 hex digits,
+    /// keyed: [`crate::fingerprint`]).
     pub fingerprint: Option<String>,
     pub message: String,
     pub fixes: Vec<FixKind>,
@@ -172,20 +176,30 @@ pub struct Span {
 impl Finding {
     /// Derives the stable id from what identifies the exposure: rule, place, secret and which
     /// occurrence of that secret in that place it is — not the line, which moves when the
-    /// user edits the file above it.
+    /// user edits the file above it. Keyed like the fingerprints ([`crate::fingerprint::id`]):
+    /// an id reveals nothing that could be tested against a guess.
+    ///
+    /// The place is hashed as raw bytes: two file names that differ only in bytes that are
+    /// not UTF-8 are two places.
     pub fn compute_id(
         rule: &str,
-        place: &str,
+        place: &[u8],
         fingerprint: Option<&str>,
         occurrence: u32,
     ) -> String {
-        let mut h = Sha256::new();
-        for part in [rule, place, fingerprint.unwrap_or("-")] {
-            h.update(part.as_bytes());
-            h.update([0]);
-        }
-        h.update(occurrence.to_le_bytes());
-        format!("hfg-{}", &hex::encode(h.finalize())[..12])
+        crate::fingerprint::id(rule, place, fingerprint, occurrence)
+    }
+
+    /// The id earlier versions gave the same exposure (before ids and fingerprints were
+    /// keyed), from the secret itself: `[[ignore]]` entries written then keep working.
+    pub fn legacy_id(
+        rule: &str,
+        place: &[u8],
+        secret: Option<&crate::secret::Secret>,
+        occurrence: u32,
+    ) -> String {
+        let fp = secret.map(|s| s.legacy_fingerprint());
+        crate::fingerprint::legacy_id(rule, place, fp.as_deref(), occurrence)
     }
 
     /// Whether this finding counts toward the exit code at `threshold`.
@@ -199,20 +213,21 @@ pub fn mode_string(mode: u32) -> String {
     format!("{:04o}", mode & 0o7777)
 }
 
-/// Paths as text in reports and journals: lossy for names that are not UTF-8, so that
-/// writing a report never fails on a strange file name.
+/// Paths as text in reports: [`crate::redact::mask_path`] (a secret in a name masked, bytes
+/// that are not UTF-8 written `\xNN`), so that writing a report never fails on a strange
+/// file name and never shows a token that is a name.
 pub mod path_text {
     use serde::Serializer;
     use std::path::{Path, PathBuf};
 
     pub fn opt<S: Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
         match p {
-            Some(p) => s.serialize_str(&p.to_string_lossy()),
+            Some(p) => s.serialize_str(&crate::redact::mask_path(p)),
             None => s.serialize_none(),
         }
     }
 
     pub fn one<S: Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&p.to_string_lossy())
+        s.serialize_str(&crate::redact::mask_path(p))
     }
 }

@@ -4,8 +4,13 @@
 //! walk takes the file type from the directory entry instead of an `lstat` of its own, and
 //! calls [`open_regular`] and [`read_opened`] directly: open, `fstat`, one `read` per file.
 
+use nix::errno::Errno;
+use nix::fcntl::{openat, OFlag};
+use nix::sys::stat::Mode;
+use std::ffi::OsStr;
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
+use std::os::fd::BorrowedFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
@@ -23,24 +28,22 @@ pub enum Entry {
 /// `lstat` without following the last component. Missing or vanished paths are `Missing`.
 pub fn lstat(path: &Path) -> io::Result<Entry> {
     match std::fs::symlink_metadata(path) {
-        Ok(m) => {
-            let ft = m.file_type();
-            Ok(if ft.is_symlink() {
-                Entry::Symlink
-            } else if ft.is_file() {
-                Entry::Regular(m)
-            } else if ft.is_dir() {
-                Entry::Dir(m)
-            } else if ft.is_fifo() {
-                Entry::Special("a FIFO")
-            } else if ft.is_socket() {
-                Entry::Special("a socket")
-            } else {
-                Entry::Special("a device")
-            })
-        }
+        Ok(m) => Ok(entry_of(m)),
         Err(e) if is_vanished(&e) => Ok(Entry::Missing),
         Err(e) => Err(e),
+    }
+}
+
+fn entry_of(m: Metadata) -> Entry {
+    let ft = m.file_type();
+    if ft.is_symlink() {
+        Entry::Symlink
+    } else if ft.is_file() {
+        Entry::Regular(m)
+    } else if ft.is_dir() {
+        Entry::Dir(m)
+    } else {
+        Entry::Special(special(ft))
     }
 }
 
@@ -126,10 +129,98 @@ pub fn read_opened(
     Ok(ReadOutcome::Read { meta, truncated })
 }
 
+/// Reads one of hfguard's own files (its configuration, the token index, a journal entry):
+/// opened without blocking (a FIFO there must not hang every command, `token get` in every
+/// new shell included), checked on the descriptor to be a regular file, and at most `limit`
+/// bytes long. `Ok(None)` when it does not exist. A symlink is followed (dotfile managers
+/// link configuration files); what it names must be a regular file too.
+pub fn read_own(path: &Path, limit: u64) -> io::Result<Option<Vec<u8>>> {
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    let ft = meta.file_type();
+    if !ft.is_file() {
+        let what = if ft.is_dir() { "a folder" } else { special(ft) };
+        return Err(io::Error::other(format!("is {what}, not a regular file")));
+    }
+    if meta.len() > limit {
+        return Err(io::Error::other(format!(
+            "larger than {} KiB, more than hfguard ever writes there",
+            limit >> 10
+        )));
+    }
+    let mut buf = Vec::with_capacity(meta.len() as usize);
+    (&file).take(limit + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > limit {
+        return Err(io::Error::other("grew while it was read"));
+    }
+    Ok(Some(buf))
+}
+
+/// What a file that is neither regular, a folder nor a symlink is, for messages.
+fn special(ft: std::fs::FileType) -> &'static str {
+    if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_socket() {
+        "a socket"
+    } else {
+        "a device"
+    }
+}
+
+/// [`lstat`] of `name` in the folder `dir` (an `O_PATH|O_NOFOLLOW` open, which neither
+/// follows a link nor touches a FIFO or device, then `fstat`).
+pub fn lstat_in(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Entry> {
+    let fd = match openat(
+        dir,
+        name,
+        OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(e) if e == Errno::ENOENT || e == Errno::ENOTDIR => return Ok(Entry::Missing),
+        Err(e) => return Err(e.into()),
+    };
+    let m = File::from(fd).metadata()?;
+    Ok(entry_of(m))
+}
+
+/// [`open_regular`] of `name` in the folder `dir`.
+pub fn open_regular_in(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<(File, Metadata)>> {
+    let fd = match openat(
+        dir,
+        name,
+        OFlag::O_RDONLY
+            | OFlag::O_NONBLOCK
+            | OFlag::O_NOFOLLOW
+            | OFlag::O_NOCTTY
+            | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(e) if e == Errno::ENOENT || e == Errno::ENOTDIR || e == Errno::ELOOP => {
+            return Ok(None)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let file = File::from(fd);
+    let meta = file.metadata()?;
+    Ok(meta.file_type().is_file().then_some((file, meta)))
+}
+
 /// A reason for people: "permission denied", "is a directory", …
 pub fn reason(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::PermissionDenied => "permission denied".into(),
+        // hfguard's own words ("is a FIFO, not a regular file"), as written.
+        _ if e.raw_os_error().is_none() && e.get_ref().is_some() => e.to_string(),
         _ => {
             let s = e.to_string();
             // std appends " (os error N)"; users do not need it.

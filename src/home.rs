@@ -73,6 +73,48 @@ const STARTUP_FILES: [&str; 15] = [
     ".xsessionrc",
 ];
 
+/// Every variable that moves a known location: what a start-up file may set to send a tool's
+/// files elsewhere (see [`crate::shellvars`]).
+pub const LOCATION_VARIABLES: [&str; 26] = [
+    "HF_HOME",
+    "HF_TOKEN_PATH",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_STATE_HOME",
+    "NETRC",
+    "KAGGLE_CONFIG_DIR",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "CLOUDSDK_CONFIG",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "DOCKER_CONFIG",
+    "GH_CONFIG_DIR",
+    "ZDOTDIR",
+    "HISTFILE",
+    "PYTHON_HISTORY",
+    "IPYTHONDIR",
+    "GIT_CONFIG_GLOBAL",
+    // npm reads its `npm_config_*` variables in any case.
+    "NPM_CONFIG_USERCONFIG",
+    "npm_config_userconfig",
+    "PIP_CONFIG_FILE",
+    "UV_CONFIG_FILE",
+    "POETRY_CONFIG_DIR",
+    "CONDARC",
+    "MODAL_CONFIG_PATH",
+];
+
+/// Files in `~/.ssh` that are not private keys (by name).
+const SSH_NOT_KEYS: [&str; 6] = [
+    "config",
+    "known_hosts",
+    "authorized_keys",
+    "authorized_keys2",
+    "environment",
+    "rc",
+];
+
 impl Home {
     /// A home with an explicit environment (tests, `--home`).
     pub fn new(dir: impl Into<PathBuf>, env: impl IntoIterator<Item = (String, OsString)>) -> Self {
@@ -107,7 +149,30 @@ impl Home {
     /// A path from a variable, with `~` expanded against the audited home (as
     /// `os.path.expanduser` would).
     fn var_path(&self, name: &str) -> Option<PathBuf> {
+        debug_assert!(
+            LOCATION_VARIABLES.contains(&name),
+            "{name} moves a known location: list it in LOCATION_VARIABLES"
+        );
         self.var(name).map(|v| self.expand(Path::new(v)))
+    }
+
+    /// The same home with some variables set (`Some`) or unset (`None`): the environment
+    /// another program would have.
+    pub fn with_vars<'a>(
+        &self,
+        vars: impl IntoIterator<Item = (&'a str, Option<&'a OsString>)>,
+    ) -> Home {
+        let mut env = self.env.clone();
+        for (name, value) in vars {
+            match value {
+                Some(v) => env.insert(name.to_string(), v.clone()),
+                None => env.remove(name),
+            };
+        }
+        Home {
+            dir: self.dir.clone(),
+            env,
+        }
     }
 
     /// Expands a leading `~` and makes relative paths home-relative.
@@ -201,8 +266,20 @@ impl Home {
             self.xdg_config().join("git/credentials"),
             FileKind::GitCredentials,
         );
+        if let Some(p) = self.var_path("GIT_CONFIG_GLOBAL") {
+            add(p, FileKind::GitConfig);
+        }
         add(self.dir.join(".gitconfig"), FileKind::GitConfig);
         add(self.xdg_config().join("git/config"), FileKind::GitConfig);
+
+        // SSH: ssh reads `~/.ssh` of the user's own home, whatever the environment says.
+        let ssh = self.dir.join(".ssh");
+        add(ssh.join("config"), FileKind::SshConfig);
+        add(ssh.join("authorized_keys"), FileKind::SshAuthorizedKeys);
+        add(ssh.join("authorized_keys2"), FileKind::SshAuthorizedKeys);
+        for p in ssh_key_candidates(&ssh) {
+            add(p, FileKind::SshKey);
+        }
 
         // The ecosystem's credential files.
         add(
@@ -250,6 +327,59 @@ impl Home {
             FileKind::DockerConfig,
         );
         add(self.dir.join(".pypirc"), FileKind::Pypirc);
+
+        // Package managers.
+        add(
+            self.var_path("NPM_CONFIG_USERCONFIG")
+                .or_else(|| self.var_path("npm_config_userconfig"))
+                .unwrap_or_else(|| self.dir.join(".npmrc")),
+            FileKind::Npmrc,
+        );
+        if let Some(p) = self.var_path("PIP_CONFIG_FILE") {
+            add(p, FileKind::PipConfig);
+        }
+        add(self.xdg_config().join("pip/pip.conf"), FileKind::PipConfig);
+        add(self.dir.join(".pip/pip.conf"), FileKind::PipConfig);
+        if let Some(p) = self.var_path("UV_CONFIG_FILE") {
+            add(p, FileKind::UvConfig);
+        }
+        add(self.xdg_config().join("uv/uv.toml"), FileKind::UvConfig);
+        add(
+            self.xdg_data().join("uv/credentials/credentials.toml"),
+            FileKind::UvCredentials,
+        );
+        add(
+            self.var_path("POETRY_CONFIG_DIR")
+                .unwrap_or_else(|| self.xdg_config().join("pypoetry"))
+                .join("auth.toml"),
+            FileKind::PoetryAuth,
+        );
+        // conda's user search path (conda/base/constants.py SEARCH_PATH), then $CONDARC.
+        let conda_dirs = [
+            self.xdg_config().join("conda"),
+            self.dir.join(".config/conda"),
+            self.dir.join(".conda"),
+        ];
+        for d in &conda_dirs {
+            add(d.join(".condarc"), FileKind::Condarc);
+            add(d.join("condarc"), FileKind::Condarc);
+            for p in list_dir(&d.join("condarc.d")) {
+                if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                    add(p, FileKind::Condarc);
+                }
+            }
+        }
+        add(self.dir.join(".condarc"), FileKind::Condarc);
+        if let Some(p) = self.var_path("CONDARC") {
+            add(p, FileKind::Condarc);
+        }
+
+        // ML platforms with a credential file of their own.
+        add(
+            self.var_path("MODAL_CONFIG_PATH")
+                .unwrap_or_else(|| self.dir.join(".modal.toml")),
+            FileKind::ModalConfig,
+        );
         add(
             self.var_path("GH_CONFIG_DIR")
                 .unwrap_or_else(|| self.xdg_config().join("gh"))
@@ -316,6 +446,28 @@ impl Home {
         }
         out
     }
+}
+
+/// Files in `~/.ssh` that may be private keys: regular files (or links) whose names are not
+/// those of ssh's other files, public keys or sockets.
+fn ssh_key_candidates(dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = rd
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            !(name.ends_with(".pub")
+                || name.starts_with("known_hosts")
+                || SSH_NOT_KEYS.contains(&name.as_ref()))
+        })
+        .map(|e| e.path())
+        .collect();
+    v.sort();
+    v
 }
 
 /// Entries of a folder, or nothing when it cannot be read.

@@ -8,6 +8,7 @@
 
 use crate::home::Home;
 use crate::secret::Secret;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -74,15 +75,33 @@ fn within<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, KeyError> + Send + 'static,
 ) -> Result<T, KeyError> {
     let (tx, rx) = mpsc::channel();
+    IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
     std::thread::spawn(move || {
-        let _ = tx.send(f());
+        let r = f();
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        let _ = tx.send(r);
     });
     rx.recv_timeout(limit).unwrap_or(Err(KeyError::Timeout))
 }
 
-/// How long [`KeyStore::available`] waits: a Secret Service answers a lookup in milliseconds;
-/// one that takes longer is as good as absent for planning.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Keyring requests still running on their threads (one given up on after its timeout).
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// Waits, at most `limit`, until no keyring request is running. Called before the process
+/// exits or replaces itself: gnome-keyring (42, Debian 12) aborts when a client that opened
+/// a session is gone before its request is answered, taking every user's keyring down with
+/// it — so hfguard never leaves one half-asked, even one it stopped waiting for.
+pub fn settle(limit: Duration) {
+    let started = std::time::Instant::now();
+    while IN_FLIGHT.load(Ordering::SeqCst) > 0 && started.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// How long [`KeyStore::available`] waits: a Secret Service answers a lookup in milliseconds
+/// (a busy one in seconds); one that takes longer is as good as absent for planning. Absent
+/// altogether, the answer is immediate.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The name looked up to see whether the keyring answers (never stored).
 const PROBE_NAME: &str = "hfguard-availability-probe";
@@ -188,5 +207,22 @@ impl KeyStore {
 
     pub fn delete_backup(&self, key: &str) -> Result<(), KeyError> {
         Self::delete_in(self.backup_service(), key.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settle_waits_for_a_request_given_up_on() {
+        let r: Result<(), KeyError> = within(Duration::from_millis(10), || {
+            std::thread::sleep(Duration::from_millis(300));
+            Ok(())
+        });
+        assert!(matches!(r, Err(KeyError::Timeout)));
+        assert!(IN_FLIGHT.load(Ordering::SeqCst) > 0);
+        settle(Duration::from_secs(10));
+        assert_eq!(IN_FLIGHT.load(Ordering::SeqCst), 0);
     }
 }

@@ -30,6 +30,29 @@ pub enum FileKind {
     DockerConfig,
     Pypirc,
     GhConfig,
+    /// A private key file: in `~/.ssh`, or named by an `IdentityFile` of the SSH config.
+    SshKey,
+    /// `~/.ssh/config` and the files it includes.
+    SshConfig,
+    /// `~/.ssh/authorized_keys`: who may log in as the user.
+    SshAuthorizedKeys,
+    /// npm's user configuration (`$NPM_CONFIG_USERCONFIG`, `~/.npmrc`).
+    Npmrc,
+    /// pip's configuration files (`$PIP_CONFIG_FILE`, `~/.config/pip/pip.conf`, `~/.pip/pip.conf`).
+    PipConfig,
+    /// uv's user configuration (`$UV_CONFIG_FILE`, `~/.config/uv/uv.toml`).
+    UvConfig,
+    /// uv's plaintext credential store (`uv auth login`).
+    UvCredentials,
+    /// Poetry's `auth.toml`.
+    PoetryAuth,
+    /// conda's user configuration (`.condarc` in its search path, `$CONDARC`).
+    Condarc,
+    /// Modal's `~/.modal.toml` (`$MODAL_CONFIG_PATH`).
+    ModalConfig,
+    /// A project's package configuration met in the walk: `pyproject.toml`, `uv.toml`,
+    /// `.npmrc`, `pip.conf`, `.condarc`, `poetry.toml`. Often committed.
+    PackageManifest,
     /// Global git configuration (`~/.gitconfig`, `$XDG_CONFIG_HOME/git/config`).
     GitConfig,
     /// A file a shell reads at start-up (or one such a file sources).
@@ -48,7 +71,7 @@ pub enum FileKind {
 }
 
 impl FileKind {
-    pub const ALL: [FileKind; 22] = {
+    pub const ALL: [FileKind; 33] = {
         use FileKind::*;
         [
             HfTokenFile,
@@ -63,6 +86,17 @@ impl FileKind {
             DockerConfig,
             Pypirc,
             GhConfig,
+            SshKey,
+            SshConfig,
+            SshAuthorizedKeys,
+            Npmrc,
+            PipConfig,
+            UvConfig,
+            UvCredentials,
+            PoetryAuth,
+            Condarc,
+            ModalConfig,
+            PackageManifest,
             GitConfig,
             StartupFile,
             ShellHistory,
@@ -102,6 +136,17 @@ impl FileKind {
             DockerConfig => "docker-config",
             Pypirc => "pypirc",
             GhConfig => "gh-config",
+            SshKey => "ssh-key",
+            SshConfig => "ssh-config",
+            SshAuthorizedKeys => "ssh-authorized-keys",
+            Npmrc => "npmrc",
+            PipConfig => "pip-config",
+            UvConfig => "uv-config",
+            UvCredentials => "uv-credentials",
+            PoetryAuth => "poetry-auth",
+            Condarc => "condarc",
+            ModalConfig => "modal-config",
+            PackageManifest => "package-manifest",
             GitConfig => "git-config",
             StartupFile => "startup-file",
             ShellHistory => "shell-history",
@@ -131,6 +176,17 @@ impl FileKind {
             DockerConfig => "Docker's config.json",
             Pypirc => ".pypirc",
             GhConfig => "the GitHub CLI configuration",
+            SshKey => "an SSH private key file",
+            SshConfig => "the SSH client configuration",
+            SshAuthorizedKeys => "SSH's authorized_keys",
+            Npmrc => "npm's .npmrc",
+            PipConfig => "pip's configuration",
+            UvConfig => "uv's configuration",
+            UvCredentials => "uv's plaintext credential store",
+            PoetryAuth => "Poetry's auth.toml",
+            Condarc => "conda's .condarc",
+            ModalConfig => "Modal's .modal.toml",
+            PackageManifest => "a project's package configuration",
             GitConfig => "the global git configuration",
             StartupFile => "a shell start-up file",
             ShellHistory => "a shell history",
@@ -150,9 +206,10 @@ impl FileKind {
             HfTokenFile | HfStoredTokens | HfStagingToken | HfLegacyToken => Category::TokenFile,
             GitCredentials | GitConfig | GitRemote => Category::Git,
             Netrc | KaggleConfig | AwsCredentials | GcloudCredentials | DockerConfig | Pypirc
-            | GhConfig | StartupFile => Category::Dotfile,
+            | GhConfig | SshKey | SshConfig | SshAuthorizedKeys | Npmrc | PipConfig | UvConfig
+            | UvCredentials | PoetryAuth | Condarc | ModalConfig | StartupFile => Category::Dotfile,
             ShellHistory | ReplHistory | AiSessionLog => Category::History,
-            Notebook | EnvFile | Archive | ProjectFile => Category::Project,
+            Notebook | EnvFile | Archive | PackageManifest | ProjectFile => Category::Project,
         }
     }
 
@@ -168,6 +225,9 @@ impl FileKind {
             DockerConfig => Some("docker"),
             Pypirc => Some("pypi"),
             GhConfig => Some("github"),
+            SshKey => Some("ssh"),
+            Npmrc => Some("npm"),
+            ModalConfig => Some("modal"),
             _ => None,
         }
     }
@@ -190,6 +250,14 @@ impl FileKind {
                 | DockerConfig
                 | Pypirc
                 | GhConfig
+                | SshKey
+                | Npmrc
+                | PipConfig
+                | UvConfig
+                | UvCredentials
+                | PoetryAuth
+                | Condarc
+                | ModalConfig
         )
     }
 
@@ -200,7 +268,10 @@ impl FileKind {
     /// finds it.
     pub fn holds_secrets_by_nature(self) -> bool {
         use FileKind::*;
-        matches!(self, HfStoredTokens | GcloudCredentials | KaggleConfig)
+        matches!(
+            self,
+            HfStoredTokens | GcloudCredentials | KaggleConfig | UvCredentials | PoetryAuth
+        )
     }
 
     /// Whether the Hugging Face token file formats apply (the whole file is one token).
@@ -227,11 +298,14 @@ impl FileKind {
             HfTokenFile | HfStoredTokens | HfStagingToken | HfLegacyToken | GitCredentials => {
                 Severity::Medium
             }
+            // A private key in its own file is where ssh keeps it, whatever its format.
+            SshKey if matches!(provider, Some("ssh" | "private-key")) => Severity::Info,
             // `.netrc` is where pip, requests and curl read a host's login from: an entry for
             // any host but Hugging Face's is where its clients expect it.
             Netrc if provider != Some("huggingface") => Severity::Info,
             Netrc | KaggleConfig | AwsCredentials | GcloudCredentials | DockerConfig | Pypirc
-            | GhConfig => {
+            | GhConfig | SshKey | Npmrc | PipConfig | UvConfig | UvCredentials | PoetryAuth
+            | Condarc | ModalConfig => {
                 if provider.is_some() && provider == self.owner() {
                     Severity::Info
                 } else {
@@ -240,7 +314,9 @@ impl FileKind {
             }
             EnvFile | Archive => Severity::Medium,
             GitConfig | StartupFile | ShellHistory | ReplHistory | AiSessionLog | GitRemote
-            | Notebook | ProjectFile => Severity::High,
+            | Notebook | SshConfig | SshAuthorizedKeys | PackageManifest | ProjectFile => {
+                Severity::High
+            }
         }
     }
 
@@ -255,9 +331,13 @@ impl FileKind {
                 vec![FixKind::Redact]
             }
             // The owning tool reads these files; rewriting them would break it. Their
-            // permissions are checked (and chmod-fixable) separately.
+            // permissions are checked (and chmod-fixable) separately. (ssh, npm, pip, uv,
+            // Poetry, conda and Modal read theirs; a content fix for each waits for a
+            // consumer that keeps the tool working: docs/checks/README.md.)
             Pypirc | GhConfig | KaggleConfig | AwsCredentials | GcloudCredentials
-            | DockerConfig | Archive => vec![],
+            | DockerConfig | SshKey | SshConfig | SshAuthorizedKeys | Npmrc | PipConfig
+            | UvConfig | UvCredentials | PoetryAuth | Condarc | ModalConfig | PackageManifest
+            | Archive => vec![],
         }
     }
 

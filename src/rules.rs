@@ -40,6 +40,8 @@ struct RuleSpec {
     #[serde(default)]
     only_in: Option<Vec<FileKind>>,
     #[serde(default)]
+    not_in: Option<Vec<FileKind>>,
+    #[serde(default)]
     decode: Option<Decode>,
     #[serde(default)]
     password: bool,
@@ -72,6 +74,9 @@ pub struct Rule {
     prefix: usize,
     min_entropy: f64,
     only_in: Option<Vec<FileKind>>,
+    /// Kinds of file the rule skips: the bulk of a walk (source code), where its keywords
+    /// would cost every file a pass while its secrets live in configuration and histories.
+    not_in: Option<Vec<FileKind>>,
     decode: Option<Decode>,
     /// The pattern names a `secret` group (context rule): the boundary is the pattern's.
     has_secret_group: bool,
@@ -87,12 +92,36 @@ impl Rule {
         })
     }
 
+    /// The rule's regex, in the `regex` crate's syntax, as written in `assets/rules.toml`.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// Whether the rule applies to every kind of file (a history among them), not only in
+    /// its context (`only_in`).
+    pub fn applies_everywhere(&self) -> bool {
+        self.only_in.is_none()
+    }
+
+    /// Whether the pattern names a `secret` group, so the boundary before the secret is the
+    /// pattern's own (see the header of `assets/rules.toml`).
+    pub fn has_secret_group(&self) -> bool {
+        self.has_secret_group
+    }
+
     fn applies_to(&self, kind: Option<FileKind>) -> bool {
         match (&self.only_in, kind) {
-            (None, _) => true,
+            (None, Some(k)) => self.not_in.as_ref().is_none_or(|n| !n.contains(&k)),
+            (None, None) => true,
             (Some(kinds), Some(k)) => kinds.contains(&k),
             (Some(_), None) => false,
         }
+    }
+
+    /// Whether the rule applies to every kind of file (neither `only_in` nor `not_in`): the
+    /// rules of the one-pass search most files get, and of decoded base64.
+    fn is_general(&self) -> bool {
+        self.only_in.is_none() && self.not_in.is_none()
     }
 }
 
@@ -130,12 +159,14 @@ pub fn extent(data: &[u8], m: &SecretMatch) -> (usize, usize) {
 /// All rules, compiled.
 pub struct RuleSet {
     pub rules: Vec<Rule>,
-    /// Keywords of the rules that apply everywhere (`only_in` unset): the search for files
-    /// of every kind no context rule applies to, variables, command lines and decoded runs.
+    /// Keywords of the rules that apply everywhere (neither `only_in` nor `not_in`): the
+    /// search for the kinds of file only they apply to (the bulk of a walk: source code,
+    /// archives) and for decoded runs.
     general: Keywords,
-    /// Keywords of every rule: the search for the kinds of file a context rule applies to.
+    /// Keywords of every rule: the search for the kinds of file a context rule applies to,
+    /// and for variables and command lines (`not_in` rules apply to them).
     all: Keywords,
-    /// The kinds of file some context rule applies to.
+    /// The kinds of file some rule that is not general applies to.
     context_kinds: Vec<FileKind>,
     /// Case-sensitive base64 forms of the keywords of rules that apply everywhere.
     base64_forms: LiteralSet,
@@ -196,12 +227,19 @@ impl RuleSet {
             if spec.keywords.is_empty() {
                 return Err(format!("rule {}: needs at least one keyword", spec.id));
             }
+            let general = spec.only_in.is_none() && spec.not_in.is_none();
+            if spec.only_in.is_some() && spec.not_in.is_some() {
+                return Err(format!(
+                    "rule {}: only_in and not_in exclude each other",
+                    spec.id
+                ));
+            }
             for kw in &spec.keywords {
-                if spec.only_in.is_none() && kw.len() >= 3 {
+                if general && kw.len() >= 3 {
                     b64_keywords.extend(base64_forms(kw.as_bytes()));
                 }
             }
-            specs.push((spec.keywords, spec.only_in.is_none()));
+            specs.push((spec.keywords, general));
             let has_secret_group = spec.pattern.contains("(?P<secret>");
             rules.push(Rule {
                 provider: (spec.provider != "host").then_some(spec.provider),
@@ -212,6 +250,7 @@ impl RuleSet {
                 prefix: spec.prefix,
                 min_entropy: spec.min_entropy,
                 only_in: spec.only_in,
+                not_in: spec.not_in,
                 decode: spec.decode,
                 has_secret_group,
                 password: spec.password,
@@ -222,7 +261,7 @@ impl RuleSet {
             .filter(|&k| {
                 rules
                     .iter()
-                    .any(|r| r.only_in.is_some() && r.applies_to(Some(k)))
+                    .any(|r| !r.is_general() && r.applies_to(Some(k)))
             })
             .collect();
         b64_keywords.sort();
@@ -338,8 +377,8 @@ impl RuleSet {
     ) {
         let start_len = out.len();
         let keywords = match kind {
-            Some(k) if self.context_kinds.contains(&k) => &self.all,
-            _ => &self.general,
+            Some(k) if !self.context_kinds.contains(&k) => &self.general,
+            _ => &self.all,
         };
         // Allocated only when a keyword occurs: most buffers have none.
         let mut triggered: Vec<bool> = Vec::new();
@@ -600,13 +639,20 @@ fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// No identifier character right before the secret (`myhf_…` is not a token). An escape such
-/// as `\n` in a JSON string counts as a boundary.
+/// No identifier character right before the secret (`myhf_…` is not a token). An escape
+/// counts as a boundary: `\n` in a JSON string, and a percent-escape in a URL or a logged
+/// request (`Bearer%20hf_…`, `token%3Dhf_…`, `%22hf_…`).
 fn boundary_before(data: &[u8], start: usize) -> bool {
     if start == 0 || !is_ident_byte(data[start - 1]) {
         return true;
     }
-    start >= 2 && data[start - 2] == b'\\' && matches!(data[start - 1], b'n' | b't' | b'r')
+    if start >= 2 && data[start - 2] == b'\\' && matches!(data[start - 1], b'n' | b't' | b'r') {
+        return true;
+    }
+    start >= 3
+        && data[start - 3] == b'%'
+        && data[start - 2].is_ascii_hexdigit()
+        && data[start - 1].is_ascii_hexdigit()
 }
 
 /// No alphanumeric right after the secret (a longer run is something else).
@@ -747,6 +793,18 @@ mod tests {
     }
 
     #[test]
+    fn a_token_may_follow_a_percent_escape() {
+        for before in ["Bearer%20", "token%3D", "%22", "x%2f", "%0A"] {
+            let found = secrets(&format!("GET /api?{before}{HF}&x=1\n"), None);
+            assert_eq!(found.len(), 1, "after {before}");
+            assert_eq!(found[0].1, HF);
+        }
+        // Not an escape: two hex digits without the `%`, or a `%` without two hex digits.
+        assert!(secrets(&format!("x3D{HF}"), None).is_empty());
+        assert!(secrets(&format!("%G1{HF}"), None).is_empty());
+    }
+
+    #[test]
     fn placeholders_are_not_secrets() {
         for p in [
             "hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
@@ -818,7 +876,7 @@ mod tests {
                         keyword_rules.push(vec![idx]);
                     }
                 }
-                if spec.only_in.is_none() && kw.len() >= 3 {
+                if spec.only_in.is_none() && spec.not_in.is_none() && kw.len() >= 3 {
                     b64.extend(base64_forms(kw.as_bytes()));
                 }
             }
@@ -865,7 +923,7 @@ mod tests {
             let mut triggered = vec![false; rs.rules.len()];
             for k in prefilter.find_overlapping_iter(&decoded) {
                 for &r in &keyword_rules[k.pattern().as_usize()] {
-                    triggered[r] = rs.rules[r].only_in.is_none();
+                    triggered[r] = rs.rules[r].is_general();
                 }
             }
             for (idx, rule) in rs.rules.iter().enumerate() {

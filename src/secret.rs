@@ -2,10 +2,9 @@
 //!
 //! A [`Secret`] is zeroized when dropped, never implements `Display` or a revealing
 //! `Debug`, and offers exactly two views that are safe to print: [`Secret::redacted`] (at most
-//! the known prefix and the last four characters) and [`Secret::fingerprint`] (a salted hash,
-//! identical for the same secret wherever it is found).
+//! the known prefix and the last four characters) and [`Secret::fingerprint`] (a keyed hash,
+//! identical for the same secret wherever one user finds it: [`crate::fingerprint`]).
 
-use sha2::{Digest, Sha256};
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -52,9 +51,23 @@ impl Secret {
         redact_str(&self.value, self.prefix_len)
     }
 
-    /// Hex fingerprint: the same secret gives the same fingerprint wherever it is found.
+    /// Keyed fingerprint (`k1-` and 32 hex digits): the same secret gives the same
+    /// fingerprint wherever it is found, for the same user; it cannot be tested against a
+    /// dictionary without that user's key.
     pub fn fingerprint(&self) -> String {
-        fingerprint_str(&self.value)
+        crate::fingerprint::of(self.value.as_bytes())
+    }
+
+    /// Whether `stored` (a fingerprint hfguard wrote, keyed or from before keyed
+    /// fingerprints) is this secret's.
+    pub fn has_fingerprint(&self, stored: &str) -> bool {
+        crate::fingerprint::matches(stored, self.value.as_bytes())
+    }
+
+    /// The unkeyed fingerprint earlier versions wrote: never shown, only to recognise ids
+    /// and fingerprints they stored.
+    pub fn legacy_fingerprint(&self) -> String {
+        crate::fingerprint::legacy(self.value.as_bytes())
     }
 }
 
@@ -75,12 +88,9 @@ pub fn redact_str(value: &str, prefix_len: usize) -> String {
     }
 }
 
-/// Salted SHA-256 of a secret, as 32 hex characters.
+/// The keyed fingerprint of a plaintext value (as [`Secret::fingerprint`]).
 pub fn fingerprint_str(value: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(b"hfguard-fingerprint-v1\0");
-    h.update(value.as_bytes());
-    hex::encode(&h.finalize()[..16])
+    crate::fingerprint::of(value.as_bytes())
 }
 
 impl fmt::Debug for Secret {
@@ -108,9 +118,10 @@ mod tests {
 
     #[test]
     fn fingerprint_is_stable_and_distinct() {
-        let a = fingerprint_str("hf_one");
-        assert_eq!(a, fingerprint_str("hf_one"));
-        assert_ne!(a, fingerprint_str("hf_two"));
-        assert_eq!(a.len(), 32);
+        let one = Secret::new("hf_one".into(), 3);
+        let a = one.fingerprint();
+        assert_eq!(a, Secret::new("hf_one".into(), 3).fingerprint());
+        assert_ne!(a, Secret::new("hf_two".into(), 3).fingerprint());
+        assert!(one.has_fingerprint(&a) && one.has_fingerprint(&one.legacy_fingerprint()));
     }
 }

@@ -29,17 +29,25 @@ pub const HF_DEFAULT: &str = "huggingface";
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Consumer {
     /// A start-up file that looks the slot up into `variable`.
-    Shell { path: PathBuf, variable: String },
+    Shell {
+        #[serde(with = "crate::raw_path")]
+        path: PathBuf,
+        variable: String,
+    },
     /// git's credential helper for `base` (`https://huggingface.co`), configured in `config`
     /// (a global config, or one repository's `.git/config`).
     Git {
         base: String,
         user: Option<String>,
+        #[serde(with = "crate::raw_path")]
         config: PathBuf,
     },
     /// A file that no longer holds the secret and whose programs should use `hfguard exec`
     /// (a token file, `.env`, `.netrc`).
-    Exec { path: PathBuf },
+    Exec {
+        #[serde(with = "crate::raw_path")]
+        path: PathBuf,
+    },
 }
 
 /// A value the slot held before it was replaced (rotation).
@@ -93,6 +101,10 @@ enum Stored {
 }
 
 /// Where the index lives for `home`.
+/// The largest index hfguard reads (opened as [`crate::fsread::read_own`] opens hfguard's
+/// own files: never blocking on a FIFO, only a regular file).
+pub const INDEX_LIMIT: u64 = 16 << 20;
+
 pub fn index_path(home: &Home) -> PathBuf {
     home.xdg_state().join("hfguard/tokens.json")
 }
@@ -108,7 +120,7 @@ pub fn load(home: &Home) -> Vec<Slot> {
 
 /// [`load`] from the index at `path`.
 pub fn load_at(path: &std::path::Path) -> Vec<Slot> {
-    let Ok(body) = std::fs::read(path) else {
+    let Ok(Some(body)) = crate::fsread::read_own(path, INDEX_LIMIT) else {
         return Vec::new();
     };
     let Ok(entries) = serde_json::from_slice::<Vec<Stored>>(&body) else {
@@ -138,29 +150,36 @@ pub fn load_at(path: &std::path::Path) -> Vec<Slot> {
 
 /// Writes the index (0600, in hfguard's private state folder).
 pub fn save(home: &Home, slots: &[Slot]) -> Result<(), String> {
-    save_at(&index_path(home), slots)
+    save_at(&home.dir, &index_path(home), slots)
 }
 
-fn save_at(path: &std::path::Path, slots: &[Slot]) -> Result<(), String> {
-    if let Some(dir) = path.parent() {
-        crate::fix::atomic::create_private_dir(dir)
-            .map_err(|e| format!("{}: {}", dir.display(), crate::fsread::reason(&e)))?;
-    }
+/// Writes the index at `path`, its folder created and opened from `root` (the home, or
+/// the state folder outside it) without following a link.
+fn save_at(root: &std::path::Path, path: &std::path::Path, slots: &[Slot]) -> Result<(), String> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(format!("{}: not a file path", path.display()));
+    };
+    let dir = crate::fix::atomic::create_private_dir(root, dir).map_err(|e| e.to_string())?;
     let body = serde_json::to_vec_pretty(slots).expect("slots serialize");
-    crate::fix::atomic::write_new(path, &body, 0o600).map_err(|e| e.to_string())
+    crate::fix::atomic::write_new_in(path, std::os::fd::AsFd::as_fd(&dir), name, &body, 0o600)
+        .map_err(|e| e.to_string())
 }
 
 /// Changes the index with `f` and writes it back.
 pub fn update(home: &Home, f: impl FnOnce(&mut Vec<Slot>)) -> Result<(), String> {
-    update_at(&index_path(home), f)
+    update_at(&home.dir, &index_path(home), f)
 }
 
-/// [`update`] of the index at `path`.
-pub fn update_at(path: &std::path::Path, f: impl FnOnce(&mut Vec<Slot>)) -> Result<(), String> {
+/// [`update`] of the index at `path`, below `root` (see [`save_at`]).
+pub fn update_at(
+    root: &std::path::Path,
+    path: &std::path::Path,
+    f: impl FnOnce(&mut Vec<Slot>),
+) -> Result<(), String> {
     let mut slots = load_at(path);
     f(&mut slots);
     slots.sort_by(|a, b| a.name.cmp(&b.name));
-    save_at(path, &slots)
+    save_at(root, path, &slots)
 }
 
 impl Slot {
@@ -168,7 +187,14 @@ impl Slot {
     /// a [`Previous`] (a rotation).
     pub fn set_value(&mut self, secret: &Secret, at: &str) {
         let fp = secret.fingerprint();
-        if self.fingerprint.as_deref() == Some(fp.as_str()) {
+        // A fingerprint stored before keyed fingerprints names the same value: not a
+        // rotation; it is rewritten in the keyed form.
+        if self
+            .fingerprint
+            .as_deref()
+            .is_some_and(|f| secret.has_fingerprint(f))
+        {
+            self.fingerprint = Some(fp);
             return;
         }
         if let Some(old) = self.fingerprint.take() {
@@ -379,7 +405,10 @@ impl Allocator {
                 .any(|a| a.name == name && a.replaces.is_some())
         };
         if let Some(s) = self.existing.iter().find(|s| {
-            s.fingerprint.as_deref() == Some(fp.as_str()) && !replaced_here(&s.name, &self.planned)
+            s.fingerprint
+                .as_deref()
+                .is_some_and(|f| secret.has_fingerprint(f))
+                && !replaced_here(&s.name, &self.planned)
         }) {
             let name = s.name.clone();
             self.push(name.clone(), secret, meta, None);
@@ -477,6 +506,36 @@ impl Allocator {
     pub fn into_assigned(self) -> Vec<Assigned> {
         self.planned
     }
+}
+
+/// Brings fingerprints an earlier version wrote (unkeyed, without the `k1-` prefix) to the
+/// keyed form, by reading each such slot's value from the keyring: a report can then tell
+/// which slot holds a secret. Done by the commands that use the keyring anyway; quietly does
+/// nothing when the keyring does not answer.
+pub fn migrate_fingerprints(home: &Home, keys: &crate::keystore::KeyStore) {
+    let stale: Vec<String> = load(home)
+        .into_iter()
+        .filter(|s| {
+            s.fingerprint
+                .as_deref()
+                .is_some_and(|f| !f.starts_with(crate::fingerprint::PREFIX))
+        })
+        .map(|s| s.name)
+        .collect();
+    if stale.is_empty() {
+        return;
+    }
+    let fresh: Vec<(String, String)> = stale
+        .into_iter()
+        .filter_map(|name| keys.get(&name).ok().map(|v| (name, v.fingerprint())))
+        .collect();
+    let _ = update(home, |list| {
+        for s in list.iter_mut() {
+            if let Some((_, fp)) = fresh.iter().find(|(n, _)| *n == s.name) {
+                s.fingerprint = Some(fp.clone());
+            }
+        }
+    });
 }
 
 /// The slot holding the secret with `fingerprint` now, if any.

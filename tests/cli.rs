@@ -106,13 +106,15 @@ fn markdown_is_a_checklist() {
         md.contains("  - **high** `~/.bash_history:1` `hf_…"),
         "{md}"
     );
-    assert!(md.contains("4 of 8 checks pass"), "{md}");
+    // The home has a bash history and no guard.
+    assert!(md.contains("- [ ] Shell histories are guarded"), "{md}");
+    assert!(md.contains("4 of 9 checks pass"), "{md}");
 
     let clean = Fixture::new();
     let run = clean.run(&["scan", "--format", "markdown", "--skip", "processes"]);
     assert_eq!(run.code, 0);
     assert!(!run.stdout.contains("- [ ]"), "{}", run.stdout);
-    assert_eq!(run.stdout.matches("- [x]").count(), 8);
+    assert_eq!(run.stdout.matches("- [x]").count(), 9);
 }
 
 #[test]
@@ -155,7 +157,7 @@ fn sarif_validates_against_the_2_1_0_schema() {
         let idx = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], r["ruleId"]);
         assert!(rules[idx]["help"]["text"].as_str().unwrap().len() > 20);
-        assert!(r["partialFingerprints"]["hfguardId/v1"]
+        assert!(r["partialFingerprints"]["hfguardId/v2"]
             .as_str()
             .unwrap()
             .starts_with("hfg-"));
@@ -397,8 +399,9 @@ fn no_full_secret_in_any_output() {
     }
 }
 
-/// Each distinct secret is listed once, with how many places hold it and where its provider
-/// rotates it; a credential kept where its own tool expects it (info) is not.
+/// Each distinct secret is listed once, with how many places hold it, whether it must be
+/// rotated and where its provider rotates it; a credential kept where its own tool expects
+/// it (info) is not.
 #[test]
 fn secrets_to_rotate_are_listed_once_with_where_to_rotate_them() {
     let mut fx = Fixture::new();
@@ -425,13 +428,14 @@ fn secrets_to_rotate_are_listed_once_with_where_to_rotate_them() {
     let section = &out[out.find("SECRETS (2)").unwrap_or_else(|| panic!("{out}"))..];
     assert!(
         section.contains(&format!(
-            "{}  huggingface  2 places: rotate it at https://huggingface.co/settings/tokens",
+            "{}  huggingface  2 places: rotation needed (in a history): rotate it at https://huggingface.co/settings/tokens",
             redacted(&hf)
         )),
         "{out}"
     );
+    // Only ever in a private .env: listed, with no rotation needed.
     assert!(
-        section.contains("openai  1 place: rotate it at https://platform.openai.com/api-keys"),
+        section.contains("openai  1 place: no rotation needed (never readable by others"),
         "{out}"
     );
     assert!(!section.contains("wandb"), "{out}");
@@ -442,9 +446,90 @@ fn secrets_to_rotate_are_listed_once_with_where_to_rotate_them() {
     assert!(md.contains("## Secrets to rotate"), "{md}");
     assert!(
         md.contains(&format!(
-            "- [ ] `{}` (huggingface, 2 places): rotate it at https://huggingface.co/settings/tokens",
+            "- [ ] `{}` (huggingface, 2 places; rotation needed (in a history)): rotate it at https://huggingface.co/settings/tokens\n  - here: `~/.bash_history:1`, `~/.cache/huggingface/token:1`",
             redacted(&hf)
         )),
         "{md}"
     );
+}
+
+/// `--version` names the release and the commit the binary was built from.
+#[test]
+fn version_names_the_git_commit() {
+    let fx = Fixture::new();
+    let run = fx.run(&["--version"]);
+    assert_eq!(run.code, 0);
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("git is installed");
+    let commit = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    assert!(head.status.success() && commit.len() == 12, "{commit}");
+    assert_eq!(
+        run.stdout.trim(),
+        format!("hfguard {} (commit {commit})", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// Completions for zsh and fish come from the same definition and load in the real shells;
+/// fish's own completion engine completes `hfguard sc` to `scan`.
+#[test]
+fn zsh_and_fish_completions_load() {
+    let fx = Fixture::new();
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let run = fx.run(&["completions", shell]);
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        std::fs::write(dir.path().join(shell), &run.stdout).unwrap();
+    }
+    let zsh = std::process::Command::new("zsh")
+        .args([
+            "-fc",
+            "autoload -U compinit && compinit -u -D && source \"$1\" && whence -w _hfguard",
+            "zsh",
+        ])
+        .arg(dir.path().join("zsh"))
+        .env("HOME", fx.home())
+        .output()
+        .expect("zsh is installed (./scripts/test installs it)");
+    assert_eq!(
+        String::from_utf8_lossy(&zsh.stdout).trim(),
+        "_hfguard: function"
+    );
+    let fish = std::process::Command::new("fish")
+        .args([
+            "--no-config",
+            "-c",
+            "source $argv[1]; complete -C 'hfguard sc'",
+        ])
+        .arg(dir.path().join("fish"))
+        .env("HOME", fx.home())
+        .output()
+        .expect("fish is installed (./scripts/test installs it)");
+    let out = String::from_utf8_lossy(&fish.stdout);
+    assert!(out.lines().any(|l| l.starts_with("scan\t")), "{out}");
+    let run = fx.run(&["completions", "tcsh"]);
+    assert_eq!(run.code, 2, "an unknown shell is a usage error");
+}
+
+/// `hfguard man` prints a roff page made from the same definition; `--dir` writes one page
+/// per command.
+#[test]
+fn man_pages_from_the_command_line_definition() {
+    let fx = Fixture::new();
+    let run = fx.run(&["man"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.starts_with(".ie"), "{}", &run.stdout[..80]);
+    assert!(run.stdout.contains(".TH hfguard 1"));
+    for sub in ["scan", "fix", "completions", "man"] {
+        assert!(run.stdout.contains(&format!("hfguard\\-{sub}(1)")), "{sub}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = fx.run(&["man", "--dir", dir.path().to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for page in ["hfguard.1", "hfguard-scan.1", "hfguard-token-get.1"] {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        assert!(text.contains(".SH NAME"), "{page}");
+    }
 }

@@ -125,7 +125,7 @@ fn bash_history_and_histfile() {
     let f = one(&r, "hf-token-in-shell-history", &bash);
     assert_eq!(f["line"], 3);
     assert_eq!(f["category"], "history");
-    assert_eq!(f["fixes"], serde_json::json!(["redact"]));
+    assert_eq!(f["fixes"], serde_json::json!(["redact", "guard"]));
     // The token at the end of a file without a newline.
     assert_eq!(one(&r, "hf-token-in-shell-history", &custom)["line"], 1);
 }

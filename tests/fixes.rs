@@ -184,9 +184,12 @@ fn a_credential_line_stays_when_gits_config_could_not_be_changed() {
     let outcome = hfguard::fix::apply(&plan, &keys, &hfguard::fix::Journal::new(&home)).unwrap();
     assert!(outcome.changed.is_empty(), "{:?}", outcome.changed);
     assert_eq!(outcome.failed.len(), 2, "{:?}", outcome.failed);
-    assert!(outcome.failed[1]
-        .reason
-        .contains("git would not reach the keyring"));
+    assert!(
+        outcome.failed[1].reason.contains("it relies on")
+            && outcome.failed[1].reason.contains(".gitconfig"),
+        "{}",
+        outcome.failed[1]
+    );
     assert_eq!(
         std::fs::read_to_string(&creds).unwrap(),
         format!("https://me:{t}@huggingface.co\n")

@@ -200,3 +200,160 @@ fn rotate_checks_the_new_token_first() {
         "a refused rotation changed the slot"
     );
 }
+
+/// The report's `secrets` follow a rotation: `needed` while the token is exposed,
+/// `pending-revoke` once `rotate` replaced it (listed though no file holds it), `done` when a
+/// verification gets 401 for it or the user says it is revoked (`rotate --done`).
+#[test]
+fn reports_follow_a_rotation_from_needed_to_pending_revoke_to_done() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let (old, new, newer) = (
+        fx.token("state-old"),
+        fx.token("state-new"),
+        fx.token("state-newer"),
+    );
+    fx.mkdir(".cache/huggingface", 0o755);
+    fx.write(".cache/huggingface/token", &old, 0o644);
+    let item = |r: &serde_json::Value, t: &str| {
+        r["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["secret"] == redacted(t).as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("no item for {} in {r:#}", redacted(t)))
+    };
+    let r = fx.scan(&[]);
+    let before = item(&r, &old);
+    assert_eq!(before["rotation"]["state"], "needed");
+    assert_eq!(
+        before["rotation"]["reasons"],
+        serde_json::json!(["readable-by-others"])
+    );
+
+    fix(&fx, &["--all"]);
+    let run = rotate(&fx, "huggingface", &new, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let r = fx.scan(&[]);
+    let replaced = item(&r, &old);
+    assert_eq!(replaced["places"], serde_json::json!([]));
+    assert_eq!(replaced["rotation"]["state"], "pending-revoke");
+    assert_eq!(replaced["rotation"]["replaced_in"], "huggingface");
+    let md = fx
+        .run(&["scan", "--format", "markdown", "--skip", "processes"])
+        .stdout;
+    assert!(
+        md.contains(&format!(
+            "- [ ] `{}` (huggingface, no place; replaced in slot 'huggingface' on ",
+            redacted(&old)
+        )) && md.contains("not yet revoked): revoke it at https://huggingface.co/settings/tokens"),
+        "{md}"
+    );
+
+    // The provider says the old token is dead (the stand-in knows only the new one).
+    let hub = FakeHub::start(std::collections::BTreeMap::from([(
+        new.clone(),
+        (200, r#"{"type":"user","name":"alice","orgs":[],"auth":{"accessToken":{"displayName":"laptop","role":"read"}}}"#.to_string()),
+    )]));
+    fx.set_env("HF_ENDPOINT", hub.endpoint());
+    let r = fx.scan(&["--verify"]);
+    let done = item(&r, &old);
+    assert_eq!(done["verification"]["status"], "revoked");
+    assert_eq!(done["rotation"]["state"], "done");
+    assert_eq!(
+        done["rotation"]["revoked_at"],
+        done["verification"]["checked_at"]
+    );
+
+    // Rotating again and confirming by hand.
+    let run = rotate(&fx, "huggingface", &newer, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        item(&fx.scan(&[]), &new)["rotation"]["state"],
+        "pending-revoke"
+    );
+    assert_eq!(fx.run(&["rotate", "huggingface", "--done"]).code, 0);
+    let confirmed = item(&fx.scan(&[]), &new);
+    assert_eq!(confirmed["rotation"]["state"], "done");
+    assert!(confirmed["rotation"]["revoked_at"].is_string());
+}
+
+fn whoami(user: &str) -> (u16, String) {
+    (
+        200,
+        serde_json::json!({
+            "type": "user", "name": user, "orgs": [],
+            "auth": {"type": "access_token",
+                     "accessToken": {"displayName": "laptop", "role": "write"}}
+        })
+        .to_string(),
+    )
+}
+
+/// With verification on, the new token must be live and the same account's (unless --force),
+/// and `--done` asks whether the old one is really revoked — one request per token to a local
+/// stand-in for the Hub.
+#[test]
+fn rotate_verifies_the_new_token_and_the_revocation() {
+    use std::collections::BTreeMap;
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let (old, bobs, dead, new) = (
+        fx.token("v-old"),
+        fx.token("v-bob"),
+        fx.token("v-dead"),
+        fx.token("v-new"),
+    );
+    fx.mkdir(".cache/huggingface", 0o700);
+    fx.write(".cache/huggingface/token", &old, 0o600);
+    fix(&fx, &["--all"]);
+    let hub = FakeHub::start(BTreeMap::from([
+        (old.clone(), whoami("alice")),
+        (bobs.clone(), whoami("bob")),
+        (new.clone(), whoami("alice")),
+    ]));
+    fx.set_env("HF_ENDPOINT", hub.endpoint());
+
+    let run = rotate(&fx, "huggingface", &dead, &["--verify"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("refuses the new token"),
+        "{}",
+        run.stderr
+    );
+    let run = rotate(&fx, "huggingface", &bobs, &["--verify"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("belongs to bob, the old one to alice"),
+        "{}",
+        run.stderr
+    );
+    let run = rotate(&fx, "huggingface", &new, &["--verify"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("The new token is live"),
+        "{}",
+        run.stderr
+    );
+    // Only whoami was asked, each token in its Authorization header only.
+    for q in hub.requests() {
+        assert_eq!(q.path, "/api/whoami-v2");
+    }
+
+    // The old token still works at the Hub: not done yet.
+    let run = fx.run(&["rotate", "--done", "--verify", "huggingface"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("still works"), "{}", run.stderr);
+    // Revoked now (a stand-in that no longer knows it): done.
+    drop(hub);
+    let hub = FakeHub::start(BTreeMap::from([(new.clone(), whoami("alice"))]));
+    fx.set_env("HF_ENDPOINT", hub.endpoint());
+    let run = fx.run(&["rotate", "--done", "--verify", "huggingface"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Rotation of `huggingface` done"),
+        "{}",
+        run.stdout
+    );
+}

@@ -589,3 +589,59 @@ fn a_user_name_git_cannot_carry_is_refused() {
     assert_eq!(fx.read(".gitconfig"), before);
     git_in(&fx, fx.home(), &["config", "--list"], None);
 }
+
+/// Plain `hfguard exec` uses the one Hugging Face slot there is when there is no default
+/// slot (a lone legacy token file): what a user typing it means.
+#[test]
+fn exec_without_a_name_uses_the_only_hugging_face_slot() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.token("lone-legacy");
+    fx.write(".huggingface/token", &t, 0o600);
+    fix(&fx, &["--all"]);
+    fx.set_env("WANT", t.clone());
+    let run = fx.run(&["exec", "--", "sh", "-c", "test \"$HF_TOKEN\" = \"$WANT\""]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// An index written by the previous release (unkeyed fingerprints) is brought to the keyed
+/// form on the next `token list`, so reports can name the slot that holds a secret.
+#[test]
+fn an_index_from_before_keyed_fingerprints_is_migrated() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.token("legacy-index");
+    fx.mkdir(".cache/huggingface", 0o700);
+    fx.write(".cache/huggingface/token", &t, 0o600);
+    fix(&fx, &["--all"]);
+    let index = fx.path(".local/state/hfguard/tokens.json");
+    let mut slots: serde_json::Value =
+        serde_json::from_slice(&fx.read(".local/state/hfguard/tokens.json")).unwrap();
+    // The previous release's fingerprint: salted SHA-256, no `k1-`.
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"hfguard-fingerprint-v1\0");
+    h.update(t.as_bytes());
+    let legacy = hex::encode(&h.finalize()[..16]);
+    slots[0]["fingerprint"] = serde_json::Value::String(legacy.clone());
+    std::fs::write(&index, serde_json::to_vec(&slots).unwrap()).unwrap();
+    fx.run(&["token", "list"]);
+    let after: serde_json::Value =
+        serde_json::from_slice(&fx.read(".local/state/hfguard/tokens.json")).unwrap();
+    let fp = after[0]["fingerprint"].as_str().unwrap();
+    assert!(fp.starts_with("k1-"), "{after:#}");
+    // A report of the same token names the slot again.
+    fx.write(
+        ".bash_history",
+        format!("hf auth login --token {t}\n"),
+        0o600,
+    );
+    let r = fx.scan(&[]);
+    let s = r["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["secret"] == redacted(&t).as_str())
+        .unwrap();
+    assert_eq!(s["slot"], "huggingface", "{s:#}");
+}

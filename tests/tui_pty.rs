@@ -8,48 +8,6 @@ use common::*;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .env_remove("TMUX")
-            .output()
-            .expect("tmux is installed (./scripts/test installs it)")
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
-    }
-
-    /// Waits (a generous bound) until the screen shows `what`.
-    fn wait_for(&self, what: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.contains(what) {
-                return s;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "screen never showed {what:?}:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.cmd(&["send-keys", "-t", "t", k]);
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
 /// Starts the dashboard on `fx` in a tmux session of `w`×`h`, with the fixture's variables
 /// (a keyring, when it has one). The shell prints `HFGUARD-EXITED-<status>` when it ends.
 fn dashboard(fx: &Fixture, name: &str, w: u16, h: u16) -> Tmux {
@@ -64,34 +22,12 @@ fn dashboard_between(fx: &Fixture, name: &str, w: u16, h: u16, before: &str, aft
         h = fx.home().display(),
         bin = env!("CARGO_BIN_EXE_hfguard"),
     );
-    let tmux = Tmux {
-        socket: format!("hfguard-test-{name}-{}", std::process::id()),
-    };
-    let out = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        &w.to_string(),
-        "-y",
-        &h.to_string(),
-        "sh",
-        "-c",
+    Tmux::start(
+        format!("hfguard-test-{name}-{}", std::process::id()),
+        w,
+        h,
         &script,
-    ]);
-    assert!(
-        out.status.success(),
-        "tmux: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    tmux
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.cmd(&["kill-server"]);
-    }
+    )
 }
 
 #[test]
@@ -175,25 +111,12 @@ fn sigterm_restores_the_terminal() {
         h = fx.home().display(),
         bin = env!("CARGO_BIN_EXE_hfguard"),
     );
-    let tmux = Tmux {
-        socket: format!("hfguard-test-term-{}", std::process::id()),
-    };
-    assert!(tmux
-        .cmd(&[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "90",
-            "-y",
-            "26",
-            "sh",
-            "-c",
-            &script
-        ])
-        .status
-        .success());
+    let tmux = Tmux::start(
+        format!("hfguard-test-term-{}", std::process::id()),
+        90,
+        26,
+        &script,
+    );
     tmux.wait_for("scanned");
     let pgrep = Command::new("pgrep")
         .args([
@@ -372,4 +295,47 @@ fn marks_every_finding_of_a_filter_and_fixes_them_in_one_go() {
     assert_eq!(fx.mode(".profile"), 0o666, "the filter did not show it");
     tmux.keys(&["q"]);
     tmux.wait_for("HFGUARD-EXITED-0");
+}
+
+/// The bash completion generated from the command-line definition, loaded in a real bash
+/// in a real terminal: `hfguard sc<TAB>` becomes `hfguard scan`.
+#[test]
+fn bash_completes_subcommands_in_a_real_terminal() {
+    let bin_dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_hfguard"),
+        bin_dir.path().join("hfguard"),
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let script = format!(
+        "env -i PATH='{path}' HOME='{}' TERM=xterm-256color PS1='prompt$ ' bash --norc --noprofile -i",
+        home.path().display(),
+    );
+    let tmux = Tmux::start(
+        format!("hfguard-compl-{}", std::process::id()),
+        100,
+        20,
+        &script,
+    );
+    tmux.wait_for("prompt$");
+    tmux.keys(&[
+        "source <(hfguard completions bash); echo LOADED-$?",
+        "Enter",
+    ]);
+    tmux.wait_for("LOADED-0");
+    tmux.keys(&["hfguard sc", "Tab"]);
+    // Typed `sc`; the completion wrote the rest (capture-pane drops the trailing space).
+    let screen = tmux.wait_for("prompt$ hfguard scan");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.trim_end() == "prompt$ hfguard scan"),
+        "{screen}"
+    );
 }

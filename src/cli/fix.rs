@@ -8,7 +8,9 @@ use hfguard::finding::{Finding, FixKind, Severity};
 use hfguard::fix::{self, Journal};
 use hfguard::home::Home;
 use hfguard::keystore::KeyStore;
-use std::io::{BufRead, IsTerminal, Write};
+use hfguard::term;
+use std::fmt::Write as _;
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -16,6 +18,8 @@ pub enum Only {
     Chmod,
     Keyring,
     Redact,
+    /// Keep secrets out of the history of the finding's shell from now on (history findings).
+    Guard,
 }
 
 impl Only {
@@ -24,6 +28,7 @@ impl Only {
             Only::Chmod => FixKind::Chmod,
             Only::Keyring => FixKind::Keyring,
             Only::Redact => FixKind::Redact,
+            Only::Guard => FixKind::Guard,
         }
     }
 }
@@ -92,13 +97,12 @@ fn choose(findings: &[Finding], args: &FixArgs) -> Result<Vec<(Finding, FixKind)
 }
 
 pub fn confirm(question: &str) -> bool {
-    eprint!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
+    term::prompt(&format!("{question} [y/N] "));
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
 }
 
-fn plural(n: usize, one: &str) -> String {
+pub fn plural(n: usize, one: &str) -> String {
     if n == 1 {
         format!("1 {one}")
     } else {
@@ -114,51 +118,15 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
     };
     let report = audit::run(home, &options, &NoSink);
     let choices = choose(&report.findings, &args)?;
+    hfguard::slots::migrate_fingerprints(home, &KeyStore::new(home));
     let plan = fix::plan_in(home, &choices, &report.findings);
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(hfguard::term::safe_text(&fix::preview(&plan)).as_bytes());
-    if plan.is_empty() {
-        let _ = writeln!(out, "Nothing to change.");
-        return Ok(if plan.refused.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
-    }
-    if args.dry_run {
-        let _ = writeln!(
-            out,
-            "Dry run: nothing changed. Apply with `hfguard fix --yes` and the same selection."
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(Fatal(
-                "not on a terminal: pass --yes to apply this plan, or --dry-run to only show it"
-                    .into(),
-            ));
-        }
-        let _ = out.flush();
-        if !confirm(&format!(
-            "Apply these {}?",
-            plural(plan.change_count(), "change")
-        )) {
-            let _ = writeln!(out, "Nothing changed.");
-            return Ok(ExitCode::SUCCESS);
-        }
-    }
-    let keys = KeyStore::new(home);
     let journal = Journal::new(home);
-    let outcome = match fix::apply(&plan, &keys, &journal) {
-        Ok(outcome) => outcome,
-        Err(fix::ApplyError::Key(e)) => {
-            return Err(Fatal(format!(
-                "{e}. Nothing was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
-            )))
-        }
-        Err(e) => return Err(Fatal(format!("{e}. Nothing was changed."))),
-    };
+    if let Some(code) = review(&plan, &journal, args.dry_run, args.yes, "hfguard fix --yes")? {
+        return Ok(code);
+    }
+    let mut out = term::stdout();
+    let keys = KeyStore::new(home);
+    let outcome = fix::apply(&plan, &keys, &journal).map_err(|e| apply_failed(e, true))?;
     let _ = writeln!(
         out,
         "Changed {}. Undo with `hfguard undo {}`.",
@@ -166,21 +134,46 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
         plan.id
     );
     for e in &outcome.failed {
-        eprintln!(
+        term::warn(&format!(
             "hfguard: not changed: {}",
-            hfguard::term::safe_line(&e.to_string())
-        );
+            term::safe_line(&e.to_string())
+        ));
     }
     for w in &outcome.warnings {
-        eprintln!("hfguard: {w}");
+        term::warn(&format!("hfguard: {w}"));
     }
     // Whether everything asked for is fixed is what a fresh audit says, not what the plan
-    // hoped: a finding that is still there is named, with why.
+    // hoped: a finding that is still there is named, with why. One whose file could not be
+    // changed is not fixed either, even when the audit no longer sees it (its folder was
+    // swapped for a link meanwhile).
     let after = audit::run(home, &options, &NoSink);
+    let not_changed: Vec<&String> = plan
+        .files
+        .iter()
+        .filter(|fc| outcome.failed.iter().any(|e| e.path == fc.path))
+        .flat_map(|fc| &fc.findings)
+        .collect();
+    // A guard leaves the history as it is: its finding is fixed when the shell is guarded.
+    let guarded = |f: &Finding| {
+        let shell = f
+            .path
+            .as_deref()
+            .and_then(|p| hfguard::guard::Shell::of_history(home, p));
+        after
+            .guards
+            .iter()
+            .any(|g| Some(g.shell) == shell && g.state == hfguard::guard::GuardState::Guarded)
+    };
     let left: Vec<&Finding> = choices
         .iter()
+        .filter(|(f, k)| {
+            if *k == FixKind::Guard {
+                !guarded(f) || not_changed.contains(&&f.id)
+            } else {
+                after.findings.iter().any(|g| g.id == f.id) || not_changed.contains(&&f.id)
+            }
+        })
         .map(|(f, _)| f)
-        .filter(|f| after.findings.iter().any(|g| g.id == f.id))
         .collect();
     if left.is_empty() {
         let _ = writeln!(out, "Fixed {}.", plural(choices.len(), "finding"));
@@ -199,7 +192,9 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
             .find(|(id, _)| *id == f.id)
             .map(|(_, why)| why.clone())
             .or_else(|| {
-                f.path.as_ref().and_then(|p| {
+                let changes = plan.files.iter().filter(|fc| fc.findings.contains(&f.id));
+                let mut paths = f.path.iter().chain(changes.map(|fc| &fc.path));
+                paths.find_map(|p| {
                     outcome
                         .failed
                         .iter()
@@ -212,11 +207,82 @@ pub fn fix(home: &Home, config: Config, args: FixArgs) -> Result<ExitCode, Fatal
             out,
             "  {}  {}: {}",
             f.id,
-            hfguard::term::safe_line(&hfguard::report::location(&home.dir, f)),
-            hfguard::term::safe_line(&why)
+            term::safe_line(&hfguard::report::location(&home.dir, f)),
+            term::safe_line(&why)
         );
     }
     Ok(ExitCode::from(1))
+}
+
+/// Shows `plan` and decides whether to apply it: `Some(code)` when not (nothing to change, a
+/// dry run, the user said no), `None` to go on. A plan that cannot be applied here is a fatal
+/// error; off a terminal `--yes` is required. `again` is the command that applies the same
+/// selection without asking.
+pub fn review(
+    plan: &fix::Plan,
+    journal: &Journal,
+    dry_run: bool,
+    yes: bool,
+    again: &str,
+) -> Result<Option<ExitCode>, Fatal> {
+    let mut out = term::stdout();
+    let _ = write!(out, "{}", fix::preview(plan));
+    if plan.is_empty() {
+        let _ = writeln!(out, "Nothing to change.");
+        return Ok(Some(if plan.refused.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }));
+    }
+    if dry_run {
+        if let Some(why) = fix::refusal(plan, journal) {
+            let _ = writeln!(
+                out,
+                "This plan cannot be applied here: {}",
+                term::safe_line(&why)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "Dry run: nothing changed. Apply with `{again}` and the same selection."
+        );
+        return Ok(Some(ExitCode::SUCCESS));
+    }
+    if let Some(why) = fix::refusal(plan, journal) {
+        return Err(Fatal(format!(
+            "{}. Nothing was changed.",
+            term::safe_line(&why)
+        )));
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(Fatal(
+                "not on a terminal: pass --yes to apply this plan, or --dry-run to only show it"
+                    .into(),
+            ));
+        }
+        if !confirm(&format!(
+            "Apply these {}?",
+            plural(plan.change_count(), "change")
+        )) {
+            let _ = writeln!(out, "Nothing changed.");
+            return Ok(Some(ExitCode::SUCCESS));
+        }
+    }
+    Ok(None)
+}
+
+/// What a failed apply says: that no file was changed — unless files were, and then which
+/// and how to put them back. `chmod_hint`: mention the fixes that need no keyring.
+pub(super) fn apply_failed(e: fix::ApplyError, chmod_hint: bool) -> Fatal {
+    match e {
+        fix::ApplyError::Unrecorded { .. } => Fatal(e.to_string()),
+        fix::ApplyError::Key(_) if chmod_hint => Fatal(format!(
+            "{e}. No file was changed. Fixes that need no keyring: `hfguard fix --only chmod`."
+        )),
+        e => Fatal(format!("{e}. No file was changed.")),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -250,26 +316,34 @@ pub fn undo(home: &Home, args: UndoArgs) -> Result<ExitCode, Fatal> {
         (None, false) => applied.into_iter().take(1).collect(),
     };
     if ids.is_empty() {
-        println!("Nothing to undo.");
+        term::say("Nothing to undo.");
         return Ok(ExitCode::SUCCESS);
     }
     let mut code = ExitCode::SUCCESS;
     for id in ids {
         match fix::undo(&id, &keys, &journal) {
-            Ok(o) if o.failed.is_empty() => {
-                println!("Undid {id}: {} restored.", plural(o.changed.len(), "file"));
-                for w in &o.warnings {
-                    eprintln!("hfguard: {w}");
-                }
-            }
             Ok(o) => {
-                for e in &o.failed {
-                    eprintln!("hfguard: {id}: not restored: {e}");
+                if o.failed.is_empty() {
+                    term::say(&format!(
+                        "Undid {id}: {} restored.",
+                        plural(o.changed.len(), "file")
+                    ));
                 }
-                code = ExitCode::from(1);
+                for e in &o.failed {
+                    term::warn(&format!("hfguard: {id}: not restored: {e}"));
+                }
+                for e in &o.notes {
+                    term::warn(&format!("hfguard: {id}: {e}"));
+                }
+                for w in &o.warnings {
+                    term::warn(&format!("hfguard: {w}"));
+                }
+                if !o.failed.is_empty() || !o.notes.is_empty() {
+                    code = ExitCode::from(1);
+                }
             }
             Err(e) => {
-                eprintln!("hfguard: {id}: {e}");
+                term::warn(&format!("hfguard: {id}: {e}"));
                 code = ExitCode::from(1);
             }
         }
@@ -282,27 +356,30 @@ pub fn history(home: &Home) -> Result<ExitCode, Fatal> {
     journal.recover().map_err(Fatal)?;
     let entries = journal.entries().map_err(Fatal)?;
     if entries.is_empty() {
-        println!("No fixes yet.");
+        term::say("No fixes yet.");
         return Ok(ExitCode::SUCCESS);
     }
     for e in &entries {
         let state = format!("{:?}", e.state).to_lowercase();
-        println!("{}  {}  {state}", e.id, e.at);
+        term::say(&format!("{}  {}  {state}", e.id, e.at));
         for r in &e.files {
             let op = match &r.op {
                 fix::journal::Op::Chmod { from, to } => format!("chmod {from:04o} → {to:04o}"),
                 fix::journal::Op::Rewrite => "rewrite".into(),
                 fix::journal::Op::Remove => "remove".into(),
                 fix::journal::Op::Create => "create".into(),
+                fix::journal::Op::Mkdir { .. } => "mkdir".into(),
             };
             let skipped = if r.skipped { " (skipped)" } else { "" };
-            println!(
+            term::say(&format!(
                 "    {op:<16} {}{skipped}",
                 hfguard::report::display_path(&home.dir, &r.path)
-            );
+            ));
         }
-        if e.state == fix::journal::State::Applied {
-            println!("    undo: hfguard undo {}", e.id);
+        if let Some(why) = &e.distrust {
+            term::say(&format!("    not acted on: {}", term::safe_line(why)));
+        } else if e.state == fix::journal::State::Applied {
+            term::say(&format!("    undo: hfguard undo {}", e.id));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,7 @@
 //! The subcommands beyond `scan`, as thin layers over the library.
 
 pub mod fix;
+pub mod guard;
 pub mod rotate;
 pub mod token;
 pub mod watch;

@@ -9,8 +9,8 @@ use hfguard::keystore::{KeyError, KeyStore};
 use hfguard::report::display_path;
 use hfguard::secret::Secret;
 use hfguard::slots::{self, Consumer, Slot, HF_DEFAULT};
-use hfguard::term::safe_line;
-use std::io::{BufRead, IsTerminal, Read, Write};
+use hfguard::term::{self, safe_line};
+use std::io::{BufRead, IsTerminal, Read};
 use std::process::ExitCode;
 
 #[derive(Subcommand, Debug)]
@@ -53,13 +53,12 @@ pub fn prompt_no_echo(prompt: &str) -> std::io::Result<String> {
     let saved = tcgetattr(&stdin).map_err(std::io::Error::from)?;
     let mut quiet = saved.clone();
     quiet.local_flags.remove(LocalFlags::ECHO);
-    eprint!("{prompt}");
-    let _ = std::io::stderr().flush();
+    term::prompt(prompt);
     tcsetattr(&stdin, SetArg::TCSANOW, &quiet).map_err(std::io::Error::from)?;
     let mut line = String::new();
     let r = stdin.lock().read_line(&mut line);
     let _ = tcsetattr(&stdin, SetArg::TCSANOW, &saved);
-    eprintln!();
+    term::warn("");
     r.map(|_| line)
 }
 
@@ -100,7 +99,7 @@ pub fn token(home: &Home, cmd: TokenCmd) -> Result<ExitCode, Fatal> {
     let keys = KeyStore::new(home);
     match cmd {
         TokenCmd::Get { name, reveal } => {
-            let lookup = !std::io::stdout().is_terminal();
+            let lookup = !term::stdout_is_terminal();
             if !lookup && !reveal {
                 return Err(Fatal(
                     "not printing a token to the terminal; use it as `$(hfguard token get)`, or pass --reveal".into(),
@@ -110,22 +109,25 @@ pub fn token(home: &Home, cmd: TokenCmd) -> Result<ExitCode, Fatal> {
                 Ok(t) => t,
                 // In a start-up file: a shell must not break, nor a script's output fill up.
                 Err(e) if lookup => {
-                    if std::io::stderr().is_terminal() {
+                    if term::stderr_is_terminal() {
                         let why = match e {
                             KeyError::NotFound(_) => format!("no slot `{name}`"),
                             _ => "no keyring answers".into(),
                         };
-                        eprintln!("hfguard: token `{name}` not available ({why}); left unset");
+                        term::warn(&format!(
+                            "hfguard: token `{name}` not available ({why}); left unset"
+                        ));
                     }
                     return Ok(ExitCode::from(1));
                 }
                 Err(e) => return Err(key_fatal(e)),
             };
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(t.expose().as_bytes());
+            // The value, for a program (`$(hfguard token get)`): data, not text for people.
+            let mut value = zeroize::Zeroizing::new(t.expose().as_bytes().to_vec());
             if !lookup {
-                let _ = out.write_all(b"\n");
+                value.push(b'\n');
             }
+            let _ = term::data(&value);
             Ok(ExitCode::SUCCESS)
         }
         TokenCmd::Set { name } => {
@@ -152,17 +154,17 @@ pub fn token(home: &Home, cmd: TokenCmd) -> Result<ExitCode, Fatal> {
             };
             let journal = Journal::new(home);
             match fix::store_slot(home, &keys, &journal, &name, &secret, meta) {
-                Ok(None) => eprintln!("`{name}` already holds {}.", secret.redacted()),
-                Ok(Some((id, None))) => eprintln!(
+                Ok(None) => term::warn(&format!("`{name}` already holds {}.", secret.redacted())),
+                Ok(Some((id, None))) => term::warn(&format!(
                     "Stored {} as `{name}` in the OS keyring (undo: hfguard undo {id}).",
                     secret.redacted()
-                ),
-                Ok(Some((id, Some(old)))) => eprintln!(
+                )),
+                Ok(Some((id, Some(old)))) => term::warn(&format!(
                     "`{name}` now holds {} instead of {}: everything that looks `{name}` up gets the new token (undo: hfguard undo {id}). Revoke the old one{}.",
                     secret.redacted(),
                     old.redacted,
                     revoke_hint(&name)
-                ),
+                )),
                 Err(fix::ApplyError::Key(e)) => return Err(key_fatal(e)),
                 Err(e) => return Err(Fatal(e.to_string())),
             }
@@ -171,13 +173,14 @@ pub fn token(home: &Home, cmd: TokenCmd) -> Result<ExitCode, Fatal> {
         TokenCmd::Rm { name } => {
             keys.delete(&name).map_err(key_fatal)?;
             let _ = slots::update(home, |list| list.retain(|s| s.name != name));
-            eprintln!("Removed `{name}` from the OS keyring.");
+            term::warn(&format!("Removed `{name}` from the OS keyring."));
             Ok(ExitCode::SUCCESS)
         }
         TokenCmd::List => {
+            slots::migrate_fingerprints(home, &keys);
             let list = slots::load(home);
             if list.is_empty() {
-                println!("No tokens stored by hfguard. `hfguard fix` moves exposed tokens here; `hfguard token set` adds one.");
+                term::say("No tokens stored by hfguard. `hfguard fix` moves exposed tokens here; `hfguard token set` adds one.");
                 return Ok(ExitCode::SUCCESS);
             }
             let hub = hub_slot(&list).map(|s| s.name.clone());
@@ -201,25 +204,25 @@ pub fn token(home: &Home, cmd: TokenCmd) -> Result<ExitCode, Fatal> {
                 } else {
                     ""
                 };
-                println!("{:<28} {value}{label}{mark}", s.name);
+                term::say(&format!("{:<28} {value}{label}{mark}", s.name));
                 for c in &s.serves {
-                    println!("    serves {}", safe_line(&describe(home, c)));
+                    term::say(&format!("    serves {}", safe_line(&describe(home, c))));
                 }
                 let flag = if s.name == HF_DEFAULT {
                     String::new()
                 } else {
                     format!(" --name {}", s.name)
                 };
-                println!(
+                term::say(&format!(
                     "    exec: hfguard exec{flag} -- CMD   (sets {})",
                     s.variables().join(", ")
-                );
+                ));
                 for p in &s.previous {
                     let state = match &p.revoked_at {
                         Some(at) => format!("revoked {at}"),
                         None => "revoke it".into(),
                     };
-                    println!(
+                    term::say(&format!(
                         "    replaced {} on {}: {state}{}",
                         p.redacted,
                         &p.replaced_at[..p.replaced_at.len().min(10)],
@@ -228,7 +231,7 @@ pub fn token(home: &Home, cmd: TokenCmd) -> Result<ExitCode, Fatal> {
                         } else {
                             String::new()
                         }
-                    );
+                    ));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -256,8 +259,9 @@ fn revoke_hint(name: &str) -> String {
 
 #[derive(Args, Debug)]
 pub struct ExecArgs {
-    /// The slot to use (repeatable: `--name huggingface --name openai`).
-    #[arg(long = "name", default_value = HF_DEFAULT)]
+    /// The slot to use (repeatable: `--name huggingface --name openai`). Default:
+    /// `huggingface`, or the only Hugging Face slot there is.
+    #[arg(long = "name")]
     names: Vec<String>,
     /// The variable to set, instead of those the provider's clients read (HF_TOKEN and
     /// HUGGING_FACE_HUB_TOKEN for Hugging Face, OPENAI_API_KEY for OpenAI, …). Only with one
@@ -283,9 +287,22 @@ pub fn exec(home: &Home, args: ExecArgs) -> Result<ExitCode, Fatal> {
     }
     let keys = KeyStore::new(home);
     let list = slots::load(home);
+    let mut names = args.names.clone();
+    if names.is_empty() {
+        // The default slot; where there is none, the one Hugging Face slot there is (a lone
+        // legacy token file, a .env): what a user typing plain `hfguard exec` means.
+        let hf: Vec<&Slot> = list
+            .iter()
+            .filter(|s| s.provider.as_deref() == Some("huggingface"))
+            .collect();
+        names.push(match hf.as_slice() {
+            [only] if !list.iter().any(|s| s.name == HF_DEFAULT) => only.name.clone(),
+            _ => HF_DEFAULT.to_string(),
+        });
+    }
     let mut cmd = std::process::Command::new(&args.command[0]);
     cmd.args(&args.command[1..]);
-    for name in &args.names {
+    for name in &names {
         let t = keys.get(name).map_err(|e| match e {
             KeyError::NotFound(_) => {
                 let names: Vec<&str> = list.iter().map(|s| s.name.as_str()).collect();
@@ -309,7 +326,9 @@ pub fn exec(home: &Home, args: ExecArgs) -> Result<ExitCode, Fatal> {
             cmd.env(v, t.expose());
         }
     }
-    // exec replaces hfguard: exit status and signals are the command's own.
+    // exec replaces hfguard: exit status and signals are the command's own. No keyring request
+    // may be cut off by it.
+    hfguard::keystore::settle(hfguard::keystore::TIMEOUT);
     let e = cmd.exec();
     Err(Fatal(format!(
         "cannot run {}: {e}",
@@ -370,14 +389,16 @@ pub fn git_credential(home: &Home, args: GitCredentialArgs) -> Result<ExitCode, 
                     .map(|u| u.to_string())
                     .or_else(|| users.first().cloned())
                     .unwrap_or_else(|| "hf_user".into());
-                let mut out = std::io::stdout().lock();
-                let _ = write!(out, "username={user}\npassword={}\n", t.expose());
+                // git's protocol: data for git, not text for people.
+                let reply =
+                    zeroize::Zeroizing::new(format!("username={user}\npassword={}\n", t.expose()));
+                let _ = term::data(reply.as_bytes());
                 Ok(ExitCode::SUCCESS)
             }
             // Nothing to offer: git goes on to its other helpers or asks the user.
             Err(KeyError::NotFound(_)) => Ok(ExitCode::SUCCESS),
             Err(e) => {
-                eprintln!("hfguard git-credential: {e}");
+                term::warn(&format!("hfguard git-credential: {e}"));
                 Ok(ExitCode::SUCCESS)
             }
         },
@@ -403,7 +424,7 @@ pub fn git_credential(home: &Home, args: GitCredentialArgs) -> Result<ExitCode, 
             let journal = Journal::new(home);
             match fix::store_slot(home, &keys, &journal, &args.name, &secret, meta) {
                 Ok(None) => {}
-                Ok(Some((id, replaced))) => eprintln!(
+                Ok(Some((id, replaced))) => term::warn(&format!(
                     "hfguard: the keyring's `{}` now holds {}{} for {}; everything that looks `{}` up gets it (undo: hfguard undo {id})",
                     args.name,
                     secret.redacted(),
@@ -412,8 +433,8 @@ pub fn git_credential(home: &Home, args: GitCredentialArgs) -> Result<ExitCode, 
                         .unwrap_or_default(),
                     safe_line(&host),
                     args.name
-                ),
-                Err(e) => eprintln!("hfguard git-credential: could not store the credential: {e}"),
+                )),
+                Err(e) => term::warn(&format!("hfguard git-credential: could not store the credential: {e}")),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -426,10 +447,10 @@ pub fn git_credential(home: &Home, args: GitCredentialArgs) -> Result<ExitCode, 
                     .get(&args.name)
                     .is_ok_and(|t| t.expose() == pw.as_str())
                 {
-                    eprintln!(
+                    term::warn(&format!(
                         "hfguard: the server rejected the keyring's `{}`; if the token was revoked, store a new one with `hfguard token set --name {}`",
                         args.name, args.name
-                    );
+                    ));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -463,7 +484,10 @@ pub fn install(home: &Home, args: InstallArgs) -> Result<ExitCode, Fatal> {
         ))
     })?;
     if std::fs::read(&to).is_ok_and(|b| b == bytes) {
-        println!("{} is this hfguard already.", display_path(&home.dir, &to));
+        term::say(&format!(
+            "{} is this hfguard already.",
+            display_path(&home.dir, &to)
+        ));
         return Ok(ExitCode::SUCCESS);
     }
     std::fs::create_dir_all(&dir).map_err(|e| {
@@ -474,16 +498,19 @@ pub fn install(home: &Home, args: InstallArgs) -> Result<ExitCode, Fatal> {
         ))
     })?;
     fix::atomic::write_new(&to, &bytes, 0o755).map_err(|e| Fatal(e.to_string()))?;
-    println!("Installed hfguard at {}.", display_path(&home.dir, &to));
+    term::say(&format!(
+        "Installed hfguard at {}.",
+        display_path(&home.dir, &to)
+    ));
     let on_path = home
         .var("PATH")
         .is_some_and(|p| std::env::split_paths(p).any(|d| d == dir));
     if !on_path {
-        println!(
+        term::say(&format!(
             "{} is not on your PATH: add `export PATH=\"{}:$PATH\"` to your shell start-up file to run it by name.",
             display_path(&home.dir, &dir),
             dir.display()
-        );
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }

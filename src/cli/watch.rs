@@ -6,10 +6,10 @@ use hfguard::audit::ScanOptions;
 use hfguard::config::Config;
 use hfguard::finding::Finding;
 use hfguard::home::Home;
+use hfguard::redact::show_path;
 use hfguard::report::{display_path, location};
-use hfguard::term::safe_line;
+use hfguard::term::{self, safe_line};
 use hfguard::watch::{self, Event, WatchOptions};
-use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -45,20 +45,33 @@ pub struct WatchArgs {
     uninstall_service: bool,
 }
 
+/// How long `notify-send` may take (a desktop bus that never answers must not pile up
+/// children).
+const NOTIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn notify(f: &Finding, home: &Home, warned: &mut bool) {
-    let ok = std::process::Command::new("notify-send")
-        .args([
-            "--app-name=hfguard",
-            &format!("hfguard: {} exposure", f.severity),
-            &format!("{}\n{}", location(&home.dir, f), f.message),
-        ])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .is_ok();
+    // The notification is text for people too: through the gate.
+    let body = term::text(&format!(
+        "{}\n{}",
+        location(&home.dir, f),
+        safe_line(&f.message)
+    ));
+    let mut cmd = std::process::Command::new("notify-send");
+    cmd.args([
+        "--app-name=hfguard",
+        &format!("hfguard: {} exposure", f.severity),
+        body.as_str(),
+    ])
+    .stdin(std::process::Stdio::null());
+    let ok = match hfguard::child::start(&mut cmd, NOTIFY_TIMEOUT) {
+        Ok(running) => {
+            running.detach();
+            true
+        }
+        Err(_) => false,
+    };
     if !ok && !*warned {
-        eprintln!("hfguard: no desktop notifications here (notify-send not found); reporting on standard output only");
+        term::warn("hfguard: no desktop notifications here (notify-send not found); reporting on standard output only");
         *warned = true;
     }
 }
@@ -68,9 +81,9 @@ pub fn watch(home: &Home, config: Config, args: WatchArgs) -> Result<ExitCode, F
         let (path, body) = watch::service_file(home);
         if args.uninstall_service {
             match std::fs::remove_file(&path) {
-                Ok(()) => println!("Removed {}. Stop it with: systemctl --user disable --now hfguard-watch.service", path.display()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => println!("No service installed ({} does not exist).", path.display()),
-                Err(e) => return Err(Fatal(format!("{}: {}", path.display(), hfguard::fsread::reason(&e)))),
+                Ok(()) => term::say(&format!("Removed {}. Stop it with: systemctl --user disable --now hfguard-watch.service", show_path(&path))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => term::say(&format!("No service installed ({} does not exist).", show_path(&path))),
+                Err(e) => return Err(Fatal(format!("{}: {}", show_path(&path), hfguard::fsread::reason(&e)))),
             }
             return Ok(ExitCode::SUCCESS);
         }
@@ -78,7 +91,7 @@ pub fn watch(home: &Home, config: Config, args: WatchArgs) -> Result<ExitCode, F
             std::fs::create_dir_all(dir).map_err(|e| {
                 Fatal(format!(
                     "{}: {}",
-                    dir.display(),
+                    show_path(dir),
                     hfguard::fsread::reason(&e)
                 ))
             })?;
@@ -86,16 +99,16 @@ pub fn watch(home: &Home, config: Config, args: WatchArgs) -> Result<ExitCode, F
         hfguard::fix::atomic::write_new(&path, body.as_bytes(), 0o644)
             .map_err(|e| Fatal(e.to_string()))?;
         if cfg!(target_os = "macos") {
-            println!(
+            term::say(&format!(
                 "Wrote {}. Start it with: launchctl load {}",
-                path.display(),
-                path.display()
-            );
+                show_path(&path),
+                show_path(&path)
+            ));
         } else {
-            println!(
+            term::say(&format!(
                 "Wrote {}. Start it now and at every login with:\n  systemctl --user daemon-reload && systemctl --user enable --now hfguard-watch.service",
-                path.display()
-            );
+                show_path(&path)
+            ));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -109,52 +122,111 @@ pub fn watch(home: &Home, config: Config, args: WatchArgs) -> Result<ExitCode, F
         ..Default::default()
     };
     let mut warned = false;
-    let mut out = std::io::stdout();
+    // Every event leaves through the output gate: text lines are masked and escaped, JSON
+    // Lines escape what a terminal would act on.
     let mut emit = |e: Event| -> bool {
         let at = hfguard::time::now_rfc3339();
         let line = match (&e, args.format) {
-            (Event::Ready { watched, polled, unwatched, projects }, _) => {
+            (
+                Event::Ready {
+                    watched,
+                    polled,
+                    unwatched,
+                    projects,
+                },
+                _,
+            ) => {
                 let shown = |ps: &[std::path::PathBuf]| -> String {
-                    ps.iter().map(|p| safe_line(&display_path(&home.dir, p)).into_owned()).collect::<Vec<_>>().join(", ")
+                    ps.iter()
+                        .map(|p| display_path(&home.dir, p))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 };
-                eprintln!("hfguard: watching {watched} folders under {} (Ctrl-C stops)", safe_line(&home.dir.display().to_string()));
+                term::warn(&format!(
+                    "hfguard: watching {watched} folders under {} (Ctrl-C stops)",
+                    show_path(&home.dir)
+                ));
                 if !projects.is_empty() {
-                    eprintln!("hfguard: project folders watched with everything under them: {}", shown(projects));
+                    term::warn(&format!(
+                        "hfguard: project folders watched with everything under them: {}",
+                        shown(projects)
+                    ));
                 }
                 if !polled.is_empty() {
-                    eprintln!("hfguard: past the inotify budget; polling every 2 s instead: {}", shown(polled));
+                    term::warn(&format!(
+                        "hfguard: past the inotify budget; polling every 2 s instead: {}",
+                        shown(polled)
+                    ));
                 }
                 if !unwatched.is_empty() {
-                    eprintln!("hfguard: not watched (too many folders; raise fs.inotify.max_user_watches): {}", shown(unwatched));
+                    term::warn(&format!(
+                        "hfguard: not watched (too many folders; raise fs.inotify.max_user_watches): {}",
+                        shown(unwatched)
+                    ));
                 }
                 return true;
             }
-            (Event::Regression(f), WatchFormat::Jsonl) => serde_json::json!({"event": "regression", "finding": f, "at": at}).to_string(),
-            (Event::Resolved { finding, fixed_by }, WatchFormat::Jsonl) => {
-                serde_json::json!({"event": "resolved", "finding": finding, "at": at, "fixed_by": fixed_by}).to_string()
+            (Event::Regression(f), WatchFormat::Jsonl) => {
+                term::json_line(&serde_json::json!({"event": "regression", "finding": f, "at": at}))
             }
-            (Event::Undone { finding, fix_id, detail }, WatchFormat::Jsonl) => {
-                serde_json::json!({"event": "undone", "finding": finding, "at": at, "fix_id": fix_id, "detail": detail}).to_string()
-            }
-            (Event::Error(msg), WatchFormat::Jsonl) => serde_json::json!({"event": "error", "finding": null, "message": msg, "at": at}).to_string(),
+            (Event::Resolved { finding, fixed_by }, WatchFormat::Jsonl) => term::json_line(
+                &serde_json::json!({"event": "resolved", "finding": finding, "at": at, "fixed_by": fixed_by}),
+            ),
+            (
+                Event::Undone {
+                    finding,
+                    fix_id,
+                    detail,
+                },
+                WatchFormat::Jsonl,
+            ) => term::json_line(&serde_json::json!({
+                "event": "undone", "finding": finding, "at": at, "fix_id": fix_id, "detail": detail
+            })),
+            (Event::Error(msg), WatchFormat::Jsonl) => term::json_line(
+                &serde_json::json!({"event": "error", "finding": null, "message": hfguard::redact::mask_text(msg), "at": at}),
+            ),
             (Event::Regression(f), WatchFormat::Text) => {
-                let fix = f.fixes.first().map(|k| format!(" (fix: {} · id {})", k.as_str(), f.id)).unwrap_or_default();
-                let secret = f.secret.as_deref().map(|s| format!("  {s}")).unwrap_or_default();
-                format!("{at} REGRESSION {} {}{secret}: {}{fix}", f.severity, location(&home.dir, f), f.message)
+                let fix = f
+                    .fixes
+                    .first()
+                    .map(|k| format!(" (fix: {} · id {})", k.as_str(), f.id))
+                    .unwrap_or_default();
+                let secret = f
+                    .secret
+                    .as_deref()
+                    .map(|s| format!("  {}", safe_line(s)))
+                    .unwrap_or_default();
+                term::text(&format!(
+                    "{at} REGRESSION {} {}{secret}: {}{fix}\n",
+                    f.severity,
+                    location(&home.dir, f),
+                    safe_line(&f.message)
+                ))
             }
             (Event::Resolved { finding, fixed_by }, WatchFormat::Text) => {
-                let by = fixed_by.as_ref().map(|id| format!(" (fixed by hfguard: {id})")).unwrap_or_default();
-                format!("{at} RESOLVED {} {}{by}", finding.rule, location(&home.dir, finding))
+                let by = fixed_by
+                    .as_ref()
+                    .map(|id| format!(" (fixed by hfguard: {})", safe_line(id)))
+                    .unwrap_or_default();
+                term::text(&format!(
+                    "{at} RESOLVED {} {}{by}\n",
+                    finding.rule,
+                    location(&home.dir, finding)
+                ))
             }
-            (Event::Undone { fix_id, detail, .. }, WatchFormat::Text) => {
-                format!("{at} UNDONE {} (hfguard undid {fix_id})", safe_line(detail))
+            (Event::Undone { fix_id, detail, .. }, WatchFormat::Text) => term::text(&format!(
+                "{at} UNDONE {} (hfguard undid {})\n",
+                safe_line(detail),
+                safe_line(fix_id)
+            )),
+            (Event::Error(msg), WatchFormat::Text) => {
+                term::text(&format!("{at} ERROR {}\n", safe_line(msg)))
             }
-            (Event::Error(msg), WatchFormat::Text) => format!("{at} ERROR {msg}"),
         };
         if let (Event::Regression(f), true) = (&e, args.notify) {
             notify(f, home, &mut warned);
         }
-        writeln!(out, "{line}").and_then(|_| out.flush()).is_ok()
+        term::out(&line).is_ok()
     };
     watch::watch(home, &options, &wopts, &mut emit).map_err(Fatal)?;
     Ok(ExitCode::SUCCESS)

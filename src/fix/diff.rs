@@ -1,5 +1,6 @@
-//! The preview of a plan for people: a unified diff of every rewritten file (secrets shown
-//! redacted), every mode change, removal and keyring entry.
+//! The preview of a plan for people: a unified diff of every rewritten text file (secrets
+//! shown redacted, every line one line of output with its control characters escaped), a
+//! count for a binary file (never its bytes), every mode change, removal and keyring entry.
 
 use super::model::{Change, Plan};
 use crate::report::display_path;
@@ -46,11 +47,12 @@ pub fn shown_line(shown: &[u8], line: u64) -> Option<String> {
     Some(text)
 }
 
-/// A line of a redacted buffer, for display.
+/// A line of a redacted buffer, for display: one line, whatever bytes it holds (control
+/// characters escaped, bytes that are not UTF-8 as `\xNN`).
 fn show(line: &[u8]) -> String {
-    String::from_utf8_lossy(line)
-        .trim_end_matches(['\n', '\r'])
-        .to_string()
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    crate::term::safe_bytes(line)
 }
 
 fn lines(data: &[u8]) -> Vec<&[u8]> {
@@ -104,30 +106,41 @@ fn is_binary(data: &[u8]) -> bool {
     memchr::memchr(0, &data[..data.len().min(8192)]).is_some() || std::str::from_utf8(data).is_err()
 }
 
+/// How many secrets of `before` are no longer in `after`, by where they start.
+fn secrets_replaced(before: &[u8], after: &[u8]) -> usize {
+    let starts = |data: &[u8]| {
+        let mut m = Vec::new();
+        rules::builtin().find_everywhere(data, &mut m);
+        m.into_iter()
+            .map(|m| (m.offset, m.secret.fingerprint()))
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    starts(before).difference(&starts(after)).count()
+}
+
 /// The whole plan, as the user reviews it before saying yes: what changes for the user
 /// first, then every keyring step and file change.
 pub fn preview(plan: &Plan) -> String {
     let home = &plan.home;
     let mut out = String::new();
+    // Names, notes and reasons hold paths and slot names from the home: one line each.
+    let one = |s: &str| crate::term::safe_line(s).into_owned();
     for n in &plan.notes {
-        let _ = writeln!(out, "note:    {n}");
+        let _ = writeln!(out, "note:    {}", one(n));
     }
     for t in &plan.tokens {
+        let name = one(&t.name);
         let line = match &t.replaces {
             Some(r) => format!(
                 "keyring: replace `{}`: {} → {} (the old value is kept for undo)",
-                t.name,
+                name,
                 r.redacted,
                 t.secret.redacted()
             ),
             None if t.held => {
-                format!(
-                    "keyring: `{}` already holds {}",
-                    t.name,
-                    t.secret.redacted()
-                )
+                format!("keyring: `{}` already holds {}", name, t.secret.redacted())
             }
-            None => format!("keyring: store {} as `{}`", t.secret.redacted(), t.name),
+            None => format!("keyring: store {} as `{name}`", t.secret.redacted()),
         };
         let _ = writeln!(out, "{line}");
     }
@@ -139,6 +152,9 @@ pub fn preview(plan: &Plan) -> String {
             }
             Change::Remove { .. } => {
                 let _ = writeln!(out, "remove:  {p}  (its secret is kept in the OS keyring)");
+            }
+            Change::Mkdir { mode } => {
+                let _ = writeln!(out, "mkdir:   {p}  (mode {mode:04o})");
             }
             Change::Create { after, mode } if is_binary(after) => {
                 let _ = writeln!(
@@ -157,10 +173,23 @@ pub fn preview(plan: &Plan) -> String {
             }
             Change::Rewrite {
                 original, after, ..
-            } if is_binary(original) || is_binary(after) => {
+            } if is_binary(original)
+                || is_binary(after)
+                || crate::probes::files::is_text_container(&fc.path, original) =>
+            {
+                let n = match secrets_replaced(original, after) {
+                    0 => fc.secrets.len(),
+                    n => n,
+                };
+                let layout = if original.len() == after.len() {
+                    ", layout kept"
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     out,
-                    "rewrite: {p}  (binary file: its secrets replaced in place, layout kept)"
+                    "rewrite: {p}  (binary file: {n} secret{} replaced in place{layout})",
+                    if n == 1 { "" } else { "s" }
                 );
             }
             Change::Rewrite {
@@ -195,10 +224,10 @@ pub fn preview(plan: &Plan) -> String {
     for (id, why) in &plan.refused {
         match plan.places.get(id) {
             Some(place) => {
-                let _ = writeln!(out, "skip:    {place} ({id}): {why}");
+                let _ = writeln!(out, "skip:    {} ({id}): {}", one(place), one(why));
             }
             None => {
-                let _ = writeln!(out, "skip:    {id}: {why}");
+                let _ = writeln!(out, "skip:    {id}: {}", one(why));
             }
         }
     }

@@ -3,10 +3,20 @@
 //!
 //! An entry records, for each file, its snapshot before and after and — for content
 //! changes — the original content with every secret cut out (a *template*) plus, for each
-//! cut, the keyring backup that holds it. No plaintext secret is ever written here.
+//! cut, the keyring backup that holds it. No plaintext secret is ever written here. Paths
+//! are kept byte for byte (a name that is not UTF-8 is stored as base64).
+//!
+//! The journal sits in a folder the home's owner controls, so it is data from an untrusted
+//! place: an entry is acted on (undone, recovered) only when its folder and file belong to
+//! the home's owner, are not writable by group or others and are reached without a symlink,
+//! and it was written for this home ([`JournalEntry::distrust`] says why not). Each of its
+//! files must be below the home or one of the credential files the environment names
+//! ([`Target::place`]), and undo never adds a setuid, setgid or sticky bit the file does not
+//! have now.
 
 use super::atomic::{self, FixError, Snapshot};
 use super::model::{Change, Plan};
+use super::target::Target;
 use crate::home::Home;
 use crate::keystore::KeyStore;
 use crate::rules;
@@ -34,6 +44,7 @@ pub enum Op {
     Rewrite,
     Remove,
     Create,
+    Mkdir { mode: u32 },
 }
 
 /// Cut `[offset, offset+len)` of the original held the secret backed up under `backup`.
@@ -52,6 +63,7 @@ pub struct Template {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FileRecord {
+    #[serde(with = "crate::raw_path")]
     pub path: PathBuf,
     #[serde(flatten)]
     pub op: Op,
@@ -86,6 +98,7 @@ pub struct JournalEntry {
     pub id: String,
     pub at: String,
     pub state: State,
+    #[serde(with = "crate::raw_path")]
     pub home: PathBuf,
     pub findings: Vec<String>,
     pub files: Vec<FileRecord>,
@@ -112,6 +125,9 @@ pub struct JournalEntry {
     /// Secrets cut from templates, waiting to be backed up (never serialized).
     #[serde(skip)]
     pending_backups: Vec<Secret>,
+    /// Why this entry, as read from disk, must not be acted on (`None`: it may).
+    #[serde(skip)]
+    pub distrust: Option<String>,
 }
 
 /// Secrets anywhere in `data` (and at the `known` spans), as raw spans merged when they
@@ -169,7 +185,11 @@ fn restore(t: &Template, keys: &KeyStore, path: &Path) -> Result<Vec<u8>, FixErr
             .get_backup(&h.backup)
             .map_err(|e| fail(format!("cannot get the saved secret back: {e}")))?;
         // `h.offset` is in the original: copy content until the output reaches it.
-        let need = h.offset as usize - out.len();
+        let need = usize::try_from(h.offset)
+            .ok()
+            .and_then(|o| o.checked_sub(out.len()))
+            .filter(|n| taken + n <= content.len())
+            .ok_or_else(|| fail("the journal entry is damaged".into()))?;
         out.extend_from_slice(&content[taken..taken + need]);
         taken += need;
         out.extend_from_slice(secret.expose().as_bytes());
@@ -221,6 +241,7 @@ impl JournalEntry {
                         None,
                         Some(template_of(original, &fc.secrets, &mut pending)),
                     ),
+                    Change::Mkdir { mode } => (Op::Mkdir { mode: *mode }, None, None, None),
                     Change::Create { after, mode } => {
                         let me = nix::unistd::geteuid().as_raw();
                         let g = nix::unistd::getegid().as_raw();
@@ -264,6 +285,7 @@ impl JournalEntry {
             secrets_kept: true,
             slots_added: plan.tokens.iter().map(|t| t.slot.clone()).collect(),
             pending_backups: pending,
+            distrust: None,
         }
     }
 
@@ -293,34 +315,82 @@ fn original_of(rec: &FileRecord, before: &Snapshot, keys: &KeyStore) -> Result<V
     Ok(original)
 }
 
-/// Puts one file back as it was before the fix. `Ok(false)`: it already was.
-pub fn undo_file(rec: &FileRecord, keys: &KeyStore) -> Result<bool, FixError> {
+/// setuid, setgid and sticky.
+const SPECIAL: u32 = 0o7000;
+
+/// The mode undo may give a file whose mode is `now` when the journal asks for `wanted`:
+/// the permission bits as asked, but a setuid, setgid or sticky bit only when the file has it
+/// now (the journal cannot prove it had it before). `Err` carries the bits left out.
+fn restorable_mode(wanted: u32, now: Option<u32>) -> Result<u32, (u32, u32)> {
+    let kept = wanted & !SPECIAL | (wanted & now.unwrap_or(0) & SPECIAL);
+    if kept == wanted {
+        Ok(kept)
+    } else {
+        Err((kept, wanted & SPECIAL & !kept))
+    }
+}
+
+/// Says which special bits undo left out (the rest of the file was restored).
+fn special_bits_left_out(path: &Path, wanted: u32, dropped: u32) -> FixError {
+    FixError {
+        path: path.to_path_buf(),
+        reason: format!(
+            "restored without the setuid/setgid/sticky bits {dropped:04o} the journal asks for (mode {wanted:04o}): undo never adds those bits to a file that does not have them now; set them by hand if they were yours"
+        ),
+    }
+}
+
+/// Puts one file back as it was before the fix. `Ok(false)`: it already was. `left_out`
+/// gets a note when a special mode bit was not restored.
+pub fn undo_file(
+    rec: &FileRecord,
+    keys: &KeyStore,
+    target: &Target,
+    left_out: &mut Vec<FixError>,
+) -> Result<bool, FixError> {
     let path = &rec.path;
     let fail = |reason: &str| FixError {
         path: path.clone(),
         reason: reason.to_string(),
     };
+    // Below the home, or exactly a credential file the environment names (checked again by
+    // every change).
+    target.place(path, false).or_else(|e| {
+        if matches!(rec.op, Op::Chmod { .. }) {
+            target.place(path, true)
+        } else {
+            Err(e)
+        }
+    })?;
     match &rec.op {
         Op::Chmod { from, to } => {
-            let mode = std::fs::symlink_metadata(path)
-                .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
-                .map_err(|e| fail(&format!("cannot stat: {}", crate::fsread::reason(&e))))?;
+            let mode = atomic::mode_of(target, path)?.ok_or_else(|| fail("no longer exists"))?;
             if mode == *from {
                 return Ok(false);
             }
-            atomic::chmod(path, *to, *from).map(|_| true)
+            let restored = restorable_mode(*from, Some(mode)).unwrap_or_else(|(kept, dropped)| {
+                left_out.push(special_bits_left_out(path, *from, dropped));
+                kept
+            });
+            atomic::chmod(target, path, *to, restored).map(|_| true)
         }
         Op::Rewrite => {
             let (before, after) = (
                 rec.before.as_ref().ok_or_else(|| fail("damaged entry"))?,
                 rec.after.as_ref().ok_or_else(|| fail("damaged entry"))?,
             );
-            let now = atomic::current(path)?;
+            let now = atomic::current(target, path)?;
             match now {
                 Some(s) if s.sha256 == before.sha256 => Ok(false),
                 Some(s) if s.sha256 == after.sha256 => {
                     let original = original_of(rec, before, keys)?;
-                    atomic::replace(path, &s, &original, Some(before.mode))?;
+                    let mode = restorable_mode(before.mode, Some(s.mode)).unwrap_or_else(
+                        |(kept, dropped)| {
+                            left_out.push(special_bits_left_out(path, before.mode, dropped));
+                            kept
+                        },
+                    );
+                    atomic::replace(target, path, &s, &original, Some(mode))?;
                     Ok(true)
                 }
                 Some(_) => Err(fail(
@@ -331,21 +401,29 @@ pub fn undo_file(rec: &FileRecord, keys: &KeyStore) -> Result<bool, FixError> {
         }
         Op::Remove => {
             let before = rec.before.as_ref().ok_or_else(|| fail("damaged entry"))?;
-            match atomic::current(path)? {
+            match atomic::current(target, path)? {
                 Some(s) if s.sha256 == before.sha256 => Ok(false),
                 Some(_) => Err(fail("exists again with other content; not overwriting it")),
                 None => {
                     let original = original_of(rec, before, keys)?;
-                    atomic::create(path, &original, before.mode)?;
+                    let mode =
+                        restorable_mode(before.mode, None).unwrap_or_else(|(kept, dropped)| {
+                            left_out.push(special_bits_left_out(path, before.mode, dropped));
+                            kept
+                        });
+                    atomic::create(target, path, &original, mode)?;
                     Ok(true)
                 }
             }
         }
+        Op::Mkdir { .. } => atomic::rmdir(target, path),
         Op::Create => {
             let after = rec.after.as_ref().ok_or_else(|| fail("damaged entry"))?;
-            match atomic::current(path)? {
+            match atomic::current(target, path)? {
                 None => Ok(false),
-                Some(s) if s.sha256 == after.sha256 => atomic::remove(path, &s).map(|_| true),
+                Some(s) if s.sha256 == after.sha256 => {
+                    atomic::remove(target, path, &s).map(|_| true)
+                }
                 Some(_) => Err(fail("changed since hfguard created it; not removing it")),
             }
         }
@@ -355,17 +433,28 @@ pub fn undo_file(rec: &FileRecord, keys: &KeyStore) -> Result<bool, FixError> {
 /// The journal folder of a home.
 pub struct Journal {
     dir: PathBuf,
+    target: Target,
 }
+
+/// Entries larger than this are not read (a template holds a whole file; 1 GiB is far more
+/// than any history or log hfguard rewrites).
+const MAX_ENTRY: u64 = 1 << 30;
 
 impl Journal {
     pub fn new(home: &Home) -> Self {
         Journal {
             dir: home.xdg_state().join("hfguard/journal"),
+            target: Target::of(home),
         }
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The home the journal's fixes change, and as whom.
+    pub fn target(&self) -> &Target {
+        &self.target
     }
 
     /// The slot index that goes with this journal (`tokens.json` beside it).
@@ -375,82 +464,253 @@ impl Journal {
             .map_or_else(|| PathBuf::from("tokens.json"), |d| d.join("tokens.json"))
     }
 
-    fn path_of(&self, id: &str) -> PathBuf {
-        self.dir.join(format!("{id}.json"))
+    /// Changes the slot index beside the journal, as the home's owner and without following
+    /// a link on the way.
+    pub fn update_slots(&self, f: impl FnOnce(&mut Vec<crate::slots::Slot>)) -> Result<(), String> {
+        let index = self.slot_index();
+        let _as = self.target.act(&index).map_err(|e| e.to_string())?;
+        crate::slots::update_at(self.target.state_root(), &index, f)
+    }
+
+    fn file_name(id: &str) -> String {
+        format!("{id}.json")
+    }
+
+    fn err(&self, reason: impl std::fmt::Display) -> String {
+        format!(
+            "{}: {reason}",
+            crate::term::safe_line(&self.dir.display().to_string())
+        )
     }
 
     pub fn write(&self, e: &JournalEntry) -> Result<(), String> {
-        atomic::create_private_dir(&self.dir)
-            .map_err(|err| format!("{}: {}", self.dir.display(), crate::fsread::reason(&err)))?;
+        let _as = self.target.act(&self.dir).map_err(|err| err.to_string())?;
+        // A folder others could write to is not made private again quietly: that would make
+        // whatever they put in it look like the owner's own entries.
+        if let Some((_, Some(why))) = self.open_dir()? {
+            return Err(self.err(format!(
+                "{why}; its entries may not be yours: check them, then make it the owner's alone (`chown`, `chmod 700`)"
+            )));
+        }
+        // hfguard's folder, then the journal's, each the owner's alone (as the slot index's).
+        if let Some(ours) = self.dir.parent() {
+            atomic::create_private_dir_in(self.target.state_root(), ours)
+                .map_err(|err| err.to_string())?;
+        }
+        let dir = atomic::create_private_dir_in(self.target.state_root(), &self.dir)
+            .map_err(|err| err.to_string())?;
         let body = serde_json::to_vec_pretty(e).map_err(|err| err.to_string())?;
-        atomic::write_new(&self.path_of(&e.id), &body, 0o600).map_err(|err| err.to_string())
+        let name = Self::file_name(&e.id);
+        atomic::write_new_in(
+            &self.dir.join(&name),
+            std::os::fd::AsFd::as_fd(&dir),
+            name.as_ref(),
+            &body,
+            0o600,
+        )
+        .map_err(|err| err.to_string())
+    }
+
+    /// The journal folder, opened from the state root without following a link (`None`: it
+    /// does not exist), and why its entries must not be acted on, if so.
+    fn open_dir(&self) -> Result<Option<(std::os::fd::OwnedFd, Option<String>)>, String> {
+        let rel = self
+            .dir
+            .strip_prefix(self.target.state_root())
+            .map_err(|_| self.err("not below the state folder"))?;
+        let open = |rel: &Path| match crate::confined::open_dir(self.target.state_root(), rel) {
+            Ok(fd) => {
+                let st = nix::sys::stat::fstat(std::os::fd::AsFd::as_fd(&fd))
+                    .map_err(|e| self.err(e.desc()))?;
+                Ok(Some((fd, st)))
+            }
+            Err(b) if b.errno == nix::errno::Errno::ENOENT => Ok(None),
+            Err(b) => Err(crate::term::safe_line(&b.reason()).into_owned()),
+        };
+        let Some((fd, st)) = open(rel)? else {
+            return Ok(None);
+        };
+        // hfguard's own folder holding it too: whoever can write there can swap the journal.
+        let parent = match rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(p) => open(p)?.map(|(_, st)| st),
+            None => None,
+        };
+        // (Its group may write there: user-private groups with umask 002 make it so, and a
+        // folder swapped in by a group member would not be the owner's.)
+        let distrust = parent
+            .and_then(|mut st| {
+                st.st_mode &= !0o020;
+                self.untrusted("the folder holding the journal", &st)
+            })
+            .or_else(|| self.untrusted("the journal folder", &st));
+        Ok(Some((fd, distrust)))
+    }
+
+    /// Why a journal file or folder with this `stat` must not be trusted.
+    fn untrusted(&self, what: &str, st: &nix::sys::stat::FileStat) -> Option<String> {
+        let owner = self.target.acting.uid()?;
+        if st.st_uid != owner {
+            return Some(format!(
+                "{what} belongs to uid {}, not to the home's owner (uid {owner})",
+                st.st_uid
+            ));
+        }
+        if st.st_mode & 0o022 != 0 {
+            return Some(format!(
+                "{what} can be written by others (mode {:04o})",
+                st.st_mode & 0o7777
+            ));
+        }
+        None
+    }
+
+    fn load_in(
+        &self,
+        dir: std::os::fd::BorrowedFd<'_>,
+        dir_distrust: &Option<String>,
+        id: &str,
+    ) -> Result<JournalEntry, String> {
+        let name = Self::file_name(id);
+        let shown =
+            || crate::term::safe_line(&self.dir.join(&name).display().to_string()).into_owned();
+        let fd = nix::fcntl::openat(
+            dir,
+            name.as_str(),
+            nix::fcntl::OFlag::O_RDONLY
+                | nix::fcntl::OFlag::O_NOFOLLOW
+                | nix::fcntl::OFlag::O_NONBLOCK
+                | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(|e| match e {
+            nix::errno::Errno::ENOENT => format!(
+                "no fix {id} in {}",
+                crate::term::safe_line(&self.dir.display().to_string())
+            ),
+            nix::errno::Errno::ELOOP => format!("{}: is a symlink; not read", shown()),
+            e => format!("{}: {}", shown(), e.desc()),
+        })?;
+        let st = nix::sys::stat::fstat(std::os::fd::AsFd::as_fd(&fd))
+            .map_err(|e| format!("{}: {}", shown(), e.desc()))?;
+        if st.st_mode & 0o170000 != 0o100000 {
+            return Err(format!("{}: not a regular file; not read", shown()));
+        }
+        if st.st_size as u64 > MAX_ENTRY {
+            return Err(format!("{}: larger than 1 GiB; not read", shown()));
+        }
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut std::fs::File::from(fd), &mut body)
+            .map_err(|e| format!("{}: {}", shown(), crate::fsread::reason(&e)))?;
+        let mut entry: JournalEntry = serde_json::from_slice(&body)
+            .map_err(|e| format!("{}: damaged entry: {e}", shown()))?;
+        entry.distrust = dir_distrust
+            .clone()
+            .or_else(|| self.untrusted("the entry", &st))
+            .or_else(|| self.foreign_home(&entry))
+            .or_else(|| {
+                (entry.id != id)
+                    .then(|| format!("it names itself {}", crate::term::safe_line(&entry.id)))
+            });
+        Ok(entry)
+    }
+
+    /// Why an entry written for another home must not be acted on here.
+    fn foreign_home(&self, e: &JournalEntry) -> Option<String> {
+        let same = e.home == self.target.home
+            || matches!(
+                (e.home.canonicalize(), self.target.home.canonicalize()),
+                (Ok(a), Ok(b)) if a == b
+            );
+        (!same).then(|| {
+            format!(
+                "it was written for another home ({})",
+                crate::term::safe_line(&e.home.display().to_string())
+            )
+        })
     }
 
     pub fn load(&self, id: &str) -> Result<JournalEntry, String> {
         if !id.starts_with("fix-") || id.contains('/') {
             return Err(format!(
-                "`{id}` is not a fix id (they look like fix-20261129-061500-1a2b)"
+                "`{}` is not a fix id (they look like fix-20261129-061500-1a2b)",
+                crate::term::safe_line(id)
             ));
         }
-        let p = self.path_of(id);
-        let body = std::fs::read(&p).map_err(|e| {
-            format!(
-                "no fix {id} in {} ({})",
-                self.dir.display(),
-                crate::fsread::reason(&e)
-            )
-        })?;
-        serde_json::from_slice(&body).map_err(|e| format!("{}: damaged entry: {e}", p.display()))
+        let _as = self.target.act(&self.dir).map_err(|e| e.to_string())?;
+        match self.open_dir()? {
+            Some((fd, distrust)) => self.load_in(std::os::fd::AsFd::as_fd(&fd), &distrust, id),
+            None => Err(format!(
+                "no fix {id} in {}",
+                crate::term::safe_line(&self.dir.display().to_string())
+            )),
+        }
     }
 
-    /// Every entry, oldest first.
+    /// Every entry, oldest first (those not to be acted on included, marked by `distrust`).
     pub fn entries(&self) -> Result<Vec<JournalEntry>, String> {
-        let rd = match std::fs::read_dir(&self.dir) {
-            Ok(rd) => rd,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => {
-                return Err(format!(
-                    "{}: {}",
-                    self.dir.display(),
-                    crate::fsread::reason(&e)
-                ))
-            }
+        let _as = self.target.act(&self.dir).map_err(|e| e.to_string())?;
+        let Some((fd, distrust)) = self.open_dir()? else {
+            return Ok(Vec::new());
         };
-        let mut out = Vec::new();
-        for ent in rd.flatten() {
+        let listing = nix::fcntl::openat(
+            std::os::fd::AsFd::as_fd(&fd),
+            ".",
+            nix::fcntl::OFlag::O_RDONLY
+                | nix::fcntl::OFlag::O_DIRECTORY
+                | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .and_then(nix::dir::Dir::from_fd)
+        .map_err(|e| self.err(e.desc()))?;
+        let mut ids = Vec::new();
+        let mut listing = listing;
+        for ent in listing.iter().flatten() {
             let name = ent.file_name().to_string_lossy().into_owned();
             if let Some(id) = name.strip_suffix(".json").filter(|n| n.starts_with("fix-")) {
-                out.push(self.load(id)?);
+                ids.push(id.to_string());
             }
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            out.push(self.load_in(std::os::fd::AsFd::as_fd(&fd), &distrust, &id)?);
+        }
+        if distrust.is_none() {
+            atomic::sweep_leftovers(std::os::fd::AsFd::as_fd(&fd), None);
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
     }
 
     /// After a crash: a pending entry whose files are all as before is dropped; one with any
-    /// file changed is applied (undo handles each file by what is on disk).
+    /// file changed is applied (undo handles each file by what is on disk). Temporary files
+    /// the crash left next to its files go. Entries not to be trusted are left as they are.
     pub fn recover(&self) -> Result<(), String> {
+        let t = &self.target;
         for mut e in self.entries()? {
-            if e.state != State::Pending {
+            if e.state != State::Pending || e.distrust.is_some() {
                 continue;
             }
+            let usable =
+                |r: &FileRecord| t.place(&r.path, false).is_ok() || t.place(&r.path, true).is_ok();
             // A slot replaced before the crash: undo compares what the slot holds with both
             // values, so the entry counts as applied.
-            let changed = !e.slots_replaced.is_empty() || e.files.iter().any(|r| match &r.op {
-                Op::Chmod { to, .. } => std::fs::symlink_metadata(&r.path)
-                    .is_ok_and(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777 == *to),
+            let changed = !e.slots_replaced.is_empty() || e.files.iter().filter(|r| usable(r)).any(|r| match &r.op {
+                Op::Chmod { to, .. } => matches!(atomic::mode_of(t, &r.path), Ok(Some(m)) if m == *to),
                 Op::Rewrite | Op::Create => {
-                    matches!((atomic::current(&r.path), &r.after), (Ok(Some(s)), Some(a)) if s.sha256 == a.sha256)
+                    matches!((atomic::current(t, &r.path), &r.after), (Ok(Some(s)), Some(a)) if s.sha256 == a.sha256)
                 }
-                Op::Remove => matches!(atomic::current(&r.path), Ok(None)),
+                Op::Remove => matches!(atomic::current(t, &r.path), Ok(None)),
+                Op::Mkdir { .. } => r.path.is_dir(),
             });
-            if changed {
-                e.state = State::Applied;
-                self.write(&e)?;
-            } else {
-                e.state = State::Failed;
-                self.write(&e)?;
+            for r in e.files.iter().filter(|r| usable(r)) {
+                atomic::sweep_leftovers_of(t, &r.path);
             }
+            e.state = if changed {
+                State::Applied
+            } else {
+                State::Failed
+            };
+            self.write(&e)?;
         }
         Ok(())
     }
@@ -482,6 +742,35 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Entries written before raw paths existed (plain strings) still read; a name that is
+    /// not UTF-8 goes through byte for byte.
+    #[test]
+    fn paths_are_kept_byte_for_byte_and_old_entries_still_read() {
+        use std::os::unix::ffi::OsStrExt;
+        let old = r#"{"path": "/h/.bashrc", "op": "chmod", "from": 420, "to": 384,
+            "before": null, "after": null, "template": null, "findings": []}"#;
+        let rec: FileRecord = serde_json::from_str(old).unwrap();
+        assert_eq!(rec.path, PathBuf::from("/h/.bashrc"));
+        let raw = PathBuf::from(std::ffi::OsStr::from_bytes(b"/h/caf\xe9\n.py"));
+        let rec = FileRecord {
+            path: raw.clone(),
+            ..rec
+        };
+        let json = serde_json::to_string(&rec).unwrap();
+        assert!(json.contains(r#""path":{"bytes":"#), "{json}");
+        let back: FileRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.path, raw);
+    }
+
+    #[test]
+    fn undo_never_adds_a_special_mode_bit() {
+        assert_eq!(restorable_mode(0o644, Some(0o600)), Ok(0o644));
+        assert_eq!(restorable_mode(0o2775, Some(0o2700)), Ok(0o2775));
+        assert_eq!(restorable_mode(0o4755, Some(0o700)), Err((0o755, 0o4000)));
+        assert_eq!(restorable_mode(0o6755, Some(0o2700)), Err((0o2755, 0o4000)));
+        assert_eq!(restorable_mode(0o1777, None), Err((0o777, 0o1000)));
+    }
 
     #[test]
     fn templates_hold_no_secret() {

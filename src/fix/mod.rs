@@ -12,35 +12,48 @@ pub mod atomic;
 pub mod binary;
 pub mod consumers;
 mod diff;
+pub mod guard;
 pub mod journal;
 mod locate;
 pub mod model;
+pub mod owner;
 mod plan;
+pub mod target;
 
 pub use diff::{context_line, preview, redact_all, shown_line};
 pub use journal::{Journal, JournalEntry};
 pub use model::{Change, FileChange, Keyring, Plan, Replaced, TokenToStore};
 pub use plan::{marker, plan, plan_in, plan_rotation};
+pub use target::Target;
 
 use crate::keystore::{KeyError, KeyStore};
 use crate::slots;
 use atomic::FixError;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-/// Test hook for the crash test: with `HFGUARD_FAILPOINT=N`, the N-th failpoint reached
-/// kills the process with SIGKILL, exactly like `kill -9` at that moment.
-pub fn failpoint(_name: &str) {
+/// Test hooks for the crash and race tests: with `HFGUARD_FAILPOINT=N`, the N-th failpoint
+/// reached kills the process with SIGKILL, exactly like `kill -9` at that moment; with
+/// `HFGUARD_STOP_AT=NAME`, the first failpoint called NAME stops the process (SIGSTOP) so
+/// that a test can change the world under it and let it go on (SIGCONT).
+pub fn failpoint(name: &str) {
     static COUNT: AtomicU32 = AtomicU32::new(0);
-    static TARGET: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
-    let target = *TARGET.get_or_init(|| {
-        std::env::var("HFGUARD_FAILPOINT")
-            .ok()
-            .and_then(|v| v.parse().ok())
+    static STOPPED: AtomicBool = AtomicBool::new(false);
+    static TARGET: std::sync::OnceLock<(Option<u32>, Option<String>)> = std::sync::OnceLock::new();
+    let (kill_at, stop_at) = TARGET.get_or_init(|| {
+        (
+            std::env::var("HFGUARD_FAILPOINT")
+                .ok()
+                .and_then(|v| v.parse().ok()),
+            std::env::var("HFGUARD_STOP_AT").ok(),
+        )
     });
-    if let Some(t) = target {
-        if COUNT.fetch_add(1, Ordering::SeqCst) + 1 == t {
+    if let Some(t) = kill_at {
+        if COUNT.fetch_add(1, Ordering::SeqCst) + 1 == *t {
             let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
         }
+    }
+    if stop_at.as_deref() == Some(name) && !STOPPED.swap(true, Ordering::SeqCst) {
+        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP);
     }
 }
 
@@ -56,6 +69,16 @@ pub enum ApplyError {
     },
     File(FixError),
     Journal(String),
+    /// The fix cannot be made for this home as this user (another user's home and keyring
+    /// steps, or a home that is neither the caller's nor root's to fix).
+    Refused(String),
+    /// Files were changed, but the journal could not be brought up to date afterwards
+    /// (disk full…). The entry written before the first change still lists every file.
+    Unrecorded {
+        id: String,
+        error: String,
+        outcome: Box<Outcome>,
+    },
 }
 
 impl std::fmt::Display for ApplyError {
@@ -68,6 +91,24 @@ impl std::fmt::Display for ApplyError {
             ),
             ApplyError::File(e) => write!(f, "{e}"),
             ApplyError::Journal(e) => write!(f, "journal: {e}"),
+            ApplyError::Refused(e) => write!(f, "{e}"),
+            ApplyError::Unrecorded { id, error, outcome } => {
+                write!(
+                    f,
+                    "{} file(s) were changed, but the journal could not be updated afterwards ({error}):",
+                    outcome.changed.len()
+                )?;
+                for p in &outcome.changed {
+                    write!(f, "\n  changed: {}", crate::term::safe_line(&p.display().to_string()))?;
+                }
+                for e in &outcome.failed {
+                    write!(f, "\n  not changed: {e}")?;
+                }
+                write!(
+                    f,
+                    "\nThe entry {id}, written before the first change, lists every file: once the journal can be written again (free some space), `hfguard history` brings it up to date and `hfguard undo {id}` puts these files back."
+                )
+            }
         }
     }
 }
@@ -79,12 +120,38 @@ pub struct Outcome {
     pub failed: Vec<FixError>,
     /// Things that went wrong around the change but lost nothing (the slot index).
     pub warnings: Vec<String>,
+    /// Files changed, but not quite as asked (undo left out a setuid bit): said to the user.
+    pub notes: Vec<FixError>,
+}
+
+/// Why `plan` cannot be applied to its home by this user at all (checked before asking):
+/// a home that is neither the caller's nor root's to fix, or keyring steps in another user's
+/// home.
+pub fn refusal(plan: &Plan, journal: &Journal) -> Option<String> {
+    let acting = &journal.target().acting;
+    if let owner::Acting::Refused(r) = acting {
+        return Some(r.clone());
+    }
+    // The keyring holds the slots, and the undo copy of every secret a changed file held; a
+    // change to a file that holds none (a history guard added to a `.bashrc`) needs none.
+    let needs_keyring = !plan.tokens.is_empty()
+        || plan.files.iter().any(|f| match &f.change {
+            Change::Chmod { .. } | Change::Create { .. } | Change::Mkdir { .. } => false,
+            Change::Rewrite { original, .. } | Change::Remove { original, .. } => {
+                !journal::secret_spans(original, &f.secrets).is_empty()
+            }
+        });
+    needs_keyring.then(|| acting.keyring_refusal()).flatten()
 }
 
 /// Applies `plan`: slots first (each value read back and compared, an old value backed up
-/// before a rotation replaces it), then the journal entry, then each file, then the slot
-/// index.
+/// before a rotation replaces it), then the journal entry, then each file — every file
+/// operation as the home's owner ([`Target`]) — then the slot index.
 pub fn apply(plan: &Plan, keys: &KeyStore, journal: &Journal) -> Result<Outcome, ApplyError> {
+    if let Some(r) = refusal(plan, journal) {
+        return Err(ApplyError::Refused(r));
+    }
+    let target = journal.target();
     journal.recover().map_err(ApplyError::Journal)?;
     // 1. A slot that holds another secret than the plan expects is never overwritten: the
     //    plan chose it from the index, and the keyring may have changed since (or the index
@@ -149,26 +216,43 @@ pub fn apply(plan: &Plan, keys: &KeyStore, journal: &Journal) -> Result<Outcome,
     }
     // 3. The files.
     let mut outcome = Outcome::default();
+    // What a later change may rely on: the files changed, and folders that were there already.
+    let mut ready: Vec<std::path::PathBuf> = Vec::new();
     for (i, fc) in plan.files.iter().enumerate() {
-        if let Some(need) = fc.needs.as_ref().filter(|n| !outcome.changed.contains(n)) {
+        if let Some(need) = fc.needs.as_ref().filter(|n| !ready.contains(n)) {
             entry.files[i].skipped = true;
             outcome.failed.push(FixError {
                 path: fc.path.clone(),
                 reason: format!(
-                    "left as it was: {} could not be changed, so git would not reach the keyring",
+                    "left as it was: it relies on {}, which could not be changed",
                     need.display()
                 ),
             });
             continue;
         }
+        if let Change::Mkdir { .. } = fc.change {
+            // Made meanwhile (hfguard's own state folder under ~/.local, another program):
+            // nothing to do, and nothing for undo to remove.
+            if atomic::mode_of(target, &fc.path).is_ok_and(|m| m.is_some()) && fc.path.is_dir() {
+                entry.files[i].skipped = true;
+                ready.push(fc.path.clone());
+                continue;
+            }
+        }
         let r = match &fc.change {
-            Change::Chmod { from, to } => atomic::chmod(&fc.path, *from, *to),
-            Change::Rewrite { before, after, .. } => atomic::replace(&fc.path, before, after, None),
-            Change::Remove { before, .. } => atomic::remove(&fc.path, before),
-            Change::Create { after, mode } => atomic::create(&fc.path, after, *mode),
+            Change::Chmod { from, to } => atomic::chmod(target, &fc.path, *from, *to),
+            Change::Rewrite { before, after, .. } => {
+                atomic::replace(target, &fc.path, before, after, None)
+            }
+            Change::Remove { before, .. } => atomic::remove(target, &fc.path, before),
+            Change::Create { after, mode } => atomic::create(target, &fc.path, after, *mode),
+            Change::Mkdir { mode } => atomic::mkdir(target, &fc.path, *mode),
         };
         match r {
-            Ok(()) => outcome.changed.push(fc.path.clone()),
+            Ok(()) => {
+                outcome.changed.push(fc.path.clone());
+                ready.push(fc.path.clone());
+            }
             Err(e) => {
                 entry.files[i].skipped = true;
                 outcome.failed.push(e);
@@ -185,13 +269,23 @@ pub fn apply(plan: &Plan, keys: &KeyStore, journal: &Journal) -> Result<Outcome,
     } else {
         journal::State::Failed
     };
-    journal.write(&entry).map_err(ApplyError::Journal)?;
+    failpoint("files-done");
+    if let Err(error) = journal.write(&entry) {
+        if outcome.changed.is_empty() {
+            return Err(ApplyError::Journal(error));
+        }
+        return Err(ApplyError::Unrecorded {
+            id: entry.id.clone(),
+            error,
+            outcome: Box::new(outcome),
+        });
+    }
     failpoint("journal-applied");
     // 4. The slot index learns what each slot holds and serves (names, fingerprints and
     //    consumers only). A failure here loses no secret: say it, the fix stands.
     if entry.state == journal::State::Applied {
         let now = crate::time::now_rfc3339();
-        if let Err(e) = slots::update_at(&journal.slot_index(), |index| record(index, plan, &now)) {
+        if let Err(e) = journal.update_slots(|index| record(index, plan, &now)) {
             outcome.warnings.push(format!(
                 "the list of slots could not be updated ({e}); `hfguard token list` may miss them"
             ));
@@ -258,12 +352,30 @@ fn record(index: &mut Vec<slots::Slot>, plan: &Plan, now: &str) {
 /// Undoes journal entry `id`: every file back to what it was, byte for byte and mode, a
 /// replaced slot value back, the slots it created removed, and the index as it was.
 pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, ApplyError> {
+    if let owner::Acting::Refused(r) = &journal.target().acting {
+        return Err(ApplyError::Refused(r.clone()));
+    }
     journal.recover().map_err(ApplyError::Journal)?;
     let mut entry = journal.load(id).map_err(ApplyError::Journal)?;
+    if let Some(why) = &entry.distrust {
+        return Err(ApplyError::Refused(format!(
+            "not acted on: {why}; hfguard trusts only entries its owner alone can write"
+        )));
+    }
     if entry.state == journal::State::Undone {
         return Err(ApplyError::Journal(format!("{id} was already undone")));
     }
+    let needs_keyring = !entry.tokens_created.is_empty()
+        || !entry.backups.is_empty()
+        || !entry.slots_replaced.is_empty();
+    if let Some(r) = needs_keyring
+        .then(|| journal.target().acting.keyring_refusal())
+        .flatten()
+    {
+        return Err(ApplyError::Refused(r));
+    }
     let mut outcome = Outcome::default();
+    let mut left_out = Vec::new();
     for rec in entry.files.iter().rev() {
         if rec.skipped {
             continue;
@@ -275,13 +387,14 @@ pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, App
             ));
             continue;
         }
-        match journal::undo_file(rec, keys) {
+        match journal::undo_file(rec, keys, journal.target(), &mut left_out) {
             Ok(true) => outcome.changed.push(rec.path.clone()),
             Ok(false) => {}
             Err(e) => outcome.failed.push(e),
         }
         failpoint("file-undone");
     }
+    outcome.notes = left_out;
     if !outcome.failed.is_empty() {
         return Ok(outcome);
     }
@@ -290,7 +403,7 @@ pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, App
     let mut restored = Vec::new();
     for r in &entry.slots_replaced {
         match keys.get(&r.name) {
-            Ok(now) if now.fingerprint() == r.new => {
+            Ok(now) if now.has_fingerprint(&r.new) => {
                 let old = keys.get_backup(&r.old).map_err(ApplyError::Key)?;
                 keys.set(&r.name, &old).map_err(ApplyError::Key)?;
                 restored.push((r.name.clone(), old));
@@ -309,7 +422,7 @@ pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, App
             continue;
         }
         match (keys.get(name), entry.tokens_used.get(name)) {
-            (Ok(now), Some(stored)) if now.fingerprint() != *stored => continue,
+            (Ok(now), Some(stored)) if !now.has_fingerprint(stored) => continue,
             (Ok(_), _) => {
                 keys.delete(name).map_err(ApplyError::Key)?;
                 deleted.push(name.clone());
@@ -332,7 +445,7 @@ pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, App
         }
     }
     let now = crate::time::now_rfc3339();
-    let r = slots::update_at(&journal.slot_index(), |index| {
+    let r = journal.update_slots(|index| {
         index.retain(|s| !deleted.contains(&s.name));
         for s in index.iter_mut() {
             if let Some(added) = entry.slots_added.iter().find(|a| a.name == s.name) {

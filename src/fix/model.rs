@@ -51,6 +51,10 @@ pub enum Change {
         after: Vec<u8>,
         mode: u32,
     },
+    /// A folder a created file needs (`~/.local/bin` for the installed copy of hfguard).
+    Mkdir {
+        mode: u32,
+    },
 }
 
 pub struct FileChange {
@@ -96,6 +100,35 @@ pub struct Plan {
     /// Where each chosen finding is, for people (`~/.bashrc:2`), by id.
     pub places: std::collections::BTreeMap<String, String>,
     pub keyring: Keyring,
+}
+
+/// The folders below `home` that a new file at `path` needs (`~/.local`, `~/.local/bin`), as
+/// changes, outermost first, each waiting for the one above it; undo removes them again.
+/// The innermost one, for the file's own `needs`, is the last.
+pub fn folders_for(home: &std::path::Path, path: &std::path::Path) -> Vec<FileChange> {
+    let mut missing: Vec<PathBuf> = path
+        .ancestors()
+        .skip(1)
+        .take_while(|d| d.starts_with(home) && *d != home)
+        .filter(|d| std::fs::symlink_metadata(d).is_err())
+        .map(PathBuf::from)
+        .collect();
+    missing.reverse();
+    let mut needs = None;
+    missing
+        .into_iter()
+        .map(|dir| {
+            let fc = FileChange {
+                path: dir.clone(),
+                change: Change::Mkdir { mode: 0o755 },
+                findings: Vec::new(),
+                needs: needs.take(),
+                secrets: Vec::new(),
+            };
+            needs = Some(dir);
+            fc
+        })
+        .collect()
 }
 
 impl Plan {

@@ -58,6 +58,8 @@ pub(super) struct FileState {
 
 pub(super) struct Planner<'a> {
     pub home: &'a Home,
+    /// What may change in the home, and as whom (see `target.rs`).
+    target: super::Target,
     pub plan: Plan,
     files: BTreeMap<PathBuf, FileState>,
     chmods: BTreeMap<PathBuf, (u32, u32, Vec<String>)>,
@@ -119,6 +121,7 @@ fn plan_all(
     let now = crate::time::now_rfc3339();
     let mut p = Planner {
         home,
+        target: super::Target::of(home),
         plan: Plan::new(home.dir.clone()),
         files: BTreeMap::new(),
         chmods: BTreeMap::new(),
@@ -150,6 +153,8 @@ fn plan_all(
     let mut order: Vec<&(Finding, FixKind)> = choices.iter().collect();
     order.sort_by_key(|(f, _)| f.fingerprint.is_none() || f.fingerprint != p.hub);
     let mut done: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // History guards are planned by `fix::guard`, on top of the other changes.
+    let mut guards = Vec::new();
     for (f, kind) in order {
         p.plan
             .places
@@ -180,13 +185,19 @@ fn plan_all(
                 }
             }
             FixKind::Redact | FixKind::Keyring => p.content(f, *kind),
+            FixKind::Guard => {
+                guards.push(f);
+                continue;
+            }
         };
         match r {
             Ok(()) => p.plan.findings.push(f.id.clone()),
             Err(reason) => p.plan.refused.push((f.id.clone(), reason)),
         }
     }
-    p.finish()
+    let mut plan = p.finish();
+    super::guard::add_to(&mut plan, home, &guards);
+    plan
 }
 
 impl<'a> Planner<'a> {
@@ -198,7 +209,9 @@ impl<'a> Planner<'a> {
             .and_then(|m| u32::from_str_radix(m, 8).ok())
             .ok_or("the finding has no mode")?;
         let to = match f.rule.as_str() {
-            "startup-file-writable" | "home-writable" => from & !0o022,
+            // startup-file-writable, home-writable, ssh-folder-writable, ssh-config-writable,
+            // ssh-authorized-keys-writable: only write access for others goes.
+            r if r.ends_with("-writable") => from & !0o022,
             "credential-folder-permissions" => from & !0o077 | 0o700,
             r if r.ends_with("-permissions") => (from & 0o100) | 0o600,
             _ => return Err("no permission change applies to this finding".into()),
@@ -206,7 +219,17 @@ impl<'a> Planner<'a> {
         if from == to {
             return Err("the mode is already right".into());
         }
+        let is_dir = matches!(
+            f.rule.as_str(),
+            "credential-folder-permissions" | "home-writable"
+        );
+        if let Some(why) = self.target.refusal(&path, is_dir) {
+            return Err(why);
+        }
         let e = self.chmods.entry(path).or_insert((from, to, Vec::new()));
+        // Two findings on one path (~/.ssh writable and too open): each only takes bits
+        // away, so the mode that satisfies both keeps the bits both keep.
+        e.1 &= to;
         e.2.push(f.id.clone());
         Ok(())
     }
@@ -214,7 +237,7 @@ impl<'a> Planner<'a> {
     /// Reads `path` (once per plan) the safe way.
     pub fn load(&mut self, path: &Path, kind: FileKind) -> Result<&mut FileState, String> {
         if !self.files.contains_key(path) {
-            let (data, snap) = atomic::read(path).map_err(|e| e.reason)?;
+            let (data, snap) = atomic::read(&self.target, path).map_err(|e| e.reason)?;
             self.files.insert(
                 path.to_path_buf(),
                 FileState {
@@ -289,7 +312,11 @@ impl<'a> Planner<'a> {
                             crate::term::safe_line(&from.display().to_string()),
                             crate::report::display_path(&self.home.dir, to.parent().unwrap_or(to)),
                         ));
-                        let change = match atomic::read(to) {
+                        // The folders on the way (`~/.local`, `~/.local/bin`), outermost first.
+                        let folders = super::model::folders_for(&self.home.dir, to);
+                        let needs = folders.last().map(|fc| fc.path.clone());
+                        self.plan.files.extend(folders);
+                        let change = match atomic::read(&self.target, to) {
                             Ok((old, snap)) => Change::Rewrite {
                                 before: snap,
                                 original: Zeroizing::new(old),
@@ -304,7 +331,7 @@ impl<'a> Planner<'a> {
                             path: to.clone(),
                             change,
                             findings: Vec::new(),
-                            needs: None,
+                            needs,
                             secrets: Vec::new(),
                         });
                     }
@@ -361,6 +388,10 @@ impl<'a> Planner<'a> {
     }
 
     fn content(&mut self, f: &Finding, fix: FixKind) -> Result<(), String> {
+        // Another user's home: only the fixes that move no secret (see `owner.rs`).
+        if let Some(why) = self.target.acting.keyring_refusal() {
+            return Err(why);
+        }
         let path = f.path.clone().ok_or("not in a file")?;
         let kind = FileKind::from_rule(&f.rule).ok_or("no content fix applies to this finding")?;
         if !consumers::fixes_for(kind, &path, f).contains(&fix) {
@@ -453,19 +484,40 @@ impl<'a> Planner<'a> {
                 .take()
                 .filter(|n| changed.contains(n) && *n != f.path);
         }
+        let install = self
+            .command
+            .as_ref()
+            .and_then(|c| c.install.as_ref().map(|(to, _)| to.clone()));
+        // A file that calls the installed copy is written only once the copy is there: a
+        // lookup naming a program that is missing would break every new shell.
+        if let Some(to) = &install {
+            let text = to.to_string_lossy().into_owned();
+            for f in &mut self.plan.files {
+                let calls = match &f.change {
+                    Change::Rewrite { after, .. } | Change::Create { after, .. } => {
+                        &f.path != to && memchr::memmem::find(after, text.as_bytes()).is_some()
+                    }
+                    _ => false,
+                };
+                if calls && f.needs.is_none() {
+                    f.needs = Some(to.clone());
+                }
+            }
+        }
+        // Folders first (outermost first), then the installed copy, then what others need.
         let needed: Vec<PathBuf> = self
             .plan
             .files
             .iter()
             .filter_map(|f| f.needs.clone())
             .collect();
-        let install = self
-            .command
-            .as_ref()
-            .and_then(|c| c.install.as_ref().map(|(to, _)| to.clone()));
-        self.plan
-            .files
-            .sort_by_key(|f| (Some(&f.path) != install.as_ref(), !needed.contains(&f.path)));
+        self.plan.files.sort_by_key(|f| {
+            (
+                !matches!(f.change, Change::Mkdir { .. }),
+                Some(&f.path) != install.as_ref(),
+                !needed.contains(&f.path),
+            )
+        });
         self.plan.findings.sort();
         self.plan.findings.dedup();
         for a in self.slots.into_assigned() {

@@ -1,6 +1,6 @@
 //! Variables of this process that hold a secret: reported by name, never by value.
 
-use crate::audit::Collector;
+use crate::collect::Collector;
 use crate::finding::{Category, Finding, Severity};
 use crate::rules::{self, SecretMatch};
 use crate::secret::Secret;
@@ -51,28 +51,33 @@ pub fn scan(c: &Collector) {
             let rule = &rules.rules[m.rule];
             let rule_id = format!("{}-in-environment", rule.id);
             let fp = m.secret.fingerprint();
-            c.add(Finding {
-                id: Finding::compute_id(&rule_id, name, Some(&fp), 1),
-                rule: rule_id,
-                category: Category::Environment,
-                severity: Severity::Info,
-                provider: m.provider.clone(),
-                path: None,
-                line: None,
-                variable: Some(name.clone()),
-                pid: None,
-                mode: None,
-                secret: Some(m.secret.redacted()),
-                fingerprint: Some(fp),
-                message: format!(
-                    "{} is set in this environment ({name}): fine for a session, but if a start-up file exports it, keep it in the OS keyring and pass it only to the programs that need it.",
-                    rule.name
-                ),
-                fixes: vec![],
-                ignored: None,
-                label: None,
-                span: None,
-            });
+            c.keep(&m.secret, m.provider.as_deref());
+            let legacy = Finding::legacy_id(&rule_id, name.as_bytes(), Some(&m.secret), 1);
+            c.add_legacy(
+                Finding {
+                    id: Finding::compute_id(&rule_id, name.as_bytes(), Some(&fp), 1),
+                    rule: rule_id,
+                    category: Category::Environment,
+                    severity: Severity::Info,
+                    provider: m.provider.clone(),
+                    path: None,
+                    line: None,
+                    variable: Some(name.clone()),
+                    pid: None,
+                    mode: None,
+                    secret: Some(m.secret.redacted()),
+                    fingerprint: Some(fp),
+                    message: format!(
+                        "{} is set in this environment ({name}): fine for a session, but if a start-up file exports it, keep it in the OS keyring and pass it only to the programs that need it.",
+                        rule.name
+                    ),
+                    fixes: vec![],
+                    ignored: None,
+                    label: None,
+                    span: None,
+                },
+                legacy,
+            );
         }
     }
 }

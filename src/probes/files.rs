@@ -1,40 +1,115 @@
-//! Scans one file's content for secrets, and the known locations (token stores, credential
-//! files, start-up files and what they source, histories, AI session logs).
+//! Reads one file the safe way and hands its bytes to [`content`]; and the known locations
+//! (token stores, credential files, start-up files and what they source, histories, AI
+//! session logs).
 
-use crate::audit::Collector;
-use crate::finding::{Category, Finding, Severity};
+use crate::collect::Collector;
+use crate::confined::{self, Resolved};
 use crate::fsread::{self, Entry, ReadOutcome};
 use crate::home::{KnownFile, AI_LOG_DIRS};
 use crate::kind::FileKind;
-use crate::probes::permissions;
-use crate::rules::{self, SecretMatch};
-use crate::secret::Secret;
+use crate::probes::gitconfig;
+use crate::probes::sshconfig;
+use crate::probes::{content, permissions};
+use crate::shellvars;
 use regex::bytes::Regex;
-use std::collections::{HashMap, HashSet};
-use std::io::Read;
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// Known locations are read up to this size (histories can be large).
-pub const KNOWN_LIMIT: u64 = 512 * 1024 * 1024;
-/// Decompressed archives are searched up to this size.
-const ARCHIVE_LIMIT: u64 = 64 * 1024 * 1024;
-/// Bytes sniffed for NUL to tell binary from text, as ripgrep does.
-const SNIFF: usize = 8192;
+pub use content::whole_file_token;
 
-/// Scans every known location that exists.
+/// Known locations are read up to this size (histories can be large; they are read in
+/// chunks, so this bounds time, not memory).
+pub const KNOWN_LIMIT: u64 = 512 * 1024 * 1024;
+
+/// Scans every known location that exists: the start-up files first, since the locations
+/// they move ([`shellvars`]) are audited too, as the login shell sees them.
 pub fn scan_known(c: &Collector) {
-    let mut queue: Vec<KnownFile> = c.home.known_files();
+    let (mut startup, mut others): (Vec<KnownFile>, Vec<KnownFile>) = c
+        .home
+        .known_files()
+        .into_iter()
+        .partition(|k| k.kind == FileKind::StartupFile);
     for (dir, ext) in AI_LOG_DIRS {
-        collect_files(&c.home.dir.join(dir), ext, 6, &mut |path| {
-            queue.push(KnownFile {
+        // Only where the folder really is inside the home (`~/.claude/projects` linked to
+        // another user's folder is not read).
+        let dir = c.home.dir.join(dir);
+        let real = match confined::resolve(&c.home.dir, &dir) {
+            Ok(Resolved::Inside(real)) => real,
+            Ok(Resolved::Outside { link, .. }) => {
+                c.warn(format!(
+                    "not read: {} (reached through {}, a symlink to a place outside the home)",
+                    dir.display(),
+                    link.display()
+                ));
+                continue;
+            }
+            _ => continue,
+        };
+        collect_files(&real, ext, 6, &mut |path| {
+            others.push(KnownFile {
                 path,
                 kind: FileKind::AiSessionLog,
             })
         });
     }
+    let mut known = shellvars::Known::new(c.home);
+    let mut assignments = Vec::new();
     let mut buf = Vec::new();
+    // A start-up file may move the start-up files themselves (ZDOTDIR, XDG_CONFIG_HOME for
+    // fish and environment.d): a few rounds until no new one turns up.
+    for _ in 0..4 {
+        if startup.is_empty() {
+            break;
+        }
+        scan_queue(c, &mut startup, &mut buf, &mut |path, text| {
+            let text = String::from_utf8_lossy(text);
+            assignments.extend(shellvars::parse(&text, path, &mut known));
+        });
+        for (k, a) in shellvars::moved_files(c.home, &assignments) {
+            if !may_follow(c, &k.path) {
+                continue;
+            }
+            c.note_origin(&k.path, a.origin(&c.home.dir));
+            if k.kind != FileKind::StartupFile {
+                others.push(k);
+            } else if !c.is_claimed(&k.path) {
+                startup.push(k);
+            }
+        }
+    }
+    scan_queue(c, &mut others, &mut buf, &mut |_, _| {});
+}
+
+/// Whether a location a start-up file moved may be read: under the home, or owned by the
+/// home's owner (a cluster's `/scratch/$USER/hf`). A home's start-up file must not send an
+/// audit run as root to read other users' or the system's files.
+fn may_follow(c: &Collector, path: &Path) -> bool {
+    let home = std::fs::canonicalize(&c.home.dir).unwrap_or_else(|_| c.home.dir.clone());
+    if std::fs::canonicalize(path).map_or(path.starts_with(&c.home.dir), |p| p.starts_with(&home)) {
+        return true;
+    }
+    let owner_of = |p: &Path| std::fs::symlink_metadata(p).ok().map(|m| owner(&m));
+    let ok = owner_of(path).is_some_and(|o| Some(o) == owner_of(&home));
+    if !ok && owner_of(path).is_some() {
+        c.warn(format!(
+            "not audited: {} (a start-up file points there, outside your home, and you do not own it)",
+            path.display()
+        ));
+    }
+    ok
+}
+
+/// Scans the files of `queue` and those they pull in, emptying it; `startup_text` sees the
+/// text of each start-up file.
+fn scan_queue(
+    c: &Collector,
+    queue: &mut Vec<KnownFile>,
+    buf: &mut Vec<u8>,
+    startup_text: &mut dyn FnMut(&Path, &[u8]),
+) {
     let mut i = 0;
     while i < queue.len() {
         let KnownFile { path, kind } = queue[i].clone();
@@ -46,31 +121,45 @@ pub fn scan_known(c: &Collector) {
             Some(p) => p,
             None => continue,
         };
-        if kind == FileKind::StartupFile {
-            for sourced in sourced_files(c, &path) {
-                queue.push(KnownFile {
-                    path: sourced,
-                    kind: FileKind::StartupFile,
-                });
-            }
-        }
-        scan_file(c, &path, kind, KNOWN_LIMIT, &mut buf);
+        queue.extend(pointed_to(c, &path, kind, startup_text));
+        scan_known_file(c, &path, kind, buf);
     }
+    queue.clear();
 }
 
-/// Follows a known location that is a symlink only when its target stays under the home
-/// (dotfile managers link `.bashrc` into `~/dotfiles`); a credential file pointing outside is
-/// reported and not read.
+/// Follows the symlinks on the way to a known location only while they stay under the home
+/// (dotfile managers link `.bashrc` or `.config` into `~/dotfiles`), every component checked
+/// ([`confined::resolve`]); a credential file reached through a link out of the home — the
+/// file itself or a folder above it, `~/.cache` linked to another user's cache — is reported
+/// and not read. A location outside the home that the environment names is taken as named.
 fn resolve_known(c: &Collector, path: &Path, kind: FileKind) -> Option<PathBuf> {
+    if path.starts_with(&c.home.dir) {
+        return match confined::resolve(&c.home.dir, path) {
+            Ok(Resolved::Inside(real)) => {
+                if real != path {
+                    c.claim(&real);
+                }
+                Some(real)
+            }
+            Ok(Resolved::Missing) => None,
+            Ok(Resolved::Outside { link, .. }) => {
+                // Reported only when something is there (a stat, not a read).
+                if kind.should_be_private() && std::fs::metadata(path).is_ok() {
+                    permissions::symlink_outside_home(c, path, kind, &link);
+                }
+                None
+            }
+            Err(e) => {
+                warn_unreadable(c, path, &e);
+                None
+            }
+        };
+    }
     match fsread::lstat(path) {
         Ok(Entry::Symlink) => {}
         Ok(_) => return Some(path.to_path_buf()),
         Err(e) => {
-            c.warn(format!(
-                "unreadable: {} ({})",
-                path.display(),
-                fsread::reason(&e)
-            ));
+            warn_unreadable(c, path, &e);
             return None;
         }
     }
@@ -88,20 +177,24 @@ fn resolve_known(c: &Collector, path: &Path, kind: FileKind) -> Option<PathBuf> 
             Some(seen)
         }
         Ok(_) if kind.should_be_private() => {
-            permissions::symlink_outside_home(c, path, kind);
+            permissions::symlink_outside_home(c, path, kind, path);
             None
         }
         Ok(_) => None,
         Err(e) if fsread::is_vanished(&e) => None,
         Err(e) => {
-            c.warn(format!(
-                "unreadable: {} ({})",
-                path.display(),
-                fsread::reason(&e)
-            ));
+            warn_unreadable(c, path, &e);
             None
         }
     }
+}
+
+fn warn_unreadable(c: &Collector, path: &Path, e: &std::io::Error) {
+    c.warn(format!(
+        "unreadable: {} ({})",
+        path.display(),
+        fsread::reason(e)
+    ));
 }
 
 /// Files ending in `ext` under `dir`, at most `depth` levels down, never following links.
@@ -123,24 +216,78 @@ fn collect_files(dir: &Path, ext: &str, depth: usize, found: &mut dyn FnMut(Path
     }
 }
 
-/// Files a start-up file sources (`source F`, `. F`) that live under the home.
-fn sourced_files(c: &Collector, path: &Path) -> Vec<PathBuf> {
+/// Files a known file pulls in that live under the home, and what they are: what a
+/// start-up file sources (`source F`, `. F`), what a git config includes, and the keys and
+/// included files of an SSH config. A start-up file's text also goes to `startup_text`.
+fn pointed_to(
+    c: &Collector,
+    path: &Path,
+    kind: FileKind,
+    startup_text: &mut dyn FnMut(&Path, &[u8]),
+) -> Vec<KnownFile> {
+    if !matches!(
+        kind,
+        FileKind::StartupFile | FileKind::GitConfig | FileKind::SshConfig
+    ) {
+        return Vec::new();
+    }
+    let mut data = Vec::new();
+    let read = match Opener::known(c, path) {
+        Ok(Some(o)) => o.read(1024 * 1024, &mut data),
+        _ => return Vec::new(),
+    };
+    if !matches!(read, Ok(ReadOutcome::Read { .. })) {
+        return Vec::new();
+    }
+    let same = |paths: Vec<PathBuf>| -> Vec<KnownFile> {
+        paths
+            .into_iter()
+            .map(|path| KnownFile { path, kind })
+            .collect()
+    };
+    let candidates = match kind {
+        FileKind::StartupFile => {
+            startup_text(path, &data);
+            same(sourced_files(c, &data))
+        }
+        FileKind::GitConfig => same(gitconfig::included_files(
+            &String::from_utf8_lossy(&data),
+            path,
+            &c.home.dir,
+        )),
+        _ => {
+            let p = sshconfig::pointed(&String::from_utf8_lossy(&data), &c.home.dir);
+            let keys = p.identity_files.into_iter().map(|path| KnownFile {
+                path,
+                kind: FileKind::SshKey,
+            });
+            keys.chain(same(p.includes)).collect()
+        }
+    };
+    let Ok(real_home) = c.home.dir.canonicalize() else {
+        return Vec::new();
+    };
+    candidates
+        .into_iter()
+        .filter(|k| {
+            // Inside the home for real, with `..` and symlinked folders resolved: a file
+            // outside it is not the user's to audit, and is never read.
+            k.path
+                .canonicalize()
+                .is_ok_and(|real| real.starts_with(&real_home) && real.is_file())
+        })
+        .collect()
+}
+
+/// The files a start-up file's text sources, with `~`, `$HOME` and `${HOME}` expanded; a
+/// path holding any other variable is left out.
+fn sourced_files(c: &Collector, data: &[u8]) -> Vec<PathBuf> {
     static SOURCE: OnceLock<Regex> = OnceLock::new();
     let re = SOURCE.get_or_init(|| {
         Regex::new(r#"(?m)^\s*(?:source|\.)\s+["']?([^"'\s;&|]+)"#).expect("valid regex")
     });
-    let mut data = Vec::new();
-    if !matches!(
-        fsread::read_regular(path, 1024 * 1024, &mut data),
-        Ok(ReadOutcome::Read { .. })
-    ) {
-        return Vec::new();
-    }
     let home = c.home.dir.to_string_lossy().into_owned();
-    let Ok(real_home) = c.home.dir.canonicalize() else {
-        return Vec::new();
-    };
-    re.captures_iter(&data)
+    re.captures_iter(data)
         .filter_map(|caps| {
             let raw = String::from_utf8_lossy(&caps[1]).into_owned();
             let expanded = raw
@@ -148,23 +295,86 @@ fn sourced_files(c: &Collector, path: &Path) -> Vec<PathBuf> {
                 .replace("$HOME", &home)
                 .replace("${ZDOTDIR}", &home)
                 .replace("$ZDOTDIR", &home);
-            if expanded.contains('$') {
-                return None;
-            }
-            let p = c.home.expand(Path::new(&expanded));
-            // Inside the home for real, with `..` and symlinked folders resolved: a sourced
-            // file outside it is not the user's to audit, and is never read.
-            let real = p.canonicalize().ok()?;
-            (real.starts_with(&real_home) && real.is_file()).then_some(p)
+            (!expanded.contains('$')).then(|| c.home.expand(Path::new(&expanded)))
         })
         .collect()
+}
+
+/// How a file is reached: by its path (the walk's files, files the watcher names), or by
+/// its name in a folder opened from the home without following a link (known locations).
+enum Opener<'a> {
+    Path(&'a Path),
+    In(OwnedFd, &'a OsStr),
+}
+
+impl<'a> Opener<'a> {
+    /// A known location: below the home, its folder is walked to from the home; elsewhere
+    /// (named by the environment) it is taken by path. `None`: its folder is gone.
+    fn known(c: &Collector, path: &'a Path) -> std::io::Result<Option<Self>> {
+        match confined::open_parent(&c.home.dir, path) {
+            Ok(Some((dir, name))) => Ok(Some(Opener::In(dir, name))),
+            Ok(None) => Ok(None),
+            Err(b) if b.errno == nix::errno::Errno::EXDEV => Ok(Some(Opener::Path(path))),
+            Err(b) if b.errno == nix::errno::Errno::ENOENT => Ok(None),
+            Err(b) => Err(std::io::Error::other(b.reason())),
+        }
+    }
+
+    fn lstat(&self) -> std::io::Result<Entry> {
+        match self {
+            Opener::Path(p) => fsread::lstat(p),
+            Opener::In(dir, name) => fsread::lstat_in(dir.as_fd(), name),
+        }
+    }
+
+    /// Opens it for reading without following a link or blocking; `None` when it is gone
+    /// or no longer a regular file.
+    fn open(&self) -> std::io::Result<Option<(std::fs::File, std::fs::Metadata)>> {
+        match self {
+            Opener::Path(p) => fsread::open_regular(p),
+            Opener::In(dir, name) => fsread::open_regular_in(dir.as_fd(), name),
+        }
+    }
+
+    fn read(&self, limit: u64, buf: &mut Vec<u8>) -> std::io::Result<ReadOutcome> {
+        match self {
+            Opener::Path(p) => fsread::read_regular(p, limit, buf),
+            Opener::In(dir, name) => {
+                buf.clear();
+                match fsread::open_regular_in(dir.as_fd(), name)? {
+                    Some((file, meta)) => fsread::read_opened(&file, meta, limit, buf),
+                    None => Ok(ReadOutcome::Vanished),
+                }
+            }
+        }
+    }
+}
+
+/// Reads and scans one known location, reached from the home without a link on the way.
+fn scan_known_file(c: &Collector, path: &Path, kind: FileKind, buf: &mut Vec<u8>) {
+    match Opener::known(c, path) {
+        Ok(Some(o)) => scan_opened(c, path, kind, KNOWN_LIMIT, buf, o),
+        Ok(None) => {}
+        Err(e) => c.warn(format!("skipped: {} ({e})", path.display())),
+    }
 }
 
 /// Reads and scans one file: secrets in its content (text, or the text inside SQLite
 /// databases, `.pyc`, gzip, zip and tar files), and its permissions. `buf` is reused across
 /// files by the caller.
 pub fn scan_file(c: &Collector, path: &Path, kind: FileKind, limit: u64, buf: &mut Vec<u8>) {
-    let meta = match fsread::lstat(path) {
+    scan_opened(c, path, kind, limit, buf, Opener::Path(path));
+}
+
+fn scan_opened(
+    c: &Collector,
+    path: &Path,
+    kind: FileKind,
+    limit: u64,
+    buf: &mut Vec<u8>,
+    opener: Opener<'_>,
+) {
+    let meta = match opener.lstat() {
         Ok(Entry::Regular(m)) => m,
         Ok(Entry::Special(what)) => {
             if kind != FileKind::ProjectFile {
@@ -174,39 +384,22 @@ pub fn scan_file(c: &Collector, path: &Path, kind: FileKind, limit: u64, buf: &m
         }
         Ok(_) => return,
         Err(e) => {
-            c.warn(format!(
-                "unreadable: {} ({})",
-                path.display(),
-                fsread::reason(&e)
-            ));
+            warn_unreadable(c, path, &e);
             return;
         }
     };
-    if kind == FileKind::StartupFile {
-        permissions::check_startup(c, path, &meta);
+    match kind {
+        FileKind::StartupFile => permissions::check_startup(c, path, &meta),
+        FileKind::SshConfig | FileKind::SshAuthorizedKeys | FileKind::SshKey => {
+            permissions::check_ssh(c, path, kind, &meta)
+        }
+        _ => {}
     }
-    let meta = match fsread::read_regular(path, limit, buf) {
-        Ok(ReadOutcome::Read { meta, truncated }) => {
-            if truncated && kind != FileKind::ProjectFile {
-                c.warn(format!(
-                    "partly read: {} (larger than {} MiB)",
-                    path.display(),
-                    limit >> 20
-                ));
-            }
-            meta
-        }
-        Ok(ReadOutcome::Vanished) => return,
-        Err(e) => {
-            c.warn(format!(
-                "unreadable: {} ({})",
-                path.display(),
-                fsread::reason(&e)
-            ));
-            return;
-        }
-    };
-    scan_read(c, path, kind, &meta, buf);
+    match opener.open() {
+        Ok(Some((file, meta))) => read_and_scan(c, path, kind, &file, meta, limit, buf),
+        Ok(None) => {}
+        Err(e) => warn_unreadable(c, path, &e),
+    }
 }
 
 /// Scans a file met in the home walk, which the walker already saw as a regular file (so no
@@ -230,11 +423,7 @@ pub fn scan_walked_file(
                     return;
                 }
             }
-            c.warn(format!(
-                "unreadable: {} ({})",
-                path.display(),
-                fsread::reason(&e)
-            ));
+            warn_unreadable(c, path, &e);
             return;
         }
     };
@@ -242,89 +431,59 @@ pub fn scan_walked_file(
         c.skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return;
     }
-    match fsread::read_opened(&file, meta, max_size, buf) {
-        Ok(ReadOutcome::Read { meta, .. }) => scan_read(c, path, kind, &meta, buf),
-        Ok(ReadOutcome::Vanished) => {}
-        Err(e) => c.warn(format!(
-            "unreadable: {} ({})",
-            path.display(),
-            fsread::reason(&e)
-        )),
-    }
+    read_and_scan(c, path, kind, &file, meta, max_size, buf);
 }
 
-/// Counts a file read into `data` and scans it: secrets, then permissions.
-pub fn scan_read(
+/// Reads an opened file (at most `limit` bytes: in one buffer when it fits in a chunk, in
+/// chunks otherwise), counts it, and scans it: secrets, then permissions.
+fn read_and_scan(
     c: &Collector,
     path: &Path,
     kind: FileKind,
-    meta: &std::fs::Metadata,
-    data: &[u8],
+    file: &std::fs::File,
+    meta: std::fs::Metadata,
+    limit: u64,
+    buf: &mut Vec<u8>,
 ) {
-    c.count_file(data.len() as u64);
-    let found = scan_content(c, path, kind, data);
-    permissions::check_file(c, path, kind, meta, !data.is_empty(), found);
-}
-
-/// Scans `data` (the content of `path`, or the part of it the watcher has not read yet);
-/// returns the providers of the secrets found.
-pub fn scan_content(
-    c: &Collector,
-    path: &Path,
-    kind: FileKind,
-    data: &[u8],
-) -> Vec<Option<String>> {
-    let rules = rules::builtin();
-    let head = &data[..data.len().min(SNIFF)];
-    let mut matches = Vec::new();
-    if data.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        let dec = flate2::read::MultiGzDecoder::new(data);
-        if dec.take(ARCHIVE_LIMIT).read_to_end(&mut out).is_ok() || !out.is_empty() {
-            rules.find(&out, Some(FileKind::Archive), &mut matches);
-            return report(c, path, FileKind::Archive, &out, matches, false, false);
+    let first = limit.min(content::CHUNK as u64);
+    let meta = match fsread::read_opened(file, meta, first, buf) {
+        Ok(ReadOutcome::Read { meta, .. }) => meta,
+        Ok(ReadOutcome::Vanished) => return,
+        Err(e) => {
+            warn_unreadable(c, path, &e);
+            return;
         }
-        return Vec::new();
-    }
-    if data.starts_with(b"PK\x03\x04") {
-        return scan_zip(c, path, data);
-    }
-    // NUL bytes in the head: a binary file, or a text container (SQLite, .pyc, tar) whose
-    // raw bytes are searched. Only walked files are skipped as binary: a known location is
-    // read whatever it holds (a history gets NUL blocks after a crash; the rest still counts).
-    let binary = memchr::memchr(0, head).is_some();
-    let container = binary && is_text_container(path, data);
-    if binary && !container && kind == FileKind::ProjectFile {
-        c.skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return Vec::new();
-    }
-    // One pass of the prefilter decides which rules run; most files end here with nothing.
-    if container {
-        rules.find_in_container(data, Some(kind), &mut matches);
+    };
+    let found = if meta.len() <= first {
+        c.count_file(buf.len() as u64);
+        content::scan_buffer(c, path, kind, buf)
     } else {
-        rules.find(data, Some(kind), &mut matches);
-    }
-    if matches.is_empty() && kind.is_hf_token_file() {
-        if let Some(m) = whole_file_token(data) {
-            matches.push(m);
+        let mut tally = content::Tally::default();
+        match content::scan_large(c, path, kind, buf, file, limit, &mut tally) {
+            Ok((read, truncated)) => {
+                c.count_file(read);
+                if truncated && kind != FileKind::ProjectFile {
+                    c.warn(format!(
+                        "partly read: {} (larger than {} MiB)",
+                        path.display(),
+                        limit >> 20
+                    ));
+                }
+            }
+            Err(e) => c.warn(format!(
+                "partly read: {} ({})",
+                path.display(),
+                fsread::reason(&e)
+            )),
         }
-    }
-    if matches.is_empty() {
-        return Vec::new();
-    }
-    report(
-        c,
-        path,
-        kind,
-        data,
-        matches,
-        !container && kind.is_line_based(),
-        true,
-    )
+        // A chunk of a large file left in the reused buffer is not kept for the next file.
+        buf.clear();
+        buf.shrink_to(content::CHUNK);
+        tally.providers
+    };
+    permissions::check_file(c, path, kind, &meta, meta.len() > 0, found);
 }
 
-/// Binary files whose text is worth searching raw: SQLite databases (IPython and atuin
-/// histories, browser stores), compiled Python, tar archives.
 /// A binary file whose text is searched in its raw bytes: a SQLite database or its
 /// write-ahead log, a `.pyc`, a tar archive. Its byte layout must be kept when it is edited.
 pub fn is_text_container(path: &Path, data: &[u8]) -> bool {
@@ -338,208 +497,6 @@ pub fn is_text_container(path: &Path, data: &[u8]) -> bool {
 /// frames.
 pub fn is_sqlite_wal(data: &[u8]) -> bool {
     matches!(data.get(..4), Some([0x37, 0x7f, 0x06, 0x82 | 0x83]))
-}
-
-fn scan_zip(c: &Collector, path: &Path, data: &[u8]) -> Vec<Option<String>> {
-    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(data)) else {
-        return Vec::new();
-    };
-    let rules = rules::builtin();
-    let mut providers = Vec::new();
-    let mut budget = ARCHIVE_LIMIT;
-    let mut out = Vec::new();
-    for i in 0..zip.len() {
-        if budget == 0 {
-            break;
-        }
-        let Ok(entry) = zip.by_index(i) else { continue };
-        if !entry.is_file() {
-            continue;
-        }
-        out.clear();
-        let mut entry = entry.take(budget);
-        // What an entry inflated counts against the budget even when it then fails (a bad
-        // checksum): else one crafted entry, listed a thousand times, inflates a thousand times.
-        let read = entry.read_to_end(&mut out);
-        budget = budget.saturating_sub(out.len() as u64);
-        if read.is_err() {
-            continue;
-        }
-        let mut matches = Vec::new();
-        rules.find(&out, Some(FileKind::Archive), &mut matches);
-        providers.extend(report(
-            c,
-            path,
-            FileKind::Archive,
-            &out,
-            matches,
-            false,
-            false,
-        ));
-    }
-    providers
-}
-
-/// A token file holding something that no rule knows (a token of a newer format) is still
-/// a plaintext token.
-pub fn whole_file_token(data: &[u8]) -> Option<SecretMatch> {
-    let text = std::str::from_utf8(data).ok()?.trim();
-    if text.len() < 8
-        || text.chars().any(char::is_whitespace)
-        || rules::builtin().is_placeholder_token(text)
-    {
-        return None;
-    }
-    let rule = rules::builtin().by_id("hf-token")?;
-    let offset = data.iter().position(|b| !b.is_ascii_whitespace())?;
-    let prefix = if text.starts_with("hf_") { 3 } else { 0 };
-    Some(SecretMatch {
-        rule,
-        offset,
-        secret: Secret::new(text.to_string(), prefix),
-        provider: Some("huggingface".into()),
-    })
-}
-
-/// Turns matches into findings: one per secret per line, the first rule winning.
-fn report(
-    c: &Collector,
-    path: &Path,
-    kind: FileKind,
-    data: &[u8],
-    matches: Vec<SecretMatch>,
-    line_based: bool,
-    raw: bool,
-) -> Vec<Option<String>> {
-    let rules = rules::builtin();
-    let mut seen: HashSet<(u64, String)> = HashSet::new();
-    let mut occurrences: HashMap<(usize, String), u32> = HashMap::new();
-    let mut providers = Vec::new();
-    let mut line = 1u64;
-    let mut counted_to = 0usize;
-    let mut best: Vec<&SecretMatch> = Vec::new();
-    // Keep, for each (line, secret), the match of the earliest rule.
-    let mut sorted: Vec<&SecretMatch> = matches.iter().collect();
-    sorted.sort_by_key(|m| (m.offset, m.rule));
-    let mut lines = Vec::with_capacity(sorted.len());
-    for m in &sorted {
-        line += memchr::memchr_iter(b'\n', &data[counted_to..m.offset]).count() as u64;
-        counted_to = m.offset;
-        lines.push(line);
-    }
-    let mut order: Vec<usize> = (0..sorted.len()).collect();
-    order.sort_by_key(|&i| (lines[i], sorted[i].rule));
-    let mut line_of = HashMap::new();
-    for i in order {
-        let m = sorted[i];
-        // Without lines to show (containers: SQLite, archives), one finding per secret: two
-        // copies in one database (IPython's `source` and `source_raw`) would look identical.
-        let at = if line_based { lines[i] } else { 0 };
-        if seen.insert((at, m.secret.fingerprint())) {
-            line_of.insert(best.len(), lines[i]);
-            best.push(m);
-        }
-    }
-    for (i, m) in best.iter().enumerate() {
-        let rule = &rules.rules[m.rule];
-        let fp = m.secret.fingerprint();
-        let occ = occurrences.entry((m.rule, fp.clone())).or_insert(0);
-        *occ += 1;
-        let line_no = line_of[&i];
-        let variable = match kind {
-            FileKind::StartupFile | FileKind::EnvFile => variable_at(data, m.offset),
-            _ => None,
-        };
-        let rule_id = format!("{}-in-{}", rule.id, kind.slug());
-        let place = path.to_string_lossy();
-        let id = Finding::compute_id(&rule_id, &place, Some(&fp), *occ);
-        let severity = kind.secret_severity(m.provider.as_deref());
-        providers.push(m.provider.clone());
-        c.add(Finding {
-            id,
-            rule: rule_id,
-            category: kind.category(),
-            severity,
-            provider: m.provider.clone(),
-            path: Some(path.to_path_buf()),
-            line: line_based.then_some(line_no),
-            variable: variable.clone(),
-            pid: None,
-            mode: None,
-            secret: Some(m.secret.redacted()),
-            fingerprint: Some(fp),
-            message: secret_message(&rule.name, kind, variable.as_deref(), severity),
-            fixes: if raw {
-                kind.secret_fixes_at(path, m.provider.as_deref())
-            } else {
-                Vec::new()
-            },
-            ignored: None,
-            label: match kind {
-                FileKind::HfStoredTokens => ini_section_at(data, m.offset),
-                _ => None,
-            },
-            span: raw.then(|| span_of(data, m)),
-        });
-    }
-    providers
-}
-
-/// The `[section]` an INI file is in at `offset`: a `stored_tokens` entry's display name.
-/// A name that is itself a secret is not a name to show.
-fn ini_section_at(data: &[u8], offset: usize) -> Option<String> {
-    let line = data[..offset]
-        .split(|&b| b == b'\n')
-        .rev()
-        .map(|l| l.trim_ascii())
-        .find(|l| l.starts_with(b"[") && l.ends_with(b"]"))?;
-    let name = line[1..line.len() - 1].trim_ascii();
-    let mut secrets = Vec::new();
-    rules::builtin().find(name, None, &mut secrets);
-    (!name.is_empty() && secrets.is_empty()).then(|| crate::term::safe_bytes(name))
-}
-
-/// Where `m`'s secret lies in `data` (the file's own bytes), for the fixes: the secret itself,
-/// or the encoded run it was decoded from.
-fn span_of(data: &[u8], m: &SecretMatch) -> crate::finding::Span {
-    let (start, end) = rules::extent(data, m);
-    crate::finding::Span {
-        start,
-        end,
-        encoded: !data[m.offset..].starts_with(m.secret.expose().as_bytes()),
-    }
-}
-
-/// One sentence: what, where, why it matters.
-fn secret_message(name: &str, kind: FileKind, variable: Option<&str>, sev: Severity) -> String {
-    let var = variable.map(|v| format!(" ({v})")).unwrap_or_default();
-    let why = match kind.category() {
-        Category::TokenFile => "it belongs in the OS keyring, where other programs and backups cannot read it",
-        Category::History => "histories are kept for years and copied around; redact it and rotate the token",
-        _ if sev == Severity::Info => "this is where its tool keeps it; make sure only you can read the file",
-        _ if kind == FileKind::StartupFile => "every program you start inherits it; keep it in the OS keyring and look it up instead",
-        _ if kind == FileKind::GitRemote => "it is sent with every fetch and shown by `git remote -v`; let a credential helper serve it",
-        _ if kind == FileKind::GitCredentials => "git keeps it unencrypted; let a keyring-backed credential helper serve it",
-        _ => "anyone who can read the file can use it; move it out and rotate it if the file was shared",
-    };
-    format!(
-        "{name}{var} in plain text in {}: {why}.",
-        kind.description()
-    )
-}
-
-/// The variable a secret is assigned to on its line (`export HF_TOKEN=…`, `set -gx HF_TOKEN …`,
-/// `HF_TOKEN: …`).
-fn variable_at(data: &[u8], offset: usize) -> Option<String> {
-    static ASSIGN: OnceLock<Regex> = OnceLock::new();
-    let re = ASSIGN.get_or_init(|| {
-        Regex::new(r#"(?:([A-Za-z_][A-Za-z0-9_]*)["']?\]?\s*[:=]|set\s+(?:-[a-zA-Z]+\s+)*([A-Za-z_][A-Za-z0-9_]*)\s)\s*["']?$"#)
-            .expect("valid regex")
-    });
-    let line_start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |i| i + 1);
-    let caps = re.captures(&data[line_start..offset])?;
-    let name = caps.get(1).or_else(|| caps.get(2))?;
-    Some(String::from_utf8_lossy(name.as_bytes()).into_owned())
 }
 
 /// The user id audits compare owners with.

@@ -1,12 +1,13 @@
 //! Permission checks: credential files private to the user (0600, owned by them), the
 //! folders that hold them (0700), start-up files and the home folder not writable by others.
 
-use crate::audit::Collector;
+use crate::collect::Collector;
 use crate::finding::{mode_string, Category, Finding, FixKind, Severity};
 use crate::fsread::{self, mode_bits, Entry};
 use crate::kind::FileKind;
 use crate::probes::files::{current_uid, owner};
 use std::fs::Metadata;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 fn provider_of(kind: FileKind, found: &[Option<String>]) -> Option<String> {
@@ -32,26 +33,37 @@ fn permission_finding(
     message: String,
     fixes: Vec<FixKind>,
 ) {
-    let id = Finding::compute_id(&rule, &path.to_string_lossy(), None, 1);
-    c.add(Finding {
-        id,
-        rule,
-        category: Category::Permissions,
-        severity,
-        provider,
-        path: Some(path.to_path_buf()),
-        line: None,
-        variable: None,
-        pid: None,
-        mode: mode.map(mode_string),
-        secret: None,
-        fingerprint: None,
-        message,
-        fixes,
-        ignored: None,
-        label: None,
-        span: None,
-    });
+    let id = Finding::compute_id(&rule, path.as_os_str().as_bytes(), None, 1);
+    let legacy = Finding::legacy_id(&rule, path.as_os_str().as_bytes(), None, 1);
+    c.add_legacy(
+        Finding {
+            id,
+            rule,
+            category: Category::Permissions,
+            severity,
+            provider,
+            path: Some(path.to_path_buf()),
+            line: None,
+            variable: None,
+            pid: None,
+            mode: mode.map(mode_string),
+            secret: None,
+            fingerprint: None,
+            message,
+            fixes,
+            ignored: None,
+            label: None,
+            span: None,
+        },
+        legacy,
+    );
+}
+
+/// The user the audited home belongs to: whose credentials must be private. Root auditing
+/// `/home/alice` judges her files against alice, not against root.
+fn home_owner(c: &Collector) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(&c.home.dir).map_or_else(|_| current_uid(), |m| m.uid())
 }
 
 /// A file that holds secrets must be private. `non_empty` and `found` (providers of the
@@ -98,7 +110,7 @@ pub fn check_file(
             vec![FixKind::Chmod],
         );
     }
-    if owner(meta) != current_uid() {
+    if owner(meta) != home_owner(c) {
         permission_finding(
             c,
             format!("{}-owner", kind.slug()),
@@ -107,7 +119,7 @@ pub fn check_file(
             path,
             Some(mode),
             format!(
-                "{} holds a secret but is owned by user id {}, not by you: that user can read and replace it.",
+                "{} holds a secret but is owned by user id {}, not by the home's owner: that user can read and replace it.",
                 capitalize(kind.description()),
                 owner(meta)
             ),
@@ -127,7 +139,7 @@ fn check_folder(c: &Collector, file: &Path, kind: FileKind, provider: Option<Str
     }
     if let Ok(Entry::Dir(m)) = fsread::lstat(dir) {
         let mode = mode_bits(&m);
-        if mode & 0o077 != 0 && owner(&m) == current_uid() {
+        if mode & 0o077 != 0 && owner(&m) == home_owner(c) {
             permission_finding(
                 c,
                 "credential-folder-permissions".into(),
@@ -162,6 +174,77 @@ pub fn check_startup(c: &Collector, path: &Path, meta: &Metadata) {
                 mode_string(mode)
             ),
             vec![FixKind::Chmod],
+        );
+    }
+}
+
+/// OpenSSH's StrictModes: `~/.ssh/config` and `authorized_keys` must not be writable by
+/// group or others, nor belong to anyone but the user or root; the same holds for `~/.ssh`
+/// itself (checked with any file in it). ssh refuses a config that breaks this; sshd refuses
+/// logins. (Private keys, which must not even be readable, are checked as credential files.)
+pub fn check_ssh(c: &Collector, path: &Path, kind: FileKind, meta: &Metadata) {
+    let why = match kind {
+        FileKind::SshConfig => Some("other users can make ssh run commands as you (ProxyCommand, LocalCommand), and ssh refuses to use it (\"Bad owner or permissions\")"),
+        FileKind::SshAuthorizedKeys => Some("other users can add their key and log in as you, and sshd's StrictModes refuses it"),
+        _ => None,
+    };
+    if let Some(why) = why {
+        strict_mode(
+            c,
+            path,
+            kind.slug(),
+            &capitalize(kind.description()),
+            meta,
+            why,
+        );
+    }
+    let ssh_dir = c.home.dir.join(".ssh");
+    if path.parent() == Some(ssh_dir.as_path()) {
+        if let Ok(Entry::Dir(m)) = fsread::lstat(&ssh_dir) {
+            strict_mode(
+                c,
+                &ssh_dir,
+                "ssh-folder",
+                "Your ~/.ssh folder",
+                &m,
+                "other users can replace your keys, authorized_keys and config, and sshd's StrictModes refuses logins",
+            );
+        }
+    }
+}
+
+/// `<place>-writable` (critical, chmod go-w) and `<place>-owner` (high) as StrictModes
+/// judges them: group- or world-writable, or owned by neither the user nor root.
+fn strict_mode(c: &Collector, path: &Path, place: &str, what: &str, meta: &Metadata, why: &str) {
+    let mode = mode_bits(meta);
+    if mode & 0o022 != 0 {
+        permission_finding(
+            c,
+            format!("{place}-writable"),
+            Severity::Critical,
+            Some("ssh".into()),
+            path,
+            Some(mode),
+            format!(
+                "{what} has mode {}: {why}. Remove write access for group and others.",
+                mode_string(mode)
+            ),
+            vec![FixKind::Chmod],
+        );
+    }
+    let who = owner(meta);
+    if who != current_uid() && who != 0 {
+        permission_finding(
+            c,
+            format!("{place}-owner"),
+            Severity::High,
+            Some("ssh".into()),
+            path,
+            Some(mode),
+            format!(
+                "{what} is owned by user id {who}, not by you: that user can change it, and ssh and sshd refuse it."
+            ),
+            vec![],
         );
     }
 }
@@ -208,8 +291,18 @@ pub fn check_home(c: &Collector) {
     }
 }
 
-/// A credential location that is a symlink leaving the home: reported, not followed.
-pub fn symlink_outside_home(c: &Collector, path: &Path, kind: FileKind) {
+/// A credential location that is a symlink leaving the home, or is reached through one
+/// (`link`, a folder above it): reported, not followed.
+pub fn symlink_outside_home(c: &Collector, path: &Path, kind: FileKind, link: &Path) {
+    let how = if link == path {
+        "is a symlink to a place outside your home".to_string()
+    } else {
+        let shown = match link.strip_prefix(&c.home.dir) {
+            Ok(rel) => format!("~/{}", rel.display()),
+            Err(_) => link.display().to_string(),
+        };
+        format!("is reached through {shown}, a symlink to a place outside your home")
+    };
     permission_finding(
         c,
         "credential-symlink-outside-home".into(),
@@ -218,7 +311,7 @@ pub fn symlink_outside_home(c: &Collector, path: &Path, kind: FileKind) {
         path,
         None,
         format!(
-            "{} is a symlink to a place outside your home: hfguard did not follow it; check who controls the target.",
+            "{} {how}: hfguard did not follow it; check who controls the target.",
             capitalize(kind.description())
         ),
         vec![],

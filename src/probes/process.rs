@@ -3,7 +3,7 @@
 //! environment of one of the user's own processes is how tokens are meant to be passed —
 //! `info`, one finding per secret.
 
-use crate::audit::Collector;
+use crate::collect::Collector;
 use crate::finding::{Category, Finding, Severity};
 use crate::rules;
 use std::collections::BTreeMap;
@@ -44,30 +44,35 @@ pub fn scan(c: &Collector) {
                 if !seen.insert(fp.clone()) {
                     continue;
                 }
+                c.keep(&m.secret, m.provider.as_deref());
                 let rule = &rules.rules[m.rule];
                 let rule_id = format!("{}-in-process-cmdline", rule.id);
-                c.add(Finding {
-                    id: Finding::compute_id(&rule_id, &name, Some(&fp), 1),
-                    rule: rule_id,
-                    category: Category::Process,
-                    severity: Severity::Critical,
-                    provider: m.provider.clone(),
-                    path: None,
-                    line: None,
-                    variable: None,
-                    pid: Some(pid),
-                    mode: None,
-                    secret: Some(m.secret.redacted()),
-                    fingerprint: Some(fp),
-                    message: format!(
-                        "{} in the command line of process {pid} ({name}): every user can read it with `ps`, and it may be in logs; pass it through the environment instead and rotate it.",
-                        rule.name
-                    ),
-                    fixes: vec![],
-                    ignored: None,
-                    label: None,
-                    span: None,
-                });
+                let legacy = Finding::legacy_id(&rule_id, name.as_bytes(), Some(&m.secret), 1);
+                c.add_legacy(
+                    Finding {
+                        id: Finding::compute_id(&rule_id, name.as_bytes(), Some(&fp), 1),
+                        rule: rule_id,
+                        category: Category::Process,
+                        severity: Severity::Critical,
+                        provider: m.provider.clone(),
+                        path: None,
+                        line: None,
+                        variable: None,
+                        pid: Some(pid),
+                        mode: None,
+                        secret: Some(m.secret.redacted()),
+                        fingerprint: Some(fp),
+                        message: format!(
+                            "{} in the command line of process {pid} ({name}): every user can read it with `ps`, and it may be in logs; pass it through the environment instead and rotate it.",
+                            rule.name
+                        ),
+                        fixes: vec![],
+                        ignored: None,
+                        label: None,
+                        span: None,
+                    },
+                    legacy,
+                );
             }
         }
         let owned = std::fs::metadata(&dir).is_ok_and(|m| m.uid() == uid);
@@ -86,6 +91,7 @@ pub fn scan(c: &Collector) {
                 continue;
             };
             for m in crate::probes::environment::secrets_in_assignment(vname, &var[eq + 1..]) {
+                c.keep(&m.secret, m.provider.as_deref());
                 let hit = env_hits
                     .entry(m.secret.fingerprint())
                     .or_insert_with(|| EnvHit {
@@ -93,6 +99,7 @@ pub fn scan(c: &Collector) {
                         variable: vname.to_string(),
                         provider: m.provider.clone(),
                         redacted: m.secret.redacted(),
+                        legacy_fp: m.secret.legacy_fingerprint(),
                         first: (pid, name.clone()),
                         count: 0,
                     });
@@ -104,28 +111,37 @@ pub fn scan(c: &Collector) {
         let rule = &rules.rules[hit.rule];
         let rule_id = format!("{}-in-process-environment", rule.id);
         let (pid, name) = &hit.first;
-        c.add(Finding {
-            id: Finding::compute_id(&rule_id, &hit.variable, Some(&fp), 1),
-            rule: rule_id,
-            category: Category::Process,
-            severity: Severity::Info,
-            provider: hit.provider,
-            path: None,
-            line: None,
-            variable: Some(hit.variable.clone()),
-            pid: Some(*pid),
-            mode: None,
-            secret: Some(hit.redacted),
-            fingerprint: Some(fp),
-            message: format!(
-                "{} is in the environment ({}) of {} of your processes, e.g. {name} (pid {pid}): that is how tokens are meant to be passed; make sure it comes from the keyring, not a start-up file.",
-                rule.name, hit.variable, hit.count
-            ),
-            fixes: vec![],
-            ignored: None,
-            label: None,
-            span: None,
-        });
+        let legacy = crate::fingerprint::legacy_id(
+            &rule_id,
+            hit.variable.as_bytes(),
+            Some(&hit.legacy_fp),
+            1,
+        );
+        c.add_legacy(
+            Finding {
+                id: Finding::compute_id(&rule_id, hit.variable.as_bytes(), Some(&fp), 1),
+                rule: rule_id,
+                category: Category::Process,
+                severity: Severity::Info,
+                provider: hit.provider,
+                path: None,
+                line: None,
+                variable: Some(hit.variable.clone()),
+                pid: Some(*pid),
+                mode: None,
+                secret: Some(hit.redacted),
+                fingerprint: Some(fp),
+                message: format!(
+                    "{} is in the environment ({}) of {} of your processes, e.g. {name} (pid {pid}): that is how tokens are meant to be passed; make sure it comes from the keyring, not a start-up file.",
+                    rule.name, hit.variable, hit.count
+                ),
+                fixes: vec![],
+                ignored: None,
+                label: None,
+                span: None,
+            },
+            legacy,
+        );
     }
 }
 
@@ -134,6 +150,8 @@ struct EnvHit {
     variable: String,
     provider: Option<String>,
     redacted: String,
+    /// For the id earlier versions gave the finding.
+    legacy_fp: String,
     first: (u32, String),
     count: usize,
 }

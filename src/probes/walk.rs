@@ -2,10 +2,11 @@
 //! (ripgrep's `ignore` walker), never following symlinks, skipping what a user would expect
 //! (model blobs, `.git` internals, `node_modules`, virtualenv packages, caches, media).
 
-use crate::audit::Collector;
+use crate::collect::Collector;
 use crate::home::AI_LOG_DIRS;
 use crate::kind::FileKind;
 use crate::probes::files::{scan_file, scan_walked_file};
+use crate::probes::gitdirs;
 use ignore::{DirEntry, WalkBuilder, WalkState};
 use std::collections::HashSet;
 use std::ffi::OsStr;
@@ -114,14 +115,21 @@ pub struct Skips {
 }
 
 impl Skips {
-    pub fn new(home: &Path, cfg: &crate::config::ScanConfig) -> Skips {
+    pub fn new(home: &crate::home::Home, cfg: &crate::config::ScanConfig) -> Skips {
         Skips {
             dirs: SKIP_DIRS
                 .iter()
                 .map(|s| s.to_string())
                 .chain(cfg.skip_dirs.iter().cloned())
                 .collect(),
-            paths: SKIP_HOME_PATHS.iter().map(|p| home.join(p)).collect(),
+            // hfguard's own state (journal, token index, fingerprint key) is not the user's:
+            // it holds no secret by design, and walking it would count hfguard's files as
+            // theirs.
+            paths: SKIP_HOME_PATHS
+                .iter()
+                .map(|p| home.dir.join(p))
+                .chain([home.xdg_state().join("hfguard")])
+                .collect(),
             extensions: SKIP_EXTENSIONS
                 .iter()
                 .map(|s| s.to_string())
@@ -135,21 +143,52 @@ impl Skips {
     }
 }
 
+/// Package managers' project files, where index credentials and registry tokens get
+/// committed (and `requirements*.txt`/`.in`, `constraints*.txt`, whose `--index-url`
+/// options do too).
+pub const PACKAGE_MANIFESTS: [&str; 10] = [
+    "pyproject.toml",
+    "uv.toml",
+    "poetry.toml",
+    ".npmrc",
+    "pip.conf",
+    "pip.ini",
+    ".condarc",
+    "condarc",
+    "environment.yml",
+    "environment.yaml",
+];
+
+/// The names `ssh-keygen` gives private keys: a copy met outside `~/.ssh` is still one.
+pub const SSH_KEY_NAMES: [&str; 6] = [
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ecdsa_sk",
+    "id_ed25519",
+    "id_ed25519_sk",
+];
+
 /// What a file met in the walk is, from its path.
 pub fn classify(home: &Path, path: &Path) -> FileKind {
     let name = path
         .file_name()
         .map(OsStr::to_string_lossy)
         .unwrap_or_default();
-    let parent = path
-        .parent()
-        .and_then(Path::file_name)
-        .map(OsStr::to_string_lossy);
-    if name == "config" && parent.as_deref() == Some(".git") {
+    if gitdirs::is_repo_config(path) {
         return FileKind::GitRemote;
     }
     if name.ends_with(".ipynb") {
         return FileKind::Notebook;
+    }
+    if PACKAGE_MANIFESTS.contains(&name.as_ref())
+        || ((name.starts_with("requirements") || name.starts_with("constraints"))
+            && (name.ends_with(".txt") || name.ends_with(".in")))
+    {
+        return FileKind::PackageManifest;
+    }
+    if SSH_KEY_NAMES.contains(&name.as_ref()) {
+        return FileKind::SshKey;
     }
     if name.starts_with(".env") || name.ends_with(".env") {
         return FileKind::EnvFile;
@@ -224,8 +263,8 @@ pub fn walk(c: &Collector) {
         dirs: skip_dirs,
         paths: skip_paths,
         extensions: skip_ext,
-    } = Skips::new(&c.home.dir, cfg);
-    let git_configs: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    } = Skips::new(c.home, cfg);
+    let git_dirs: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
 
     let mut builder = WalkBuilder::new(&roots[0]);
     for r in &roots[1..] {
@@ -241,7 +280,7 @@ pub fn walk(c: &Collector) {
                 .map_or(2, |n| n.get())
                 .min(8),
         );
-    let git_ref = Arc::clone(&git_configs);
+    let git_ref = Arc::clone(&git_dirs);
     builder.filter_entry(move |e| {
         let Some(ft) = e.file_type() else { return true };
         if !ft.is_dir() {
@@ -249,7 +288,7 @@ pub fn walk(c: &Collector) {
         }
         let name = e.file_name().to_string_lossy();
         if name == ".git" {
-            git_ref.lock().unwrap().push(e.path().join("config"));
+            git_ref.lock().unwrap().push(e.path().to_path_buf());
             return false;
         }
         if skip_dirs.iter().any(|s| *s == name) || is_model_blobs(e) {
@@ -261,10 +300,16 @@ pub fn walk(c: &Collector) {
         if e.depth() > 0 && nested.contains(e.path()) {
             return false;
         }
+        // A bare repository (`git clone --bare`, a dotfiles repository in `~/.cfg`): its
+        // config files are read with the other git directories', the rest never.
+        if gitdirs::is_git_dir(e.path()) {
+            git_ref.lock().unwrap().push(e.path().to_path_buf());
+            return false;
+        }
         // Cache folders tagged per https://bford.info/cachedir/ hold nothing of the user's.
         !e.path().join("CACHEDIR.TAG").is_file()
     });
-    let max_size = cfg.max_file_size;
+    let max_size = c.options.config.max_file_size();
     // The known locations were all claimed before the walk and nothing claims during it: one
     // copy, read without a lock by every walker thread, and looked up (hashing every component)
     // only for files whose name is the name of one of them.
@@ -305,9 +350,9 @@ pub fn walk(c: &Collector) {
         })
     });
     let mut buf = Vec::new();
-    let mut configs = std::mem::take(&mut *git_configs.lock().unwrap());
-    configs.sort();
-    for path in configs {
+    let mut dirs = std::mem::take(&mut *git_dirs.lock().unwrap());
+    dirs.sort();
+    for path in dirs.iter().flat_map(|d| gitdirs::config_files(d)) {
         if c.claim(&path) {
             scan_file(c, &path, FileKind::GitRemote, 16 << 20, &mut buf);
         }

@@ -4,6 +4,7 @@
 
 use crate::audit::Report;
 use crate::finding::{Category, Finding, Severity};
+use crate::guard::GuardState;
 use crate::kind::FileKind;
 
 /// Whether a check passed.
@@ -21,6 +22,8 @@ pub struct Check {
     pub status: CheckStatus,
     /// Indices into `report.findings`.
     pub findings: Vec<usize>,
+    /// What fails a check that is not about findings (an unguarded shell), for people.
+    pub notes: Vec<String>,
 }
 
 struct Spec {
@@ -85,10 +88,44 @@ const SPECS: [Spec; 8] = [
     },
 ];
 
+/// The check that every shell used in the home keeps secrets out of its history (none used:
+/// nothing to guard).
+fn guards_check(report: &Report) -> Check {
+    let notes: Vec<String> = report
+        .guards
+        .iter()
+        .filter(|g| g.state != GuardState::Guarded)
+        .map(|g| {
+            format!(
+                "{}: {} has {} guard; run `hfguard guard --shell {}`",
+                g.shell.as_str(),
+                crate::term::safe_line(&super::display_path(&report.home, &g.file)),
+                if g.state == GuardState::Outdated {
+                    "an outdated"
+                } else {
+                    "no"
+                },
+                g.shell.as_str()
+            )
+        })
+        .collect();
+    Check {
+        id: "histories-guarded",
+        title: "Shell histories are guarded",
+        status: if notes.is_empty() {
+            CheckStatus::Pass
+        } else {
+            CheckStatus::Fail
+        },
+        findings: Vec::new(),
+        notes,
+    }
+}
+
 /// Answers every check from `report`. Ignored and `info` findings do not fail a check
 /// (`info` is where a tool is meant to keep its own credential).
 pub fn checklist(report: &Report) -> Vec<Check> {
-    SPECS
+    let mut checks: Vec<Check> = SPECS
         .iter()
         .map(|spec| {
             let findings: Vec<usize> = report
@@ -107,9 +144,17 @@ pub fn checklist(report: &Report) -> Vec<Check> {
                     CheckStatus::Fail
                 },
                 findings,
+                notes: Vec::new(),
             }
         })
-        .collect()
+        .collect();
+    // Right after the histories' own check.
+    let at = checks
+        .iter()
+        .position(|c| c.id == "no-tokens-in-histories")
+        .map_or(checks.len(), |i| i + 1);
+    checks.insert(at, guards_check(report));
+    checks
 }
 
 #[cfg(test)]

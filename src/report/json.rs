@@ -1,9 +1,9 @@
 //! The `hfguard.report/v1` JSON document (docs/report-schema.md).
 
 use crate::audit::Report;
+use crate::term::Text;
 
-pub fn render(report: &Report) -> String {
-    let mut out = serde_json::to_string_pretty(report).expect("a report always serializes");
-    out.push('\n');
-    out
+/// The document, pretty-printed, with every character a terminal acts on escaped.
+pub fn render(report: &Report) -> Text {
+    crate::term::json(report)
 }

@@ -13,6 +13,7 @@ pub use text::TextStyle;
 
 use crate::audit::Report;
 use crate::finding::{Category, Finding};
+use crate::inventory::SecretItem;
 use std::path::Path;
 
 /// An output format of `hfguard scan`.
@@ -24,8 +25,9 @@ pub enum Format {
     Markdown,
 }
 
-/// Renders `report` in `format`. `style` only matters for text.
-pub fn render(report: &Report, format: Format, style: TextStyle) -> String {
+/// Renders `report` in `format`, through the output gate ([`crate::term`]). `style` only
+/// matters for text.
+pub fn render(report: &Report, format: Format, style: TextStyle) -> crate::term::Text {
     match format {
         Format::Text => text::render(report, style),
         Format::Json => json::render(report),
@@ -34,12 +36,14 @@ pub fn render(report: &Report, format: Format, style: TextStyle) -> String {
     }
 }
 
-/// `path` as a user reads it: `~/.bashrc` under the audited home, absolute elsewhere.
+/// `path` as a user reads it, on one line: `~/.bashrc` under the audited home, absolute
+/// elsewhere; a secret in a name masked and control characters escaped
+/// ([`crate::redact::show_path`]).
 pub fn display_path(home: &Path, path: &Path) -> String {
     match path.strip_prefix(home) {
         Ok(rel) if rel.as_os_str().is_empty() => "~".to_string(),
-        Ok(rel) => format!("~/{}", rel.display()),
-        Err(_) => path.display().to_string(),
+        Ok(rel) => format!("~/{}", crate::redact::show_path(rel)),
+        Err(_) => crate::redact::show_path(path),
     }
 }
 
@@ -52,7 +56,8 @@ pub fn location(home: &Path, f: &Finding) -> String {
             None => p,
         };
     }
-    match (f.pid, &f.variable) {
+    let var = f.variable.as_deref().map(crate::term::safe_line);
+    match (f.pid, var) {
         (Some(pid), Some(var)) => format!("pid {pid} ${var}"),
         (Some(pid), None) => format!("pid {pid}"),
         (None, Some(var)) => format!("${var}"),
@@ -129,39 +134,65 @@ pub fn rotate_hint(provider: Option<&str>) -> String {
 
 /// Why the reports list secrets to rotate.
 pub const ROTATE_WHY: &str =
-    "fixing stops the exposure; rotate each secret that was ever readable by others, in a history or shared";
+    "fixing stops the exposure; rotate each secret that was ever readable by others, in a history, a process list or a shared place";
 
-/// One secret worth rotating, ready to print.
-pub struct ToRotate {
-    /// Redacted.
-    pub secret: String,
-    pub provider: String,
-    /// "1 place", "3 places".
-    pub places: String,
-    /// "rotate it at URL".
-    pub hint: String,
-}
-
-/// The secrets worth rotating in a report: distinct secrets of findings that count (not
-/// ignored, not `info`), most places first.
-pub fn secrets_to_rotate(report: &Report) -> Vec<ToRotate> {
-    let counted = report
-        .findings
+/// The report's secrets that people should see: each one a finding that counts holds (not
+/// ignored, not `info`), each replaced value still to revoke, and each verified dead one
+/// still lying around; with `all`, every one.
+pub fn listed_secrets(report: &Report, all: bool) -> Vec<&SecretItem> {
+    report
+        .secrets
         .iter()
-        .enumerate()
-        .filter(|(_, f)| f.ignored.is_none() && f.counts_at(crate::finding::Severity::Low))
-        .map(|(i, _)| i);
-    secret_groups(&report.findings, counted)
-        .into_iter()
-        .map(|g| {
-            let f = &report.findings[g.findings[0]];
-            let n = g.findings.len();
-            ToRotate {
-                secret: f.secret.clone().unwrap_or_default(),
-                provider: f.provider.clone().unwrap_or_else(|| "unknown".into()),
-                places: format!("{n} place{}", if n == 1 { "" } else { "s" }),
-                hint: rotate_hint(f.provider.as_deref()),
-            }
+        .filter(|s| {
+            all || s.rotation.state == crate::rotation::State::PendingRevoke
+                || (s.verification.status == crate::verify::Status::Revoked && !s.places.is_empty())
+                || s.places.iter().any(|id| {
+                    report
+                        .findings
+                        .iter()
+                        .any(|f| &f.id == id && f.counts_at(crate::finding::Severity::Low))
+                })
         })
         .collect()
+}
+
+/// "1 place", "3 places", "no place".
+pub fn places_phrase(n: usize) -> String {
+    match n {
+        0 => "no place".into(),
+        1 => "1 place".into(),
+        n => format!("{n} places"),
+    }
+}
+
+/// What to do about a secret, where: "rotate it at URL", "revoke it at URL"; `None` when
+/// nothing is left to do.
+pub fn action_hint(item: &SecretItem) -> Option<String> {
+    use crate::rotation::State;
+    let at = |verb: &str| match &item.rotate_at {
+        Some(url) => format!("{verb} it at {url}"),
+        None => format!("{verb} it where it was issued"),
+    };
+    match item.rotation.state {
+        State::Needed => Some(at("rotate")),
+        State::PendingRevoke => Some(at("revoke")),
+        State::NotNeeded | State::Done => None,
+    }
+}
+
+/// One line about a secret for people: `hf_…EPcC  huggingface  2 places: rotation needed (in
+/// a history): rotate it at URL`.
+pub fn secret_line(item: &SecretItem) -> String {
+    let mut line = format!(
+        "{}  {}  {}: {}",
+        item.secret,
+        item.provider.as_deref().unwrap_or("unknown"),
+        places_phrase(item.places.len()),
+        item.rotation.describe()
+    );
+    if let Some(hint) = action_hint(item) {
+        line.push_str(": ");
+        line.push_str(&hint);
+    }
+    line
 }

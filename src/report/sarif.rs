@@ -32,10 +32,11 @@ fn security_severity(sev: Severity) -> &'static str {
     }
 }
 
-/// Percent-encodes a path for a URI reference (RFC 3986), byte by byte.
+/// Percent-encodes a path for a URI reference (RFC 3986), byte by byte, with a secret in a
+/// name masked.
 fn uri_encode(path: &Path) -> String {
     let mut out = String::new();
-    for &b in path.as_os_str().as_bytes() {
+    for &b in crate::redact::mask_bytes(path.as_os_str().as_bytes()).iter() {
         if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
             out.push(b as char);
         } else {
@@ -96,7 +97,7 @@ fn location(home: &Path, f: &Finding) -> Value {
     json!({"logicalLocations": [{"name": name, "kind": kind}]})
 }
 
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Report) -> crate::term::Text {
     let home = &report.home;
     let mut rules: BTreeMap<&str, (usize, Value)> = BTreeMap::new();
     let findings: Vec<&Finding> = report.findings.iter().collect();
@@ -115,9 +116,9 @@ pub fn render(report: &Report) -> String {
             if let Some(secret) = &f.secret {
                 text = format!("{text} Secret: {secret}.");
             }
-            let mut partial = json!({"hfguardId/v1": f.id});
+            let mut partial = json!({"hfguardId/v2": f.id});
             if let Some(fp) = &f.fingerprint {
-                partial["secretFingerprint/v1"] = json!(fp);
+                partial["secretFingerprint/v2"] = json!(fp);
             }
             let mut result = json!({
                 "ruleId": f.rule,
@@ -134,6 +135,19 @@ pub fn render(report: &Report) -> String {
             });
             if let Some(reason) = &f.ignored {
                 result["suppressions"] = json!([{"kind": "external", "justification": reason}]);
+            }
+            // The secret's rotation and verification, as in the JSON report's `secrets`.
+            if let Some(item) = f
+                .fingerprint
+                .as_ref()
+                .and_then(|fp| report.secrets.iter().find(|s| &s.fingerprint == fp))
+            {
+                result["properties"]["secret"] = json!({
+                    "slot": item.slot,
+                    "rotation": item.rotation,
+                    "verification": item.verification,
+                    "rotateAt": item.rotate_at,
+                });
             }
             result
         })
@@ -163,9 +177,13 @@ pub fn render(report: &Report) -> String {
                 "toolExecutionNotifications": notifications,
             }],
             "results": results,
+            // Every distinct secret (also replaced values found nowhere) and the history
+            // guards, as in the JSON report.
+            "properties": {
+                "secrets": report.secrets,
+                "guards": report.guards,
+            },
         }],
     });
-    let mut out = serde_json::to_string_pretty(&doc).expect("SARIF always serializes");
-    out.push('\n');
-    out
+    crate::term::json(&doc)
 }

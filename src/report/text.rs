@@ -1,9 +1,13 @@
 //! The human report: findings grouped by severity, one line each with where, what and the
 //! fix, then warnings and a one-line summary.
+//!
+//! Written into a [`Doc`]: every piece passes the output gate ([`crate::term`]); fields are
+//! made one line ([`safe_line`]) so that a name can never forge a line of the report.
 
 use super::{location, summary_counts};
 use crate::audit::Report;
 use crate::finding::{Finding, Severity};
+use crate::term::{safe_line, Doc, Style, Text};
 use std::fmt::Write;
 
 /// How the text report looks.
@@ -15,39 +19,23 @@ pub struct TextStyle {
     pub verbose: bool,
 }
 
-struct Paint(bool);
-
-impl Paint {
-    fn wrap(&self, code: &str, s: &str) -> String {
-        if self.0 {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    }
-    fn severity(&self, sev: Severity, s: &str) -> String {
-        let code = match sev {
-            Severity::Critical => "1;35",
-            Severity::High => "1;31",
-            Severity::Medium => "1;33",
-            Severity::Low => "1;36",
-            Severity::Info => "1",
-        };
-        self.wrap(code, s)
-    }
-    fn dim(&self, s: &str) -> String {
-        self.wrap("2", s)
-    }
-    fn bold(&self, s: &str) -> String {
-        self.wrap("1", s)
+fn severity_style(sev: Severity) -> Style {
+    match sev {
+        Severity::Critical => Style::Critical,
+        Severity::High => Style::High,
+        Severity::Medium => Style::Medium,
+        Severity::Low => Style::Low,
+        Severity::Info => Style::Bold,
     }
 }
 
-pub fn render(report: &Report, style: TextStyle) -> String {
-    let p = Paint(style.color);
+/// The report as text for people, through the output gate: each piece is masked and
+/// escaped as it is written, colours are the [`Doc`]'s own.
+pub fn render(report: &Report, style: TextStyle) -> Text {
+    let mut out = Doc::new(style.color);
     let home = &report.home;
-    let mut out = String::new();
-    let _ = writeln!(out, "{} {}\n", p.bold("hfguard audit of"), home.display());
+    out.styled(Style::Bold, "hfguard audit of");
+    let _ = writeln!(out, " {}\n", crate::redact::show_path(home));
     let shown: Vec<&Finding> = report
         .findings
         .iter()
@@ -58,64 +46,93 @@ pub fn render(report: &Report, style: TextStyle) -> String {
         if group.is_empty() {
             continue;
         }
-        let _ = writeln!(
-            out,
-            "{}",
-            p.severity(
-                sev,
-                &format!("{} ({})", sev.as_str().to_uppercase(), group.len())
-            )
+        out.styled(
+            severity_style(sev),
+            &format!("{} ({})", sev.as_str().to_uppercase(), group.len()),
         );
+        let _ = writeln!(out);
         if sev == Severity::Info && !style.verbose {
-            let _ = writeln!(
-                out,
-                "  {}\n",
-                p.dim("credentials kept where their own tool expects them; --verbose lists them")
+            let _ = write!(out, "  ");
+            out.styled(
+                Style::Dim,
+                "credentials kept where their own tool expects them; --verbose lists them",
             );
+            let _ = writeln!(out, "\n");
             continue;
         }
         for f in group {
-            line(&mut out, &p, home, f);
+            line(&mut out, home, f);
         }
-        out.push('\n');
+        let _ = writeln!(out);
     }
     let ignored = report.findings.len() - shown.len();
-    let rotate = super::secrets_to_rotate(report);
-    if !rotate.is_empty() {
-        let _ = writeln!(out, "{}", p.bold(&format!("SECRETS ({})", rotate.len())));
-        let _ = writeln!(out, "  {}", p.dim(super::ROTATE_WHY));
-        for r in &rotate {
+    let listed = super::listed_secrets(report, style.verbose);
+    if !listed.is_empty() {
+        out.styled(Style::Bold, &format!("SECRETS ({})", listed.len()));
+        let _ = write!(out, "\n  ");
+        out.styled(Style::Dim, super::ROTATE_WHY);
+        let _ = writeln!(out);
+        for s in listed {
+            let line = super::secret_line(s);
+            // The redacted secret first, in bold.
+            let rest = &line[s.secret.len()..];
+            let _ = write!(out, "  ");
+            out.styled(Style::Bold, &s.secret);
+            let _ = writeln!(out, "{}", safe_line(rest));
+            if s.verification.status != crate::verify::Status::NotChecked {
+                let _ = writeln!(
+                    out,
+                    "    verified: {}",
+                    safe_line(&s.verification.summary())
+                );
+            }
+        }
+        let _ = writeln!(out);
+    }
+    if !report.guards.is_empty() {
+        out.styled(Style::Bold, "HISTORY GUARDS");
+        let _ = writeln!(out);
+        for g in &report.guards {
+            let state = match g.state {
+                crate::guard::GuardState::Guarded => "guarded".to_string(),
+                crate::guard::GuardState::Outdated => format!(
+                    "guard out of date: `hfguard guard --shell {}` updates it",
+                    g.shell.as_str()
+                ),
+                crate::guard::GuardState::Unguarded => format!(
+                    "not guarded: `hfguard guard --shell {}` keeps secrets out of its history",
+                    g.shell.as_str()
+                ),
+            };
             let _ = writeln!(
                 out,
-                "  {}  {}  {}: {}",
-                p.bold(&r.secret),
-                r.provider,
-                r.places,
-                r.hint
+                "  {:<6} {}  {state}",
+                g.shell.as_str(),
+                super::display_path(home, &g.file)
             );
         }
-        out.push('\n');
+        let _ = writeln!(out);
     }
     if !report.warnings.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            p.bold(&format!("WARNINGS ({})", report.warnings.len()))
+        out.styled(
+            Style::Bold,
+            &format!("WARNINGS ({})", report.warnings.len()),
         );
+        let _ = writeln!(out);
         for w in &report.warnings {
-            let _ = writeln!(out, "  {w}");
+            let _ = writeln!(out, "  {}", safe_line(w));
         }
-        out.push('\n');
+        let _ = writeln!(out);
     }
     let total = shown.len();
-    let headline = if total == 0 {
-        p.wrap("1;32", "No exposed credentials found.")
+    if total == 0 {
+        out.styled(Style::Good, "No exposed credentials found.");
     } else {
-        p.bold(&format!(
-            "{total} finding{}:",
-            if total == 1 { "" } else { "s" }
-        ))
-    };
+        out.styled(
+            Style::Bold,
+            &format!("{total} finding{}:", if total == 1 { "" } else { "s" }),
+        );
+    }
     let mut extra = format!(
         "{} file{} scanned ({}) in {:.2} s",
         report.stats.files,
@@ -129,33 +146,34 @@ pub fn render(report: &Report, style: TextStyle) -> String {
     if !report.warnings.is_empty() {
         let _ = write!(extra, ", {} warnings", report.warnings.len());
     }
-    let _ = writeln!(
-        out,
-        "{headline} {} · {}",
-        summary_counts(report),
-        p.dim(&extra)
-    );
-    out
+    let _ = write!(out, " {} · ", summary_counts(report));
+    out.styled(Style::Dim, &extra);
+    let _ = writeln!(out);
+    out.finish()
 }
 
-fn line(out: &mut String, p: &Paint, home: &std::path::Path, f: &Finding) {
-    let mut head = p.bold(&location(home, f));
+fn line(out: &mut Doc, home: &std::path::Path, f: &Finding) {
+    let _ = write!(out, "  ");
+    out.styled(Style::Bold, &location(home, f));
+    let mut head = String::new();
     if let Some(secret) = &f.secret {
-        let _ = write!(head, "  {secret}");
+        let _ = write!(head, "  {}", safe_line(secret));
     }
     if let (Some(var), true) = (&f.variable, f.path.is_some()) {
-        let _ = write!(head, "  {var}");
+        let _ = write!(head, "  {}", safe_line(var));
     }
     if let Some(mode) = &f.mode {
         let _ = write!(head, "  mode {mode}");
     }
-    let _ = writeln!(out, "  {head}");
-    let _ = writeln!(out, "    {}", f.message);
+    let _ = writeln!(out, "{head}");
+    let _ = writeln!(out, "    {}", safe_line(&f.message));
     let fix = match f.fixes.first() {
         Some(k) => format!("fix: {} · id {}", k.as_str(), f.id),
         None => format!("fix: by hand (see the message) · id {}", f.id),
     };
-    let _ = writeln!(out, "    {}", p.dim(&fix));
+    let _ = write!(out, "    ");
+    out.styled(Style::Dim, &fix);
+    let _ = writeln!(out);
 }
 
 fn human_bytes(b: u64) -> String {

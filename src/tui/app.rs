@@ -177,6 +177,8 @@ pub struct App {
     pub who: String,
     pub findings: Vec<Finding>,
     pub warnings: Vec<String>,
+    /// Whether each shell's history is guarded, as the last scan found.
+    pub guards: Vec<crate::guard::ShellGuard>,
     /// Findings gone since the scan (fixed here, or resolved).
     pub fixed: HashSet<String>,
     /// Marked for the next `f`.
@@ -235,6 +237,7 @@ impl App {
             who,
             findings: Vec::new(),
             warnings: Vec::new(),
+            guards: Vec::new(),
             fixed: HashSet::new(),
             marked: BTreeSet::new(),
             scanning: false,
@@ -291,6 +294,7 @@ impl App {
             fixed: &self.fixed,
             filter: &self.filter,
             min_severity: self.min_severity,
+            guards: &self.guards,
         }
     }
 
@@ -639,6 +643,7 @@ impl App {
                 self.scan_secs = Some(r.stats.elapsed.as_secs_f64());
                 self.findings = r.findings;
                 self.warnings = r.warnings;
+                self.guards = r.guards;
                 self.fixed.clear();
                 self.context.clear();
                 let ids: HashSet<&str> = self.findings.iter().map(|f| f.id.as_str()).collect();

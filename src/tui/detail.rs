@@ -44,12 +44,13 @@ fn location(app: &Subject, f: &Finding) -> String {
     safe_line(&report::location(&app.facts.home.dir, f)).into_owned()
 }
 
-/// Keys of the fixes: the recommended one with `f` too.
+/// How to ask for a fix: its key (the recommended one is also `f`), or the command to run.
 fn key_of(kind: FixKind) -> &'static str {
     match kind {
         FixKind::Chmod => "c",
         FixKind::Keyring => "m",
         FixKind::Redact => "x",
+        FixKind::Guard => "`hfguard guard` from a shell",
     }
 }
 
@@ -72,6 +73,9 @@ pub fn fix_effect(app: &Subject, f: &Finding, kind: FixKind) -> String {
                 s.push_str(". No OS keyring answers here, so this fix cannot run now");
             }
             s
+        }
+        FixKind::Guard => {
+            "this shell stops writing lines that hold a secret into its history from now on; the history stays as it is".into()
         }
         FixKind::Redact => match file {
             Some(FileKind::Notebook) => {
@@ -276,6 +280,12 @@ fn check(app: &Subject, c: &CheckRow) -> Vec<TLine> {
     let mut out = vec![TLine::new(Tone::Strong, c.title)];
     if c.pass {
         out.push(TLine::new(Tone::Good, "Passes."));
+        return out;
+    }
+    for n in &c.notes {
+        out.push(TLine::plain(format!("• {}", safe_line(n))));
+    }
+    if c.findings.is_empty() {
         return out;
     }
     out.push(TLine::new(

@@ -22,6 +22,8 @@ pub struct Facts<'a> {
     pub fixed: &'a HashSet<String>,
     pub filter: &'a str,
     pub min_severity: Severity,
+    /// Whether each shell's history is guarded (a checklist item).
+    pub guards: &'a [crate::guard::ShellGuard],
 }
 
 impl Facts<'_> {
@@ -65,6 +67,8 @@ pub struct CheckRow {
     pub title: &'static str,
     pub pass: bool,
     pub findings: Vec<usize>,
+    /// What fails it besides findings (an unguarded shell), for people.
+    pub notes: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -383,11 +387,12 @@ impl Model {
         let open: Vec<usize> = (0..findings.len())
             .filter(|&i| !app.fixed.contains(&findings[i].id))
             .collect();
-        let report = Report::from_findings(
+        let mut report = Report::from_findings(
             app.home.dir.clone(),
             open.iter().map(|&i| findings[i].clone()).collect(),
             Vec::new(),
         );
+        report.guards = app.guards.to_vec();
         m.checks = report::checklist(&report)
             .into_iter()
             .map(|c| CheckRow {
@@ -395,6 +400,7 @@ impl Model {
                 title: c.title,
                 pass: c.status == CheckStatus::Pass,
                 findings: c.findings.iter().map(|&k| open[k]).collect(),
+                notes: c.notes,
             })
             .collect();
         m

@@ -169,7 +169,10 @@ impl Worker {
                         findings: Vec::new(),
                         failed: Vec::new(),
                         paths: Vec::new(),
-                        error: Some(format!("Nothing changed: {e}.")),
+                        error: Some(match e {
+                            e @ fix::ApplyError::Unrecorded { .. } => e.to_string(),
+                            e => format!("{e}. No file changed."),
+                        }),
                     },
                 })
             }
@@ -188,7 +191,12 @@ impl Worker {
                     Ok(o) => Action::Undone {
                         fix_id: id,
                         findings,
-                        failed: o.failed.iter().map(|e| e.to_string()).collect(),
+                        failed: o
+                            .failed
+                            .iter()
+                            .chain(&o.notes)
+                            .map(|e| e.to_string())
+                            .collect(),
                         paths,
                         error: None,
                     },

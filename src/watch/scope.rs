@@ -80,7 +80,7 @@ impl Scope {
             extra: HashMap::new(),
             roots,
             projects,
-            skips: Skips::new(&home.dir, &options.config.scan),
+            skips: Skips::new(home, &options.config.scan),
         }
     }
 

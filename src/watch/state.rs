@@ -4,15 +4,16 @@
 //! A changed file is read again, and only it. An append-only file that still starts as it
 //! did (same inode, not shorter, the 4 KiB before the end of what was read unchanged) is read
 //! only from there: a line appended to a 400 MB log costs a few kilobytes of reading. The
-//! lines and ids of what was appended follow from what came before (the line count, and how
-//! often each secret occurred), so they are the ids a full audit gives. A file that was
-//! truncated, replaced or rewritten in place is read whole again.
+//! scanner's own tally of the stream (lines so far, how often each secret occurred) is kept
+//! between reads, so what was appended gets the lines and ids a full audit gives. A file that
+//! was truncated, replaced or rewritten in place is read whole again.
 
 use crate::audit::{self, Collector, NoSink, ScanOptions};
 use crate::finding::Finding;
 use crate::fsread::{self, ReadOutcome};
 use crate::home::Home;
 use crate::kind::FileKind;
+use crate::probes::content::{self, Mode, Tally};
 use crate::probes::{files, permissions};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
@@ -33,8 +34,8 @@ struct Tail {
     lines: u64,
     /// SHA-256 of the [`CHECK`] bytes before `offset`.
     check: Vec<u8>,
-    /// How often each (rule, fingerprint) occurs before `offset`.
-    counts: HashMap<(String, String), u32>,
+    /// The scanner's count of the stream up to `offset`.
+    tally: Tally,
 }
 
 /// Files whose changes are appends, when they are text.
@@ -58,8 +59,27 @@ fn sha(data: &[u8]) -> Vec<u8> {
     Sha256::digest(data).to_vec()
 }
 
-fn count_key(f: &Finding) -> Option<(String, String)> {
-    Some((f.rule.clone(), f.fingerprint.clone()?))
+/// Scans `data` (the bytes of `path` from where `tally` stands) into `c`: the part up to
+/// its last newline with `tally`, which then stands after it; an unfinished last line with a
+/// copy, so it is read again, whole, when its line is done. Returns the providers found and
+/// the bytes and lines the tally moved on by.
+fn scan_on(
+    c: &Collector,
+    path: &Path,
+    kind: FileKind,
+    data: &[u8],
+    at: (u64, u64),
+    tally: &mut Tally,
+) -> (Vec<Option<String>>, u64, u64) {
+    let complete = memchr::memrchr(b'\n', data).map_or(0, |i| i + 1);
+    let lines = memchr::memchr_iter(b'\n', &data[..complete]).count() as u64;
+    let mode = Mode::text(kind);
+    tally.resume_at(at.0 as usize, at.1);
+    let _ = content::scan_stream(c, path, &data[..complete], u64::MAX, mode, tally);
+    tally.resume_at((at.0 + complete as u64) as usize, at.1 + lines);
+    let mut rest = tally.clone();
+    let _ = content::scan_stream(c, path, &data[complete..], u64::MAX, mode, &mut rest);
+    (rest.providers.clone(), complete as u64, lines)
 }
 
 impl State {
@@ -164,19 +184,12 @@ impl State {
             _ => return self.reaudit(home, options, &[(path.to_path_buf(), Some(kind))]),
         };
         let c = Collector::new(home, options, &NoSink);
-        files::scan_read(&c, path, kind, &meta, &buf);
+        c.count_file(buf.len() as u64);
+        let mut tally = Tally::default();
+        let (found, offset, lines) = scan_on(&c, path, kind, &buf, (0, 0), &mut tally);
+        permissions::check_file(&c, path, kind, &meta, !buf.is_empty(), found);
         let findings = c.finish().findings;
-        let offset = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
-        let lines = memchr::memchr_iter(b'\n', &buf[..offset]).count() as u64;
-        let mut counts: HashMap<(String, String), u32> = HashMap::new();
-        for f in findings
-            .iter()
-            .filter(|f| f.line.is_some_and(|l| l <= lines))
-        {
-            if let Some(k) = count_key(f) {
-                *counts.entry(k).or_default() += 1;
-            }
-        }
+        let offset = offset as usize;
         self.tails.insert(
             path.to_path_buf(),
             Tail {
@@ -186,7 +199,7 @@ impl State {
                 offset: offset as u64,
                 lines,
                 check: sha(&buf[offset.saturating_sub(CHECK as usize)..offset]),
-                counts,
+                tally,
             },
         );
         self.put(path, findings);
@@ -218,52 +231,27 @@ impl State {
         }
         let mut chunk = vec![0u8; appended_len as usize];
         file.read_exact_at(&mut chunk, tail.offset).ok()?;
-        let kind = tail.kind;
+        let (kind, at) = (tail.kind, (tail.offset, tail.lines));
 
-        // The appended part, scanned alone; then its lines and ids as the whole file's.
+        // The appended part, with the tally of what came before: the lines and ids of a full
+        // audit. Findings of the lines read before stay; those of an unfinished last line
+        // were read with a copy of the tally, and are read again now.
         let c = Collector::new(home, options, &NoSink);
-        files::scan_content(&c, path, kind, &chunk);
-        let mut added = c.finish().findings;
-        added.sort_by(|a, b| a.line.cmp(&b.line).then(a.rule.cmp(&b.rule)));
-        let place = path.to_string_lossy();
-        let mut seen: HashMap<(String, String), u32> = HashMap::new();
-        for f in &mut added {
-            f.line = f.line.map(|l| l + tail.lines);
-            if let Some(k) = count_key(f) {
-                let n = seen.entry(k.clone()).or_default();
-                *n += 1;
-                let occurrence = tail.counts.get(&k).copied().unwrap_or(0) + *n;
-                f.id = Finding::compute_id(&f.rule, &place, f.fingerprint.as_deref(), occurrence);
-                f.ignored = options.config.ignored(&f.id).map(str::to_string);
-            }
-        }
-
-        // Findings of the lines read before stay; those of an unfinished last line are read
-        // again with the rest of it.
-        let before_lines = tail.lines;
-        let complete = memchr::memrchr(b'\n', &chunk).map_or(0, |i| i + 1);
-        let new_lines = memchr::memchr_iter(b'\n', &chunk[..complete]).count() as u64;
+        let tail = self.tails.get_mut(path)?;
+        let (_, read, lines) = scan_on(&c, path, kind, &chunk, at, &mut tail.tally);
+        tail.offset += read;
+        tail.lines += lines;
+        let start = tail.offset.saturating_sub(CHECK);
+        let mut window = vec![0u8; (tail.offset - start) as usize];
+        file.read_exact_at(&mut window, start).ok()?;
+        tail.check = sha(&window);
+        let before_lines = at.1;
         let old = self.take(path);
         let mut now: Vec<Finding> = old
             .into_iter()
             .filter(|f| f.fingerprint.is_some() && f.line.is_some_and(|l| l <= before_lines))
             .collect();
-        let tail = self.tails.get_mut(path)?;
-        for f in added
-            .iter()
-            .filter(|f| f.line.is_some_and(|l| l <= before_lines + new_lines))
-        {
-            if let Some(k) = count_key(f) {
-                *tail.counts.entry(k).or_default() += 1;
-            }
-        }
-        tail.offset += complete as u64;
-        tail.lines += new_lines;
-        let start = tail.offset.saturating_sub(CHECK);
-        let mut window = vec![0u8; (tail.offset - start) as usize];
-        file.read_exact_at(&mut window, start).ok()?;
-        tail.check = sha(&window);
-        now.extend(added);
+        now.extend(c.finish().findings);
 
         // Its mode, from what it holds now.
         let providers: Vec<Option<String>> = now.iter().map(|f| f.provider.clone()).collect();

@@ -173,7 +173,7 @@ impl Fixture {
 
     /// `hfguard ARGS --home HOME` with only PATH, HOME and the fixture's variables set.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hfguard"));
+        let mut cmd = Command::new(bin());
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home())
@@ -224,6 +224,14 @@ impl Fixture {
             }
         }
     }
+}
+
+/// The `hfguard` the tests run: this build, or `$HFGUARD_TEST_BIN` (an older build, to see a
+/// new test fail on the code before the change).
+pub fn bin() -> PathBuf {
+    std::env::var_os("HFGUARD_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_hfguard")))
 }
 
 pub fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Run {
@@ -303,4 +311,267 @@ pub fn rules_at(report: &Value, path: &Path) -> Vec<String> {
 /// The redacted form a token should have: prefix, ellipsis, last four.
 pub fn redacted(token: &str) -> String {
     format!("hf_…{}", &token[token.len() - 4..])
+}
+
+impl Fixture {
+    /// Real git in `dir` with the fixture's home and environment (no system or global
+    /// configuration but the fixture's), failing the test when git fails.
+    pub fn git(&self, dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org")
+            .envs(&self.env)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("git is installed (./scripts/test installs it)");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+/// One request a [`FakeHub`] or [`Tripwire`] received.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub authorization: Option<String>,
+    /// The request line and headers as received.
+    pub head: String,
+}
+
+/// A stand-in for the Hugging Face Hub on 127.0.0.1: answers `GET /api/whoami-v2` by the
+/// bearer token (`answers`: token → status and body; any other token gets 401) and records
+/// every request. No test reaches the internet.
+pub struct FakeHub {
+    pub addr: std::net::SocketAddr,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<Request>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FakeHub {
+    pub fn start(answers: BTreeMap<String, (u16, String)>) -> FakeHub {
+        Self::serve(move |req| {
+            let token = req
+                .authorization
+                .as_deref()
+                .and_then(|a| a.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            if req.method != "GET" || req.path != "/api/whoami-v2" {
+                return Some((404, "{\"error\":\"not found\"}".to_string()));
+            }
+            Some(answers.get(token).cloned().unwrap_or((
+                401,
+                "{\"error\":\"Invalid credentials in Authorization header\"}".to_string(),
+            )))
+        })
+    }
+
+    /// A listener that answers with `answer(request)`, or never answers when it gives `None`.
+    pub fn serve(
+        answer: impl Fn(&Request) -> Option<(u16, String)> + Send + Sync + 'static,
+    ) -> FakeHub {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let answer = std::sync::Arc::new(answer);
+        let (reqs, stopping) = (requests.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut conn) = conn else { continue };
+                let (reqs, answer) = (reqs.clone(), answer.clone());
+                std::thread::spawn(move || {
+                    conn.set_read_timeout(Some(Duration::from_secs(10))).ok();
+                    let mut reader = BufReader::new(conn.try_clone().unwrap());
+                    let mut head = String::new();
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                            break;
+                        }
+                        head.push_str(&line);
+                    }
+                    let first: Vec<&str> = head.lines().next().unwrap_or("").split(' ').collect();
+                    let authorization = head.lines().find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("authorization")
+                            .then(|| v.trim().to_string())
+                    });
+                    let req = Request {
+                        method: first.first().unwrap_or(&"").to_string(),
+                        path: first.get(1).unwrap_or(&"").to_string(),
+                        authorization,
+                        head,
+                    };
+                    reqs.lock().unwrap().push(req.clone());
+                    match answer(&req) {
+                        Some((status, body)) => {
+                            let _ = write!(
+                                conn,
+                                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                                body.len()
+                            );
+                        }
+                        None => std::thread::sleep(Duration::from_secs(30)),
+                    }
+                });
+            }
+        });
+        FakeHub {
+            addr,
+            requests,
+            stop,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, for `HF_ENDPOINT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FakeHub {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(self.addr);
+    }
+}
+
+/// A listener that records every connection made to it: a test that expects no network
+/// traffic points the endpoint here and asserts [`Tripwire::connections`] is 0.
+pub struct Tripwire {
+    pub addr: std::net::SocketAddr,
+    count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Tripwire {
+    pub fn start() -> Tripwire {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (c, s) = (count.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if s.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                if conn.is_ok() {
+                    c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+        });
+        Tripwire { addr, count, stop }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn connections(&self) -> usize {
+        self.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Tripwire {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(self.addr);
+    }
+}
+
+/// A tmux server of its own (a real pseudo-terminal) with one session `t`.
+pub struct Tmux {
+    pub socket: String,
+}
+
+impl Tmux {
+    /// A new server `socket` running `script` under `sh -c` in a `cols`×`rows` terminal.
+    pub fn start(socket: String, cols: u16, rows: u16, script: &str) -> Tmux {
+        let tmux = Tmux { socket };
+        let (x, y) = (cols.to_string(), rows.to_string());
+        let out = tmux.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            &x,
+            "-y",
+            &y,
+            "sh",
+            "-c",
+            script,
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("tmux is installed (./scripts/test installs it)")
+    }
+
+    pub fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
+    }
+
+    /// Waits (a generous bound) until the screen shows `what`.
+    pub fn wait_for(&self, what: &str) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(what) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "screen never showed {what:?}:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", "t", k]);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.cmd(&["kill-server"]);
+    }
 }

@@ -137,8 +137,7 @@ fn host_taken(p: &Planner, config: &Path, base: &str) -> bool {
         .sections
         .get(config)
         .is_some_and(|v| v.iter().any(|s| s.url == base));
-    let there = std::fs::read(config)
-        .ok()
+    let there = read_config(config)
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .and_then(|t| {
             section_text(&t, &format!("[credential \"{base}\"]"))
@@ -230,8 +229,7 @@ fn host_served_by(p: &Planner, config: &Path, base: &str, slot: &str) -> bool {
         .and_then(|v| v.iter().find(|s| s.url == base))
         .map(|s| s.slot == slot);
     planned.unwrap_or_else(|| {
-        std::fs::read(config)
-            .ok()
+        read_config(config)
             .and_then(|b| {
                 let text = String::from_utf8_lossy(&b).into_owned();
                 section_text(&text, &format!("[credential \"{base}\"]"))
@@ -343,7 +341,7 @@ pub(in crate::fix) fn finish(p: &mut Planner) {
                 }
                 None => {
                     let xdg =
-                        std::fs::read(p.home.xdg_config().join("git/config")).unwrap_or_default();
+                        read_config(&p.home.xdg_config().join("git/config")).unwrap_or_default();
                     let h =
                         global_helpers(&format!("{}\n{existing}", String::from_utf8_lossy(&xdg)));
                     let reset = p.git.store_in_use || h.iter().any(|x| is_store(x));
@@ -488,16 +486,25 @@ fn global_helpers(config: &str) -> Vec<String> {
     helpers
 }
 
+/// A git configuration file's bytes, read as hfguard reads its own files (without blocking:
+/// a FIFO there must not hang the fix; a regular file; at most 16 MiB); `None` when it
+/// cannot be read.
+fn read_config(path: &Path) -> Option<Vec<u8>> {
+    crate::fsread::read_own(path, 16 << 20).ok().flatten()
+}
+
+/// How long `git config` may take.
+const GIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Git's own list of credential helpers for the home (every config file, includes, values
-/// unescaped), or `None` when git cannot be run.
+/// unescaped), or `None` when git cannot be run (or does not answer in time).
 fn effective_helpers(home: &Home) -> Option<Vec<String>> {
     let mut cmd = std::process::Command::new("git");
     cmd.args(["config", "--get-all", "credential.helper"])
         .current_dir(&home.dir)
         .env_clear()
         .env("HOME", &home.dir)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
+        .stdin(std::process::Stdio::null());
     for var in [
         "PATH",
         "XDG_CONFIG_HOME",
@@ -508,7 +515,8 @@ fn effective_helpers(home: &Home) -> Option<Vec<String>> {
             cmd.env(var, v);
         }
     }
-    let out = cmd.output().ok()?;
+    // Bounded: a FIFO as a config file would keep git waiting forever.
+    let out = crate::child::output(&mut cmd, GIT_TIMEOUT).ok()?;
     // 1: the key is not set anywhere.
     match out.status.code() {
         Some(0) | Some(1) => {
