@@ -7,10 +7,11 @@ use crate::finding::{Finding, Severity};
 use crate::guard::ShellGuard;
 use crate::home::Home;
 use crate::inventory::SecretItem;
+use crate::kind::FileKind;
 use crate::probes;
 use crate::verify::{Candidate, Verification};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 pub use crate::collect::{Collector, Kept, NoSink, ScanOptions, Sink};
@@ -171,6 +172,98 @@ pub fn run_files(home: &Home, options: &ScanOptions, files: &[PathBuf]) -> Repor
         probes::files::scan_file(&c, path, kind, options.config.max_file_size(), &mut buf);
     }
     into_report(home, c.finish())
+}
+
+/// Audits `wanted` again, each path as the full audit sees it: a known location with its
+/// kind, any other file with the kind an earlier finding there had (its `Option<FileKind>`),
+/// else as the walk classifies it; a folder stands for the known credential files in it, the
+/// home for its own mode. The dashboard calls this after every fix, undo and ignore, and the
+/// watcher for every file that changed, so the next action sees the files as they are.
+///
+/// Returns the findings at the paths audited and those paths: every path whose findings the
+/// result replaces (a path without findings now has none left). They include the folder of
+/// each credential file (its `0700` check) and, when a git file is among them, git's other
+/// credential files and global configs (the `credential.helper=store` check reads them all).
+pub fn run_paths(
+    home: &Home,
+    options: &ScanOptions,
+    wanted: &[(PathBuf, Option<FileKind>)],
+) -> (Report, BTreeSet<PathBuf>) {
+    use crate::probes::{files, gitconfig, permissions, walk};
+    let started = std::time::Instant::now();
+    let c = Collector::new(home, options, &NoSink);
+    let mut known: HashMap<PathBuf, FileKind> = HashMap::new();
+    for k in home.known_files() {
+        known.entry(k.path).or_insert(k.kind);
+    }
+    let mut covered: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut files: Vec<(PathBuf, FileKind)> = Vec::new();
+    for (path, hint) in wanted {
+        if *path == home.dir {
+            if covered.insert(path.clone()) {
+                permissions::check_home(&c);
+            }
+            continue;
+        }
+        if matches!(crate::fsread::lstat(path), Ok(crate::fsread::Entry::Dir(_))) {
+            covered.insert(path.clone());
+            let mut inside: Vec<(PathBuf, FileKind)> = known
+                .iter()
+                .filter(|(k, _)| k.parent() == Some(path.as_path()))
+                .map(|(k, kind)| (k.clone(), *kind))
+                .collect();
+            inside.sort_by(|a, b| a.0.cmp(&b.0));
+            files.extend(inside);
+            continue;
+        }
+        let kind = known
+            .get(path)
+            .copied()
+            .or(*hint)
+            .unwrap_or_else(|| walk::classify(&home.dir, path));
+        files.push((path.clone(), kind));
+    }
+    let git = files
+        .iter()
+        .any(|(_, k)| matches!(k, FileKind::GitConfig | FileKind::GitCredentials));
+    if git {
+        let mut stores: Vec<(PathBuf, FileKind)> = known
+            .iter()
+            .filter(|(_, k)| matches!(k, FileKind::GitConfig | FileKind::GitCredentials))
+            .map(|(p, k)| (p.clone(), *k))
+            .collect();
+        stores.sort_by(|a, b| a.0.cmp(&b.0));
+        files.extend(stores);
+    }
+    let mut buf = Vec::new();
+    for (path, kind) in files {
+        if !c.claim(&path) {
+            continue;
+        }
+        covered.insert(path.clone());
+        if kind.is_credential_store() {
+            covered.extend(
+                path.parent()
+                    .filter(|d| *d != home.dir)
+                    .map(std::path::Path::to_path_buf),
+            );
+        }
+        let limit = if known.contains_key(&path) {
+            files::KNOWN_LIMIT
+        } else {
+            options.config.max_file_size()
+        };
+        files::scan_file(&c, &path, kind, limit, &mut buf);
+    }
+    if git {
+        gitconfig::check_store_helper(&c);
+    }
+    let mut report = into_report(home, c.finish());
+    report
+        .findings
+        .retain(|f| f.path.as_ref().is_some_and(|p| covered.contains(p)));
+    report.stats.elapsed = started.elapsed();
+    (report, covered)
 }
 
 /// The report of what a collector gathered: findings most severe first, warnings sorted.

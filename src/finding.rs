@@ -152,6 +152,10 @@ pub struct Finding {
     /// Set when the user chose to ignore this finding (config `[[ignore]]`), with the reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ignored: Option<String>,
+    /// What a person calls this credential where its place names it: the section of a
+    /// `stored_tokens` entry (`work`, `personal`), which `hf auth switch` shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// Where the audit matched the secret in the file as it read it: what a fix acts on
     /// (re-checked against the file's bytes then), so the fix never re-detects with other
     /// rules. Not part of the report.

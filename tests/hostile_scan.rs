@@ -750,8 +750,11 @@ fn item9_names_are_masked_in_the_dashboard() {
         message: "A token.".into(),
         fixes: vec![FixKind::Redact],
         ignored: None,
+        label: None,
         span: None,
     }));
+    // The event loop settles the lists once per batch of streamed findings.
+    app.settle();
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 30)).unwrap();
     term.draw(|f| hfguard::tui::ui::draw(&app, f)).unwrap();
     let buf = term.backend().buffer().clone();

@@ -98,6 +98,38 @@ fn stored_tokens_staging_and_legacy_stores() {
     one(&r, "legacy-token-file-permissions", &legacy);
 }
 
+/// Each `stored_tokens` entry carries its display name (`hf auth switch` shows it), so the
+/// dashboard can say which login a finding is; other places have no label. A section name
+/// that is itself a token is not shown.
+#[test]
+fn stored_tokens_findings_carry_the_entry_name() {
+    let mut fx = Fixture::new();
+    let (a, b, c) = (
+        fx.token("label-a"),
+        fx.token("label-b"),
+        fx.token("label-c"),
+    );
+    fx.write(
+        ".cache/huggingface/stored_tokens",
+        format!("[work]\nhf_token = {a}\n\n[ personal ]\nhf_token = {b}\n[{c}]\nhf_token = {c}\n"),
+        0o600,
+    );
+    fx.write(".bashrc", format!("export HF_TOKEN={a}\n"), 0o600);
+    let r = fx.scan(&["--quick"]);
+    let label_at = |line: u64| {
+        with_rule(&r, "hf-token-in-stored-tokens")
+            .into_iter()
+            .find(|f| f["line"] == line)
+            .unwrap_or_else(|| panic!("no finding on line {line}: {r:#}"))["label"]
+            .clone()
+    };
+    assert_eq!(label_at(2), "work");
+    assert_eq!(label_at(5), "personal");
+    assert!(label_at(7).is_null(), "a secret as a name is not shown");
+    let bashrc = with_rule(&r, "hf-token-in-startup-file");
+    assert!(bashrc[0].get("label").is_none(), "{r:#}");
+}
+
 #[test]
 fn token_file_with_an_unknown_token_format_is_still_a_token() {
     let mut fx = Fixture::new();

@@ -1,10 +1,34 @@
 //! The real binary in a real pseudo-terminal (tmux): the dashboard shows a planted token,
-//! applies a chmod fix with `f` + `y`, quits with `q`, and leaves the terminal as it was.
+//! applies a chmod fix with `f` + `y`, quits with `q`, and leaves the terminal as it was;
+//! Esc goes back without quitting; a filter's findings are marked with `a` and fixed in one
+//! go, checked on disk.
 
 mod common;
 use common::*;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// Starts the dashboard on `fx` in a tmux session of `w`×`h`, with the fixture's variables
+/// (a keyring, when it has one). The shell prints `HFGUARD-EXITED-<status>` when it ends.
+fn dashboard(fx: &Fixture, name: &str, w: u16, h: u16) -> Tmux {
+    dashboard_between(fx, name, w, h, "", "")
+}
+
+/// [`dashboard`], with shell commands run just before and just after it.
+fn dashboard_between(fx: &Fixture, name: &str, w: u16, h: u16, before: &str, after: &str) -> Tmux {
+    let vars: String = fx.env.iter().map(|(k, v)| format!(" {k}='{v}'")).collect();
+    let script = format!(
+        "{before} env -i PATH=\"$PATH\" HOME='{h}' TERM=xterm-256color{vars} '{bin}' --home '{h}'; rc=$?; {after} echo HFGUARD-EXITED-$rc; sleep 60",
+        h = fx.home().display(),
+        bin = env!("CARGO_BIN_EXE_hfguard"),
+    );
+    Tmux::start(
+        format!("hfguard-test-{name}-{}", std::process::id()),
+        w,
+        h,
+        &script,
+    )
+}
 
 #[test]
 fn dashboard_fixes_a_world_readable_token_file_in_a_real_terminal() {
@@ -15,18 +39,13 @@ fn dashboard_fixes_a_world_readable_token_file_in_a_real_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let before = dir.path().join("stty-before");
     let after = dir.path().join("stty-after");
-    let script = format!(
-        "stty -g > '{b}'; env -i PATH=\"$PATH\" HOME='{h}' TERM=xterm-256color '{bin}' --home '{h}'; stty -g > '{a}'; echo HFGUARD-EXITED-$?; sleep 60",
-        b = before.display(),
-        a = after.display(),
-        h = fx.home().display(),
-        bin = env!("CARGO_BIN_EXE_hfguard"),
-    );
-    let tmux = Tmux::start(
-        format!("hfguard-test-{}", std::process::id()),
+    let tmux = dashboard_between(
+        &fx,
+        "fix",
         100,
         30,
-        &script,
+        &format!("stty -g > '{}';", before.display()),
+        &format!("stty -g > '{}';", after.display()),
     );
 
     // The planted token appears, redacted.
@@ -39,10 +58,10 @@ fn dashboard_fixes_a_world_readable_token_file_in_a_real_terminal() {
     ]);
     tmux.wait_for("HIGH ⚒ ~/.cache/huggingface/token");
     tmux.keys(&["f"]);
-    let confirm = tmux.wait_for("Fix 1 finding(s)?");
+    let confirm = tmux.wait_for("Fix 1 finding?");
     assert!(confirm.contains("0644 → 0600"), "{confirm}");
     tmux.keys(&["y"]);
-    tmux.wait_for("Fixed 1 finding(s)");
+    tmux.wait_for("Fixed 1 finding");
     assert_eq!(fx.mode(".cache/huggingface/token"), 0o600);
     tmux.keys(&["q"]);
     let end = tmux.wait_for("HFGUARD-EXITED-0");
@@ -64,20 +83,12 @@ fn dashboard_fixes_a_world_readable_token_file_in_a_real_terminal() {
 fn dashboard_shows_a_regression_while_it_runs() {
     let mut fx = Fixture::new();
     let t = fx.token("live");
-    let script = format!(
-        "env -i PATH=\"$PATH\" HOME='{h}' TERM=xterm-256color NO_COLOR=1 '{bin}' --home '{h}'; sleep 60",
-        h = fx.home().display(),
-        bin = env!("CARGO_BIN_EXE_hfguard"),
-    );
-    let tmux = Tmux::start(
-        format!("hfguard-test-live-{}", std::process::id()),
-        100,
-        30,
-        &script,
-    );
+    fx.set_env("NO_COLOR", "1");
+    let tmux = dashboard(&fx, "live", 100, 30);
     // (Processes of the machine may carry tokens: do not expect a clean screen.)
     tmux.wait_for("scanned");
-    tmux.wait_for("watch: on");
+    // The header says what is watched once the watcher is ready.
+    tmux.wait_for(" folder");
     // `hf auth login` of an old huggingface_hub writes the token world-readable.
     fx.mkdir(".cache/huggingface", 0o755);
     std::thread::sleep(Duration::from_millis(300));
@@ -215,6 +226,75 @@ fn first_frame_needs_no_answer_from_the_terminal() {
     // It drew the alternate screen and left it.
     assert!(all.contains("\x1b[?1049h") && all.contains("\x1b[?1049l"));
     fx.assert_no_leak(&all);
+}
+
+/// Issue 14, problem 2: Esc quit the whole app from the zoomed details, the Tokens view and
+/// with a severity filter on. It goes back one level; only `q` quits.
+#[test]
+fn esc_goes_back_and_leaves_the_dashboard_running() {
+    let mut fx = Fixture::new();
+    let t = fx.token("esc");
+    fx.write(".bash_history", format!("login {t}\n"), 0o600);
+    let tmux = dashboard(&fx, "esc", 80, 24);
+    tmux.wait_for("scanned");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Esc back");
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["2"]);
+    tmux.wait_for("Tokens: one row per secret");
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["s", "s", "s"]);
+    tmux.wait_for("≥high");
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let screen = tmux.screen();
+    assert!(
+        !screen.contains("HFGUARD-EXITED") && screen.contains("Findings 1/"),
+        "Esc quit or did not go back:\n{screen}"
+    );
+    assert!(!screen.contains("≥high"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("HFGUARD-EXITED-0");
+}
+
+/// Issue 14, problem 5: a filter, `a` to mark every finding it shows, `f` and `y` to fix them
+/// all in one go; every file on disk is checked, and what the filter hid is untouched.
+#[test]
+fn marks_every_finding_of_a_filter_and_fixes_them_in_one_go() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let (a, b) = (fx.token("mark-a"), fx.token("mark-b"));
+    fx.write(
+        ".bash_history",
+        format!("ls\nhf auth login --token {a}\n"),
+        0o644,
+    );
+    fx.write(".python_history", format!("login('{b}')\n"), 0o644);
+    fx.write(".profile", "# profile\n", 0o666);
+    let tmux = dashboard(&fx, "marks", 120, 40);
+    tmux.wait_for("scanned");
+    tmux.keys(&["/", "h", "i", "s", "t", "o", "r", "y", "Enter"]);
+    tmux.keys(&["a"]);
+    tmux.wait_for("4 marked");
+    tmux.keys(&["f"]);
+    let preview = tmux.wait_for("Fix 4 findings?");
+    fx.assert_no_leak(&preview);
+    assert!(preview.contains("Enter/y applies"), "{preview}");
+    tmux.keys(&["y"]);
+    let done = tmux.wait_for("Fixed 4 findings");
+    fx.assert_no_leak(&done);
+    assert_eq!(fx.mode(".bash_history"), 0o600);
+    assert_eq!(fx.mode(".python_history"), 0o600);
+    let bash = String::from_utf8(fx.read(".bash_history")).unwrap();
+    let python = String::from_utf8(fx.read(".python_history")).unwrap();
+    assert!(!bash.contains(&a) && bash.starts_with("ls\n"), "{bash}");
+    assert!(
+        !python.contains(&b) && python.starts_with("login('"),
+        "{python}"
+    );
+    assert_eq!(fx.mode(".profile"), 0o666, "the filter did not show it");
+    tmux.keys(&["q"]);
+    tmux.wait_for("HFGUARD-EXITED-0");
 }
 
 /// The bash completion generated from the command-line definition, loaded in a real bash

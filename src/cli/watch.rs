@@ -7,7 +7,7 @@ use hfguard::config::Config;
 use hfguard::finding::Finding;
 use hfguard::home::Home;
 use hfguard::redact::show_path;
-use hfguard::report::location;
+use hfguard::report::{display_path, location};
 use hfguard::term::{self, safe_line};
 use hfguard::watch::{self, Event, WatchOptions};
 use std::process::ExitCode;
@@ -127,16 +127,41 @@ pub fn watch(home: &Home, config: Config, args: WatchArgs) -> Result<ExitCode, F
     let mut emit = |e: Event| -> bool {
         let at = hfguard::time::now_rfc3339();
         let line = match (&e, args.format) {
-            (Event::Ready { watched, polled }, _) => {
+            (
+                Event::Ready {
+                    watched,
+                    polled,
+                    unwatched,
+                    projects,
+                },
+                _,
+            ) => {
+                let shown = |ps: &[std::path::PathBuf]| -> String {
+                    ps.iter()
+                        .map(|p| display_path(&home.dir, p))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
                 term::warn(&format!(
                     "hfguard: watching {watched} folders under {} (Ctrl-C stops)",
                     show_path(&home.dir)
                 ));
-                if !polled.is_empty() {
-                    let list: Vec<String> = polled.iter().map(|p| show_path(p)).collect();
+                if !projects.is_empty() {
                     term::warn(&format!(
-                        "hfguard: the OS refused more watches; polling every 2 s instead: {}",
-                        list.join(", ")
+                        "hfguard: project folders watched with everything under them: {}",
+                        shown(projects)
+                    ));
+                }
+                if !polled.is_empty() {
+                    term::warn(&format!(
+                        "hfguard: past the inotify budget; polling every 2 s instead: {}",
+                        shown(polled)
+                    ));
+                }
+                if !unwatched.is_empty() {
+                    term::warn(&format!(
+                        "hfguard: not watched (too many folders; raise fs.inotify.max_user_watches): {}",
+                        shown(unwatched)
                     ));
                 }
                 return true;
@@ -147,6 +172,16 @@ pub fn watch(home: &Home, config: Config, args: WatchArgs) -> Result<ExitCode, F
             (Event::Resolved { finding, fixed_by }, WatchFormat::Jsonl) => term::json_line(
                 &serde_json::json!({"event": "resolved", "finding": finding, "at": at, "fixed_by": fixed_by}),
             ),
+            (
+                Event::Undone {
+                    finding,
+                    fix_id,
+                    detail,
+                },
+                WatchFormat::Jsonl,
+            ) => term::json_line(&serde_json::json!({
+                "event": "undone", "finding": finding, "at": at, "fix_id": fix_id, "detail": detail
+            })),
             (Event::Error(msg), WatchFormat::Jsonl) => term::json_line(
                 &serde_json::json!({"event": "error", "finding": null, "message": hfguard::redact::mask_text(msg), "at": at}),
             ),
@@ -179,6 +214,11 @@ pub fn watch(home: &Home, config: Config, args: WatchArgs) -> Result<ExitCode, F
                     location(&home.dir, finding)
                 ))
             }
+            (Event::Undone { fix_id, detail, .. }, WatchFormat::Text) => term::text(&format!(
+                "{at} UNDONE {} (hfguard undid {})\n",
+                safe_line(detail),
+                safe_line(fix_id)
+            )),
             (Event::Error(msg), WatchFormat::Text) => {
                 term::text(&format!("{at} ERROR {}\n", safe_line(msg)))
             }

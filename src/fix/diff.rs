@@ -31,7 +31,12 @@ fn redact_known(data: &[u8], known: &[(usize, usize)]) -> Vec<u8> {
 /// Line `line` (1-based) of a file's content, redacted and cut to 200 characters: the
 /// dashboard's view of where a secret is.
 pub fn context_line(data: &[u8], line: u64) -> Option<String> {
-    let shown = redact_all(data);
+    shown_line(&redact_all(data), line)
+}
+
+/// Line `line` (1-based) of a buffer [`redact_all`] already redacted, cut to 200 characters
+/// (the dashboard redacts a file once and shows many of its lines).
+pub fn shown_line(shown: &[u8], line: u64) -> Option<String> {
     let l = shown
         .split(|&b| b == b'\n')
         .nth(line.checked_sub(1)? as usize)?;

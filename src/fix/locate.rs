@@ -199,6 +199,7 @@ mod tests {
             message: String::new(),
             fixes: Vec::new(),
             ignored: None,
+            label: None,
             span,
         }
     }

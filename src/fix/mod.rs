@@ -20,7 +20,7 @@ pub mod owner;
 mod plan;
 pub mod target;
 
-pub use diff::{context_line, preview, redact_all};
+pub use diff::{context_line, preview, redact_all, shown_line};
 pub use journal::{Journal, JournalEntry};
 pub use model::{Change, FileChange, Keyring, Plan, Replaced, TokenToStore};
 pub use plan::{marker, plan, plan_in, plan_rotation};

@@ -65,8 +65,9 @@ impl Mode {
     }
 }
 
-/// What a stream's findings so far have counted, carried from chunk to chunk.
-#[derive(Default)]
+/// What a stream's findings so far have counted, carried from chunk to chunk (and, for the
+/// watcher, from one read of a growing history to the next).
+#[derive(Clone, Default)]
 pub struct Tally {
     seen: HashSet<(u64, String)>,
     occurrences: HashMap<(usize, String), u32>,
@@ -76,6 +77,15 @@ pub struct Tally {
     bytes_before: usize,
     /// The providers of the secrets found (for the permission check).
     pub providers: Vec<Option<String>>,
+}
+
+impl Tally {
+    /// The next buffer reported starts at byte `bytes` of the stream, after `lines`
+    /// newlines: where the watcher resumes reading a history that grew.
+    pub fn resume_at(&mut self, bytes: usize, lines: u64) {
+        self.bytes_before = bytes;
+        self.lines_before = lines;
+    }
 }
 
 /// Scans the whole content of a file, `data` (a small file, read in one buffer). Returns the
@@ -362,11 +372,29 @@ pub fn report(
                 message,
                 fixes,
                 ignored: None,
+                label: match kind {
+                    FileKind::HfStoredTokens => ini_section_at(data, m.offset),
+                    _ => None,
+                },
                 span,
             },
             legacy,
         );
     }
+}
+
+/// The `[section]` an INI file is in at `offset`: a `stored_tokens` entry's display name.
+/// A name that is itself a secret is not a name to show.
+fn ini_section_at(data: &[u8], offset: usize) -> Option<String> {
+    let line = data[..offset]
+        .split(|&b| b == b'\n')
+        .rev()
+        .map(|l| l.trim_ascii())
+        .find(|l| l.starts_with(b"[") && l.ends_with(b"]"))?;
+    let name = line[1..line.len() - 1].trim_ascii();
+    let mut secrets = Vec::new();
+    rules::builtin().find(name, None, &mut secrets);
+    (!name.is_empty() && secrets.is_empty()).then(|| crate::term::safe_bytes(name))
 }
 
 /// Where `m`'s secret lies in the file's own bytes (`data` starts at byte `base` of it), for

@@ -73,6 +73,7 @@ pub fn scan(c: &Collector) {
                     ),
                     fixes: vec![],
                     ignored: None,
+                    label: None,
                     span: None,
                 },
                 legacy,

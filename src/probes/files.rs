@@ -22,7 +22,7 @@ pub use content::whole_file_token;
 
 /// Known locations are read up to this size (histories can be large; they are read in
 /// chunks, so this bounds time, not memory).
-const KNOWN_LIMIT: u64 = 512 * 1024 * 1024;
+pub const KNOWN_LIMIT: u64 = 512 * 1024 * 1024;
 
 /// Scans every known location that exists: the start-up files first, since the locations
 /// they move ([`shellvars`]) are audited too, as the login shell sees them.

@@ -91,6 +91,7 @@ fn report_helpers(c: &Collector, path: &Path) {
                 message: "git's credential.helper is `store`, which writes your Hugging Face token unencrypted to disk: the keyring fix moves the Hugging Face credentials out of the store and sends git to the OS keyring for huggingface.co (the setting stays for other hosts).".into(),
                 fixes: vec![FixKind::Keyring],
                 ignored: None,
+                label: None,
                 span: None,
             },
             legacy,

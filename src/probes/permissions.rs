@@ -52,6 +52,7 @@ fn permission_finding(
             message,
             fixes,
             ignored: None,
+            label: None,
             span: None,
         },
         legacy,

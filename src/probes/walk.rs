@@ -105,6 +105,44 @@ pub const SKIP_EXTENSIONS: [&str; 52] = [
     "qcow2",
 ];
 
+/// What the walk leaves out: built-in folder names, home paths and file endings, and the
+/// configured ones (`[scan] skip_dirs`, `skip_extensions`). The watcher uses the same.
+pub struct Skips {
+    pub dirs: Vec<String>,
+    pub paths: Vec<PathBuf>,
+    /// Lower case, without the dot.
+    pub extensions: Vec<String>,
+}
+
+impl Skips {
+    pub fn new(home: &crate::home::Home, cfg: &crate::config::ScanConfig) -> Skips {
+        Skips {
+            dirs: SKIP_DIRS
+                .iter()
+                .map(|s| s.to_string())
+                .chain(cfg.skip_dirs.iter().cloned())
+                .collect(),
+            // hfguard's own state (journal, token index, fingerprint key) is not the user's:
+            // it holds no secret by design, and walking it would count hfguard's files as
+            // theirs.
+            paths: SKIP_HOME_PATHS
+                .iter()
+                .map(|p| home.dir.join(p))
+                .chain([home.xdg_state().join("hfguard")])
+                .collect(),
+            extensions: SKIP_EXTENSIONS
+                .iter()
+                .map(|s| s.to_string())
+                .chain(
+                    cfg.skip_extensions
+                        .iter()
+                        .map(|s| s.trim_start_matches('.').to_ascii_lowercase()),
+                )
+                .collect(),
+        }
+    }
+}
+
 /// Package managers' project files, where index credentials and registry tokens get
 /// committed (and `requirements*.txt`/`.in`, `constraints*.txt`, whose `--index-url`
 /// options do too).
@@ -221,27 +259,11 @@ pub fn walk(c: &Collector) {
     let mut nested: HashSet<PathBuf> = roots.iter().cloned().collect();
     // The home as an outer walk meets it, when its own path goes through a symlink.
     nested.extend(real_home.clone());
-    let skip_dirs: Vec<String> = SKIP_DIRS
-        .iter()
-        .map(|s| s.to_string())
-        .chain(cfg.skip_dirs.iter().cloned())
-        .collect();
-    // hfguard's own state (journal, token index, fingerprint key) is not the user's: it
-    // holds no secret by design, and walking it would count hfguard's files as theirs.
-    let skip_paths: Vec<PathBuf> = SKIP_HOME_PATHS
-        .iter()
-        .map(|p| c.home.dir.join(p))
-        .chain([c.home.xdg_state().join("hfguard")])
-        .collect();
-    let skip_ext: Vec<String> = SKIP_EXTENSIONS
-        .iter()
-        .map(|s| s.to_string())
-        .chain(
-            cfg.skip_extensions
-                .iter()
-                .map(|s| s.trim_start_matches('.').to_ascii_lowercase()),
-        )
-        .collect();
+    let Skips {
+        dirs: skip_dirs,
+        paths: skip_paths,
+        extensions: skip_ext,
+    } = Skips::new(c.home, cfg);
     let git_dirs: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
 
     let mut builder = WalkBuilder::new(&roots[0]);

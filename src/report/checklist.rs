@@ -5,6 +5,7 @@
 use crate::audit::Report;
 use crate::finding::{Category, Finding, Severity};
 use crate::guard::GuardState;
+use crate::kind::FileKind;
 
 /// Whether a check passed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +34,12 @@ struct Spec {
 
 fn is_permission_of_startup(f: &Finding) -> bool {
     matches!(f.rule.as_str(), "startup-file-writable" | "home-writable")
+}
+
+/// A token a start-up file assigns to a variable (`export HF_TOKEN=hf_…` in `.bashrc`): every
+/// program started from that shell gets it, exactly as if it were exported by hand.
+fn is_exported_by_startup(f: &Finding) -> bool {
+    f.variable.is_some() && FileKind::from_rule(&f.rule) == Some(FileKind::StartupFile)
 }
 
 const SPECS: [Spec; 8] = [
@@ -69,7 +76,10 @@ const SPECS: [Spec; 8] = [
     Spec {
         id: "no-tokens-in-processes",
         title: "No tokens on command lines or exported to every program",
-        applies: |f| matches!(f.category, Category::Process | Category::Environment),
+        applies: |f| {
+            matches!(f.category, Category::Process | Category::Environment)
+                || is_exported_by_startup(f)
+        },
     },
     Spec {
         id: "no-tokens-in-projects",
@@ -151,27 +161,56 @@ pub fn checklist(report: &Report) -> Vec<Check> {
 mod tests {
     use super::*;
 
+    /// `export HF_TOKEN=hf_…` in `.bashrc` fails "exported to every program" too: the item
+    /// must not be ticked while a start-up file exports a token.
+    #[test]
+    fn a_token_exported_by_a_startup_file_fails_the_export_check() {
+        let mut f = finding(Category::Dotfile);
+        f.rule = "hf-token-in-startup-file".into();
+        f.variable = Some("HF_TOKEN".into());
+        let report = Report::from_findings("/h".into(), vec![f.clone()], vec![]);
+        let failing: Vec<&str> = checklist(&report)
+            .iter()
+            .filter(|c| c.status == CheckStatus::Fail)
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(failing, ["no-tokens-in-dotfiles", "no-tokens-in-processes"]);
+        // A token in a start-up file that no variable takes is not exported.
+        f.variable = None;
+        let report = Report::from_findings("/h".into(), vec![f], vec![]);
+        let failing = checklist(&report)
+            .into_iter()
+            .filter(|c| c.status == CheckStatus::Fail)
+            .count();
+        assert_eq!(failing, 1);
+    }
+
+    fn finding(category: Category) -> Finding {
+        Finding {
+            id: "hfg-0".into(),
+            rule: "x".into(),
+            category,
+            severity: Severity::High,
+            provider: None,
+            path: None,
+            line: None,
+            variable: None,
+            pid: None,
+            mode: None,
+            secret: None,
+            fingerprint: None,
+            message: String::new(),
+            fixes: vec![],
+            ignored: None,
+            label: None,
+            span: None,
+        }
+    }
+
     #[test]
     fn every_category_is_covered_by_a_check() {
         for cat in Category::ALL {
-            let f = Finding {
-                id: "hfg-0".into(),
-                rule: "x".into(),
-                category: cat,
-                severity: Severity::High,
-                provider: None,
-                path: None,
-                line: None,
-                variable: None,
-                pid: None,
-                mode: None,
-                secret: None,
-                fingerprint: None,
-                message: String::new(),
-                fixes: vec![],
-                ignored: None,
-                span: None,
-            };
+            let f = finding(cat);
             assert!(
                 SPECS.iter().any(|s| (s.applies)(&f)),
                 "{cat:?} has no check"

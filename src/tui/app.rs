@@ -1,12 +1,20 @@
 //! The dashboard as a pure state machine: [`App::update`] takes an [`Action`] (a key, a
-//! message from a worker) and returns the [`Effect`]s to run; it never touches the disk,
-//! the keyring or the terminal, so tests drive it directly.
+//! mouse event, a message from a worker) and returns the [`Effect`]s to run; it never touches
+//! the disk, the keyring or the terminal, so tests drive it directly. What the lists show is
+//! derived into [`Model`] after every change; where things are on screen comes from
+//! [`super::layout`], which depends on the state and never the other way round.
 
 use super::keys::{self, Command, Context};
+use super::layout::{self, Pane};
+use super::model::{self, ListLine, Model};
+use super::preview::{self, PlanShown};
+use super::text::{self, TLine};
 use crate::audit::Report;
-use crate::finding::{Category, Finding, FixKind, Severity};
-use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use crate::finding::{Finding, FixKind, Severity};
+use crate::home::Home;
+use crate::kind::FileKind;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
 /// Which list is shown.
@@ -15,6 +23,23 @@ pub enum View {
     Findings,
     Tokens,
     Checklist,
+}
+
+/// The views in their order (the tabs').
+const VIEWS: [View; 3] = [View::Findings, View::Tokens, View::Checklist];
+
+impl View {
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn context(self) -> Context {
+        match self {
+            View::Findings => Context::Findings,
+            View::Tokens => Context::Tokens,
+            View::Checklist => Context::Checklist,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,21 +52,25 @@ pub enum ToastLevel {
 /// A modal on top of the lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Popup {
-    Help,
-    /// Waiting for the worker to compute a plan.
-    Planning,
-    /// The plan, exactly as it will be applied; `y`/Enter applies, `n`/Esc cancels.
+    /// The keys; `over` is the popup it was opened over, shown again when it closes.
+    Help {
+        scroll: usize,
+        over: Option<Box<Popup>>,
+    },
+    /// Waiting for the worker to compute plan number `request` for `count` findings.
+    Planning { request: u64, count: usize },
+    /// The plan, exactly as it will be applied; Enter or `y` applies, Esc or `n` cancels.
     Confirm {
-        plan_id: String,
-        preview: String,
-        findings: Vec<String>,
-        scroll: u16,
+        plan: PlanShown,
+        lines: Vec<TLine>,
+        scroll: usize,
     },
+    /// The selected finding's secret is open in other places too: fix this one, or all?
+    Scope { id: String, places: usize },
     /// Typing the reason for ignoring a finding.
-    IgnoreReason {
-        id: String,
-        input: String,
-    },
+    IgnoreReason { id: String, input: String },
+    /// A fix or undo is running: quit anyway?
+    QuitConfirm,
 }
 
 /// Input from the user or from a worker.
@@ -49,29 +78,40 @@ pub enum Popup {
 pub enum Action {
     Key(KeyEvent),
     Mouse(MouseEvent),
-    /// The terminal changed size: the next frame lays out again.
-    Resize,
+    /// The terminal's size (columns, rows), at start and whenever it changes.
+    Resize(u16, u16),
     ScanStarted,
     Found(Finding),
     Warning(String),
     Progress(u64),
     ScanDone(Box<Report>),
+    /// Whether a Secret Service answers.
+    Keyring(bool),
     PlanReady {
-        plan_id: String,
-        preview: String,
-        findings: Vec<String>,
+        request: u64,
+        plan: PlanShown,
+        /// Nothing to change (everything refused).
         empty: bool,
-        refused: Vec<String>,
     },
+    /// A plan was applied (`error`: nothing was, and why).
     Applied {
         fix_id: String,
         findings: Vec<String>,
         failed: Vec<String>,
+        paths: Vec<PathBuf>,
+        error: Option<String>,
     },
     Undone {
         fix_id: String,
         findings: Vec<String>,
         failed: Vec<String>,
+        paths: Vec<PathBuf>,
+        error: Option<String>,
+    },
+    /// The findings at `paths`, audited again.
+    Reaudited {
+        paths: BTreeSet<PathBuf>,
+        findings: Vec<Finding>,
     },
     IgnoreSaved {
         id: String,
@@ -90,10 +130,17 @@ pub enum Action {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     Scan,
-    Plan(Vec<(Finding, FixKind)>),
+    /// Ask whether a Secret Service answers.
+    CheckKeyring,
+    Plan {
+        request: u64,
+        choices: Vec<(Finding, FixKind)>,
+    },
     Apply(String),
     Discard(String),
     Undo(String),
+    /// Audit these paths again (with the kind of file each was, when known).
+    Reaudit(Vec<(PathBuf, Option<FileKind>)>),
     Ignore {
         id: String,
         reason: Option<String>,
@@ -104,25 +151,50 @@ pub enum Effect {
     Quit,
 }
 
+/// Where the selection is in one view. The selection follows its item (a finding's id, a
+/// secret's fingerprint, a check's id) when the list changes under it.
+#[derive(Clone, Debug, Default)]
+struct Cursor {
+    row: usize,
+    anchor: Option<String>,
+    /// First line of the list on screen.
+    offset: usize,
+    /// The user moved it: until then it stays on the first (most urgent) row.
+    moved: bool,
+}
+
+/// What the watcher said it watches.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Watched {
+    pub folders: usize,
+    pub polled: usize,
+    pub unwatched: usize,
+    pub projects: Vec<PathBuf>,
+}
+
 pub struct App {
-    pub home: PathBuf,
+    pub home: Home,
     pub who: String,
     pub findings: Vec<Finding>,
     pub warnings: Vec<String>,
     /// Whether each shell's history is guarded, as the last scan found.
     pub guards: Vec<crate::guard::ShellGuard>,
+    /// Findings gone since the scan (fixed here, or resolved).
     pub fixed: HashSet<String>,
+    /// Marked for the next `f`.
+    pub marked: BTreeSet<String>,
     pub scanning: bool,
+    /// A rescan is running: the list stays until it is done.
+    rescanning: bool,
     pub files: u64,
     pub scan_secs: Option<f64>,
     pub view: View,
-    pub selected: usize,
-    /// First visible row of the list (kept so the selection stays in view).
-    pub offset: usize,
-    /// The terminal's size (columns, rows), for mapping mouse clicks to rows.
+    cursors: [Cursor; 3],
+    /// The terminal's size (columns, rows).
     pub size: (u16, u16),
-    pub page: usize,
-    pub details: bool,
+    /// The details pane fills the body.
+    pub zoom: bool,
+    pub detail_scroll: usize,
     pub filter: String,
     pub filter_editing: bool,
     pub min_severity: Severity,
@@ -133,29 +205,50 @@ pub struct App {
     pub context: HashMap<String, String>,
     pub color: bool,
     pub quit: bool,
-    /// Whether watching for regressions is wanted (on by default), and running.
+    /// Whether watching for regressions is wanted (on by default).
     pub watching: bool,
-    pub watch_ready: bool,
+    /// What the running watcher watches, once it is ready.
+    pub watched: Option<Watched>,
+    /// Whether a Secret Service answers (`None`: not known yet).
+    pub keyring: Option<bool>,
+    /// Fixes and undos under way.
+    pub running: usize,
+    /// The plan request awaited; older answers are dropped.
+    request: u64,
+    /// Findings left out of the plan awaited (no automatic fix), for its preview.
+    left_out: Vec<String>,
+    /// The largest weight seen in this session: the score's measure.
+    baseline: f64,
+    /// What the lists show; rebuilt after every change.
+    pub model: Model,
+    /// Findings arrived since the model was built.
+    stale: bool,
 }
 
 impl App {
+    /// A dashboard for `home` audited as a bare folder (no environment).
     pub fn new(home: PathBuf, who: String, color: bool) -> Self {
-        App {
+        Self::for_home(Home::new(home, Vec::new()), who, color)
+    }
+
+    pub fn for_home(home: Home, who: String, color: bool) -> Self {
+        let mut app = App {
             home,
             who,
             findings: Vec::new(),
             warnings: Vec::new(),
             guards: Vec::new(),
             fixed: HashSet::new(),
+            marked: BTreeSet::new(),
             scanning: false,
+            rescanning: false,
             files: 0,
             scan_secs: None,
             view: View::Findings,
-            selected: 0,
-            offset: 0,
+            cursors: Default::default(),
             size: (80, 24),
-            page: 10,
-            details: false,
+            zoom: false,
+            detail_scroll: 0,
             filter: String::new(),
             filter_editing: false,
             min_severity: Severity::Info,
@@ -166,125 +259,301 @@ impl App {
             color,
             quit: false,
             watching: true,
-            watch_ready: false,
+            watched: None,
+            keyring: None,
+            running: 0,
+            request: 0,
+            left_out: Vec::new(),
+            baseline: 0.0,
+            model: Model::default(),
+            stale: false,
+        };
+        app.refresh();
+        app
+    }
+
+    /// Open: neither fixed nor ignored.
+    pub fn is_open(&self, f: &Finding) -> bool {
+        self.facts().is_open(f)
+    }
+
+    /// What the layout depends on.
+    pub fn screen(&self) -> layout::Screen<'_> {
+        layout::Screen {
+            size: self.size,
+            zoom: self.zoom,
+            message: self.toast.as_ref().map(|(_, m)| m.as_str()),
         }
     }
 
-    fn matches_filter(&self, f: &Finding) -> bool {
-        if f.severity < self.min_severity {
-            return false;
+    /// What the model is derived from.
+    pub fn facts(&self) -> model::Facts<'_> {
+        model::Facts {
+            home: &self.home,
+            findings: &self.findings,
+            fixed: &self.fixed,
+            filter: &self.filter,
+            min_severity: self.min_severity,
+            guards: &self.guards,
         }
-        if self.filter.is_empty() {
-            return true;
-        }
-        let needle = self.filter.to_lowercase();
-        let loc = crate::report::location(&self.home, f).to_lowercase();
-        loc.contains(&needle)
-            || f.rule.contains(&needle)
-            || f.message.to_lowercase().contains(&needle)
     }
 
-    /// Indices of the findings shown, in display order (by category, then severity).
-    pub fn visible(&self) -> Vec<usize> {
-        let mut v: Vec<usize> = (0..self.findings.len())
-            .filter(|&i| self.matches_filter(&self.findings[i]))
-            .collect();
-        v.sort_by(|&a, &b| {
-            let (fa, fb) = (&self.findings[a], &self.findings[b]);
-            fa.category
-                .cmp(&fb.category)
-                .then(fb.severity.cmp(&fa.severity))
-                .then(fa.path.cmp(&fb.path))
-                .then(fa.line.cmp(&fb.line))
-                .then(fa.id.cmp(&fb.id))
+    /// The details pane's lines for what is selected.
+    pub fn details(&self) -> Vec<TLine> {
+        use super::detail::{self, Selected};
+        let selected = match self.view {
+            View::Findings => self.current().map(Selected::Finding),
+            View::Tokens => self.model.groups.get(self.cursor()).map(Selected::Secret),
+            View::Checklist => self.model.checks.get(self.cursor()).map(Selected::Check),
+        }
+        .unwrap_or(Selected::Nothing {
+            scanning: self.scanning,
         });
-        v
+        detail::lines(&detail::Subject {
+            facts: self.facts(),
+            model: &self.model,
+            selected,
+            context: &self.context,
+            keyring: self.keyring,
+        })
     }
 
-    /// Distinct secrets (by fingerprint) and the findings where each appears.
-    pub fn tokens(&self) -> Vec<(String, Vec<usize>)> {
-        crate::report::secret_groups(&self.findings, self.visible())
-            .into_iter()
-            .map(|g| (g.fingerprint, g.findings))
-            .collect()
-    }
-
-    /// The report of what is on screen, for the checklist.
-    pub fn report(&self) -> Report {
-        let findings: Vec<Finding> = self
-            .findings
-            .iter()
-            .filter(|f| !self.fixed.contains(&f.id))
-            .cloned()
-            .collect();
-        let mut report = Report::from_findings(self.home.clone(), findings, self.warnings.clone());
-        report.guards = self.guards.clone();
-        report
-    }
-
-    fn rows(&self) -> usize {
-        match self.view {
-            View::Findings => self.visible().len(),
-            View::Tokens => self.tokens().len(),
-            View::Checklist => crate::report::checklist(&self.report()).len(),
-        }
-    }
-
-    /// The finding under the cursor (findings view).
-    pub fn current(&self) -> Option<&Finding> {
-        match self.view {
-            View::Findings => self
-                .visible()
-                .get(self.selected)
-                .map(|&i| &self.findings[i]),
-            View::Tokens => self
-                .tokens()
-                .get(self.selected)
-                .and_then(|(_, v)| v.first())
-                .map(|&i| &self.findings[i]),
-            View::Checklist => None,
-        }
-    }
-
-    /// Counts by severity of what is still open (not fixed, not ignored).
-    pub fn counts(&self) -> BTreeMap<Severity, usize> {
-        let mut m: BTreeMap<Severity, usize> = Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
-        for f in self
-            .findings
-            .iter()
-            .filter(|f| f.ignored.is_none() && !self.fixed.contains(&f.id))
-        {
+    /// Counts by severity of what is still open.
+    pub fn counts(&self) -> std::collections::BTreeMap<Severity, usize> {
+        let mut m: std::collections::BTreeMap<Severity, usize> =
+            Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
+        for f in self.findings.iter().filter(|f| self.is_open(f)) {
             *m.entry(f.severity).or_default() += 1;
         }
         m
     }
 
-    /// 100 for a clean machine, less for each open finding by weight.
-    pub fn score(&self) -> u16 {
-        let c = self.counts();
-        let penalty = c[&Severity::Critical] * 40
-            + c[&Severity::High] * 15
-            + c[&Severity::Medium] * 5
-            + c[&Severity::Low];
-        100u16.saturating_sub(penalty.min(100) as u16)
+    /// The hygiene score (see [`super::score`]).
+    pub fn score(&self) -> u8 {
+        super::score::score(self.model.open_weight, self.baseline)
     }
 
-    fn clamp(&mut self) {
+    /// Where the user is, for the keys and the key bar.
+    pub fn context(&self) -> Context {
+        match &self.popup {
+            Some(Popup::Help { .. }) => Context::Help,
+            Some(Popup::Planning { .. }) => Context::Planning,
+            Some(Popup::Confirm { .. }) => Context::Confirm,
+            Some(Popup::Scope { .. }) => Context::Scope,
+            Some(Popup::IgnoreReason { .. }) => Context::Ignore,
+            Some(Popup::QuitConfirm) => Context::QuitConfirm,
+            None if self.filter_editing => Context::Filter,
+            None if self.zoom => Context::Zoom,
+            None => self.view.context(),
+        }
+    }
+
+    fn cur(&self) -> &Cursor {
+        &self.cursors[self.view.index()]
+    }
+
+    fn cur_mut(&mut self) -> &mut Cursor {
+        &mut self.cursors[self.view.index()]
+    }
+
+    /// The selected row of the current view.
+    pub fn cursor(&self) -> usize {
+        self.cur().row
+    }
+
+    /// The first line of the current list on screen.
+    pub fn list_offset(&self) -> usize {
+        self.cur().offset
+    }
+
+    /// Rows of the current view.
+    pub fn rows(&self) -> usize {
+        match self.view {
+            View::Findings => self.model.rows.len(),
+            View::Tokens => self.model.groups.len(),
+            View::Checklist => self.model.checks.len(),
+        }
+    }
+
+    /// "123/4001" for the list's title.
+    pub fn position(&self) -> String {
+        match self.rows() {
+            0 => "0/0".into(),
+            n => format!("{}/{n}", self.cursor() + 1),
+        }
+    }
+
+    /// The line of the current list that shows row `row`.
+    pub fn line_of(&self, row: usize) -> usize {
+        self.line_in(self.view, row)
+    }
+
+    fn line_in(&self, view: View, row: usize) -> usize {
+        match view {
+            View::Findings => self
+                .model
+                .lines
+                .iter()
+                .position(|l| *l == ListLine::Row(row))
+                .unwrap_or(0),
+            _ => row,
+        }
+    }
+
+    /// Lines of the current list.
+    pub fn lines(&self) -> usize {
+        self.lines_in(self.view)
+    }
+
+    fn lines_in(&self, view: View) -> usize {
+        match view {
+            View::Findings => self.model.lines.len(),
+            _ => self.rows_in(view),
+        }
+    }
+
+    /// The finding under the cursor (Findings view); in Tokens, the secret's first place.
+    pub fn current(&self) -> Option<&Finding> {
+        match self.view {
+            View::Findings => self
+                .model
+                .rows
+                .get(self.cursor())
+                .map(|&i| &self.findings[i]),
+            View::Tokens => self
+                .model
+                .groups
+                .get(self.cursor())
+                .and_then(|g| g.places.first())
+                .map(|&i| &self.findings[i]),
+            View::Checklist => None,
+        }
+    }
+
+    fn anchor_at(&self, view: View, row: usize) -> Option<String> {
+        match view {
+            View::Findings => self
+                .model
+                .rows
+                .get(row)
+                .map(|&i| self.findings[i].id.clone()),
+            View::Tokens => self.model.groups.get(row).map(|g| g.fingerprint.clone()),
+            View::Checklist => self.model.checks.get(row).map(|c| c.id.to_string()),
+        }
+    }
+
+    fn row_of(&self, view: View, anchor: &str) -> Option<usize> {
+        match view {
+            View::Findings => self
+                .model
+                .rows
+                .iter()
+                .position(|&i| self.findings[i].id == anchor),
+            View::Tokens => self
+                .model
+                .groups
+                .iter()
+                .position(|g| g.fingerprint == anchor),
+            View::Checklist => self.model.checks.iter().position(|c| c.id == anchor),
+        }
+    }
+
+    fn rows_in(&self, view: View) -> usize {
+        match view {
+            View::Findings => self.model.rows.len(),
+            View::Tokens => self.model.groups.len(),
+            View::Checklist => self.model.checks.len(),
+        }
+    }
+
+    /// Rebuilds what the lists show, then puts each view's selection back on its item (or
+    /// on the row where it was, when the item is gone), in view.
+    fn refresh(&mut self) {
+        self.model = Model::build(&self.facts());
+        self.stale = false;
+        self.baseline = self.baseline.max(self.model.all_weight);
+        let height = layout::list_height(self.screen());
+        for view in VIEWS {
+            let n = self.rows_in(view);
+            let c = &self.cursors[view.index()];
+            let row = if !c.moved {
+                0
+            } else {
+                c.anchor
+                    .as_deref()
+                    .and_then(|a| self.row_of(view, a))
+                    .unwrap_or(c.row)
+            };
+            let row = row.min(n.saturating_sub(1));
+            let anchor = self.anchor_at(view, row);
+            let line = self.line_in(view, row);
+            let offset = layout::list_window(line, height, self.cursors[view.index()].offset)
+                .min(self.lines_in(view).saturating_sub(height));
+            let c = &mut self.cursors[view.index()];
+            c.row = row;
+            c.anchor = anchor;
+            c.offset = offset;
+        }
+        self.clamp_scrolls();
+    }
+
+    /// Keeps the details' and popups' scroll positions within their text.
+    fn clamp_scrolls(&mut self) {
+        let detail = layout::inner(layout::areas(self.screen()).detail);
+        let total = text::wrap_all(&self.details(), detail.width as usize).len();
+        self.detail_scroll = self
+            .detail_scroll
+            .min(layout::max_scroll(total, detail.height));
+        let size = self.size;
+        match &mut self.popup {
+            Some(Popup::Confirm { lines, scroll, .. }) => {
+                let b = layout::inner(layout::preview_box(size, lines));
+                let total = text::wrap_all(lines, b.width as usize).len();
+                *scroll = (*scroll).min(layout::max_scroll(total, b.height));
+            }
+            Some(Popup::Help { scroll, .. }) => {
+                let lines = help_lines();
+                let b = layout::inner(layout::help_box(size, &lines));
+                let total = text::wrap_all(&lines, b.width as usize).len();
+                *scroll = (*scroll).min(layout::max_scroll(total, b.height));
+            }
+            _ => {}
+        }
+    }
+
+    /// Rebuilds the model if findings arrived since (the event loop calls this once per
+    /// batch of worker news, so a streaming scan does not rebuild it per finding).
+    pub fn settle(&mut self) -> Vec<Effect> {
+        if self.stale {
+            self.refresh();
+            return self.context_effect();
+        }
+        Vec::new()
+    }
+
+    /// Moves the selection of the current view to `row`.
+    fn select(&mut self, row: usize) -> Vec<Effect> {
         let n = self.rows();
-        if n == 0 {
-            self.selected = 0;
-        } else if self.selected >= n {
-            self.selected = n - 1;
+        let row = row.min(n.saturating_sub(1));
+        let anchor = self.anchor_at(self.view, row);
+        let height = layout::list_height(self.screen());
+        let line = self.line_of(row);
+        let lines = self.lines();
+        let c = self.cur_mut();
+        let changed = c.row != row;
+        c.row = row;
+        c.anchor = anchor;
+        c.moved = true;
+        c.offset = layout::list_window(line, height, c.offset).min(lines.saturating_sub(height));
+        if changed {
+            self.detail_scroll = 0;
         }
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        }
+        self.context_effect()
     }
 
-    fn select(&mut self, i: usize) -> Vec<Effect> {
-        self.selected = i;
-        self.clamp();
-        self.context_effect()
+    fn move_by(&mut self, delta: isize) -> Vec<Effect> {
+        let row = self.cursor().saturating_add_signed(delta);
+        self.select(row)
     }
 
     fn context_effect(&self) -> Vec<Effect> {
@@ -302,66 +571,64 @@ impl App {
         self.toast = Some((level, msg.into()));
     }
 
-    fn fix(&mut self, kind: Option<FixKind>) -> Vec<Effect> {
-        let targets: Vec<Finding> = match self.view {
-            View::Tokens => self
-                .tokens()
-                .get(self.selected)
-                .map(|(_, v)| v.iter().map(|&i| self.findings[i].clone()).collect())
-                .unwrap_or_default(),
-            View::Findings => self.current().cloned().into_iter().collect(),
-            View::Checklist => Vec::new(),
-        };
-        let mut choices = Vec::new();
-        for f in targets.into_iter().filter(|f| !self.fixed.contains(&f.id)) {
-            let k = match kind {
-                Some(k) if f.fixes.contains(&k) => Some(k),
-                Some(_) => None,
-                None => f.fixes.first().copied(),
-            };
-            if let Some(k) = k {
-                choices.push((f, k));
+    fn location(&self, f: &Finding) -> String {
+        crate::term::safe_line(&crate::report::location(&self.home.dir, f)).into_owned()
+    }
+
+    /// " · hygiene 12 → 18 (+6)" when the score moved since `before`.
+    fn score_change(&self, before: u8) -> String {
+        let now = self.score();
+        match now.cmp(&before) {
+            std::cmp::Ordering::Equal => String::new(),
+            std::cmp::Ordering::Greater => {
+                format!(" · hygiene {before} → {now} (+{})", now - before)
+            }
+            std::cmp::Ordering::Less => {
+                format!(" · hygiene {before} → {now} (−{})", before - now)
             }
         }
-        if choices.is_empty() {
-            let what = kind.map_or("a fix".to_string(), |k| format!("the {} fix", k.as_str()));
-            self.toast(
-                ToastLevel::Info,
-                format!("No {what} for this; the details say what to do by hand."),
-            );
-            return Vec::new();
-        }
-        self.popup = Some(Popup::Planning);
-        vec![Effect::Plan(choices)]
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let streaming = matches!(action, Action::Found(_));
+        let mut effects = self.handle(action);
+        if !streaming {
+            effects.extend(self.settle());
+        }
+        effects
+    }
+
+    fn handle(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Key(k) => self.key(k),
             Action::Mouse(m) => self.mouse(m),
-            Action::Resize => vec![],
+            Action::Resize(w, h) => {
+                self.size = (w, h);
+                self.refresh();
+                Vec::new()
+            }
             Action::ScanStarted => {
                 self.scanning = true;
+                self.rescanning = !self.findings.is_empty();
                 self.files = 0;
-                self.findings.clear();
-                self.warnings.clear();
-                self.fixed.clear();
-                self.context.clear();
+                if !self.rescanning {
+                    self.findings.clear();
+                    self.warnings.clear();
+                    self.fixed.clear();
+                }
                 Vec::new()
             }
             Action::Found(f) => {
-                if !self.findings.iter().any(|x| x.id == f.id) {
+                if !self.rescanning && !self.findings.iter().any(|x| x.id == f.id) {
                     self.findings.push(f);
+                    self.stale = true;
                 }
-                let first = self.findings.len() == 1;
-                if first {
-                    self.context_effect()
-                } else {
-                    Vec::new()
-                }
+                Vec::new()
             }
             Action::Warning(w) => {
-                self.warnings.push(w);
+                if !self.rescanning {
+                    self.warnings.push(w);
+                }
                 Vec::new()
             }
             Action::Progress(n) => {
@@ -369,116 +636,212 @@ impl App {
                 Vec::new()
             }
             Action::ScanDone(r) => {
+                let first = self.scan_secs.is_none();
                 self.scanning = false;
+                self.rescanning = false;
                 self.files = r.stats.files;
                 self.scan_secs = Some(r.stats.elapsed.as_secs_f64());
                 self.findings = r.findings;
                 self.warnings = r.warnings;
                 self.guards = r.guards;
-                self.clamp();
+                self.fixed.clear();
+                self.context.clear();
+                let ids: HashSet<&str> = self.findings.iter().map(|f| f.id.as_str()).collect();
+                self.marked.retain(|id| ids.contains(id.as_str()));
+                self.refresh();
+                // From now on each selection stays on its item (the most urgent, at first)
+                // whatever changes around it.
+                for c in &mut self.cursors {
+                    c.moved = true;
+                }
                 let mut e = self.context_effect();
-                if self.watching && !self.watch_ready {
-                    e.push(Effect::Watch(true));
+                if first {
+                    e.push(Effect::CheckKeyring);
+                    if self.watching {
+                        e.push(Effect::Watch(true));
+                    }
                 }
                 e
             }
-            Action::Watch(ev) => self.watch_event(ev),
-            Action::PlanReady {
-                plan_id,
-                preview,
-                findings,
-                empty,
-                refused,
-            } => {
-                if empty {
-                    self.popup = None;
-                    let why = refused
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| "nothing to change".into());
-                    self.toast(ToastLevel::Error, format!("Cannot fix: {why}"));
-                    return vec![Effect::Discard(plan_id)];
-                }
-                self.popup = Some(Popup::Confirm {
-                    plan_id,
-                    preview,
-                    findings,
-                    scroll: 0,
-                });
+            Action::Keyring(ok) => {
+                self.keyring = Some(ok);
                 Vec::new()
             }
+            Action::Watch(ev) => self.watch_event(ev),
+            Action::PlanReady {
+                request,
+                plan,
+                empty,
+            } => self.plan_ready(request, plan, empty),
             Action::Applied {
                 fix_id,
                 findings,
                 failed,
+                paths,
+                error,
             } => {
+                self.running = self.running.saturating_sub(1);
+                if let Some(e) = error {
+                    self.toast(ToastLevel::Error, e);
+                    return Vec::new();
+                }
+                let before = self.score();
                 for id in &findings {
                     self.fixed.insert(id.clone());
+                    self.marked.remove(id);
                 }
+                self.refresh();
+                let n = findings.len();
                 if failed.is_empty() {
                     self.toast(
                         ToastLevel::Success,
                         format!(
-                            "Fixed {} finding(s) ({fix_id}); u undoes it.",
-                            findings.len()
+                            "Fixed {} ({fix_id}){}; u undoes it.",
+                            model::findings_word(n),
+                            self.score_change(before)
                         ),
                     );
                 } else {
                     self.toast(
                         ToastLevel::Error,
-                        format!("Not changed: {}", failed.join("; ")),
+                        format!(
+                            "Fixed {}{}; not changed: {}",
+                            model::findings_word(n),
+                            self.score_change(before),
+                            failed.join("; ")
+                        ),
                     );
                 }
-                self.fixes.push((fix_id, findings));
-                Vec::new()
+                if n > 0 {
+                    self.fixes.push((fix_id, findings.clone()));
+                }
+                vec![self.reaudit(&findings, paths)]
             }
             Action::Undone {
                 fix_id,
                 findings,
                 failed,
+                paths,
+                error,
             } => {
-                if failed.is_empty() {
-                    for id in &findings {
-                        self.fixed.remove(id);
-                    }
-                    self.fixes.retain(|(id, _)| *id != fix_id);
-                    self.toast(
-                        ToastLevel::Success,
-                        format!("Undid {fix_id}: files restored."),
-                    );
-                } else {
+                self.running = self.running.saturating_sub(1);
+                if let Some(e) = error {
+                    self.toast(ToastLevel::Error, e);
+                    return Vec::new();
+                }
+                if !failed.is_empty() {
                     self.toast(
                         ToastLevel::Error,
                         format!("Undo incomplete: {}", failed.join("; ")),
                     );
+                    return vec![self.reaudit(&findings, paths)];
                 }
+                let before = self.score();
+                for id in &findings {
+                    self.fixed.remove(id);
+                }
+                self.fixes.retain(|(id, _)| *id != fix_id);
+                self.refresh();
+                self.toast(
+                    ToastLevel::Success,
+                    format!(
+                        "Undid {fix_id}: {} restored{}.",
+                        if paths.len() == 1 {
+                            "1 file".to_string()
+                        } else {
+                            format!("{} files", paths.len())
+                        },
+                        self.score_change(before)
+                    ),
+                );
+                vec![self.reaudit(&findings, paths)]
+            }
+            Action::Reaudited { paths, findings } => {
+                self.reconcile(&paths, findings);
                 Vec::new()
             }
             Action::IgnoreSaved { id, reason } => {
+                let before = self.score();
+                let mut again = Vec::new();
                 if let Some(f) = self.findings.iter_mut().find(|f| f.id == id) {
                     f.ignored = reason.clone();
+                    again = vec![id.clone()];
                 }
+                self.marked.remove(&id);
+                self.refresh();
+                let change = self.score_change(before);
                 self.toast(
                     ToastLevel::Info,
                     match reason {
-                        Some(_) => format!("Ignored {id} (saved in the config; i again to undo)."),
-                        None => format!("{id} is no longer ignored."),
+                        Some(_) => {
+                            format!("Ignored {id} (saved in the config; i again to stop){change}.")
+                        }
+                        None => format!("{id} is no longer ignored{change}."),
                     },
                 );
-                Vec::new()
+                if again.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![self.reaudit(&again, Vec::new())]
+                }
             }
             Action::Context { id, line } => {
                 self.context.insert(id, line);
                 Vec::new()
             }
             Action::Failed(msg) => {
-                if self.popup == Some(Popup::Planning) {
+                if matches!(self.popup, Some(Popup::Planning { .. })) {
                     self.popup = None;
                 }
                 self.toast(ToastLevel::Error, msg);
                 Vec::new()
             }
         }
+    }
+
+    /// Audit again the files of `ids` and `paths`.
+    fn reaudit(&self, ids: &[String], paths: Vec<PathBuf>) -> Effect {
+        let mut wanted: Vec<(PathBuf, Option<FileKind>)> = Vec::new();
+        let kind_at = |p: &PathBuf| {
+            self.findings
+                .iter()
+                .filter(|f| f.path.as_ref() == Some(p))
+                .find_map(|f| FileKind::from_rule(&f.rule))
+        };
+        let ids: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let mut all: BTreeSet<PathBuf> = paths.into_iter().collect();
+        all.extend(
+            self.findings
+                .iter()
+                .filter(|f| ids.contains(f.id.as_str()))
+                .filter_map(|f| f.path.clone()),
+        );
+        for p in all {
+            let k = kind_at(&p);
+            wanted.push((p, k));
+        }
+        Effect::Reaudit(wanted)
+    }
+
+    /// Takes the findings audited again at `paths`: those found again are updated (and open
+    /// again if they were fixed: an undo, a fix that did not hold), those not found are
+    /// gone (fixed), new ones are added.
+    fn reconcile(&mut self, paths: &BTreeSet<PathBuf>, found: Vec<Finding>) {
+        let mut found: HashMap<String, Finding> =
+            found.into_iter().map(|f| (f.id.clone(), f)).collect();
+        for f in &mut self.findings {
+            if let Some(new) = found.remove(&f.id) {
+                *f = new;
+                self.fixed.remove(&f.id);
+            } else if f.path.as_ref().is_some_and(|p| paths.contains(p)) {
+                self.fixed.insert(f.id.clone());
+                self.marked.remove(&f.id);
+            }
+        }
+        let mut new: Vec<Finding> = found.into_values().collect();
+        new.sort_by(|a, b| a.id.cmp(&b.id));
+        self.findings.extend(new);
+        self.refresh();
     }
 
     fn watch_event(&mut self, ev: crate::watch::Event) -> Vec<Effect> {
@@ -487,183 +850,583 @@ impl App {
             return Vec::new();
         }
         match ev {
-            Event::Ready { .. } => self.watch_ready = true,
+            Event::Ready {
+                watched,
+                polled,
+                unwatched,
+                projects,
+            } => {
+                self.watched = Some(Watched {
+                    folders: watched,
+                    polled: polled.len(),
+                    unwatched: unwatched.len(),
+                    projects,
+                });
+            }
             Event::Regression(f) => {
                 let msg = format!(
                     "Regression: {} {} — {}",
                     f.severity,
-                    crate::report::location(&self.home, &f),
+                    self.location(&f),
                     f.fixes
                         .first()
                         .map_or("see details".to_string(), |k| format!(
-                            "{} fixes it",
+                            "f fixes it ({})",
                             k.as_str()
                         ))
                 );
-                self.fixed.remove(&f.id);
-                match self.findings.iter_mut().find(|x| x.id == f.id) {
-                    Some(x) => *x = f,
-                    None => self.findings.push(f),
+                let ignored = self.upsert(f);
+                if !ignored {
+                    self.toast(ToastLevel::Error, msg);
                 }
-                self.toast(ToastLevel::Error, msg);
             }
-            Event::Resolved { finding, .. } => {
-                self.fixed.insert(finding.id);
+            Event::Undone {
+                finding, detail, ..
+            } => {
+                self.upsert(finding);
+                self.toast(
+                    ToastLevel::Info,
+                    format!("Undone: {}", crate::term::safe_line(&detail)),
+                );
+            }
+            Event::Resolved { finding, fixed_by } => {
+                let ours = fixed_by
+                    .as_ref()
+                    .is_some_and(|id| self.fixes.iter().any(|(f, _)| f == id));
+                let was_open = self
+                    .findings
+                    .iter()
+                    .any(|f| f.id == finding.id && self.is_open(f));
+                self.fixed.insert(finding.id.clone());
+                self.marked.remove(&finding.id);
+                if let (Some(id), false, true) = (&fixed_by, ours, was_open) {
+                    self.toast(
+                        ToastLevel::Info,
+                        format!("Fixed by hfguard ({id}): {}", self.location(&finding)),
+                    );
+                }
+                self.refresh();
             }
             Event::Error(e) => self.toast(ToastLevel::Error, e),
         }
         Vec::new()
     }
 
-    fn mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
-        if self.popup.is_some() {
-            return Vec::new();
-        }
-        match m.kind {
-            MouseEventKind::ScrollDown => self.select(self.selected + 1),
-            MouseEventKind::ScrollUp => self.select(self.selected.saturating_sub(1)),
-            MouseEventKind::Down(_) => {
-                let Some(line) = super::ui::row_at(self, self.size, m.column, m.row) else {
-                    return Vec::new();
-                };
-                match self.view {
-                    View::Findings => {
-                        match super::ui::finding_lines(self).get(line).and_then(|l| *l) {
-                            Some(sel) => self.select(sel),
-                            None => Vec::new(),
-                        }
-                    }
-                    _ if line < self.rows() => self.select(line),
-                    _ => Vec::new(),
-                }
+    /// Adds or updates a finding from the watcher, open again; one the user ignores stays
+    /// ignored. Returns whether it is ignored.
+    fn upsert(&mut self, mut f: Finding) -> bool {
+        self.fixed.remove(&f.id);
+        let ignored = match self.findings.iter_mut().find(|x| x.id == f.id) {
+            Some(x) => {
+                f.ignored = f.ignored.or(x.ignored.take());
+                let ig = f.ignored.is_some();
+                *x = f;
+                ig
             }
+            None => {
+                let ig = f.ignored.is_some();
+                self.findings.push(f);
+                ig
+            }
+        };
+        self.refresh();
+        ignored
+    }
+
+    fn mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        let pane = layout::pane_at(
+            self.screen(),
+            self.popup.is_some(),
+            self.list_offset(),
+            m.column,
+            m.row,
+        );
+        match (m.kind, pane) {
+            (MouseEventKind::ScrollDown | MouseEventKind::ScrollUp, Pane::Popup) => {
+                let d = if m.kind == MouseEventKind::ScrollDown {
+                    3
+                } else {
+                    -3
+                };
+                self.scroll_popup(d);
+                Vec::new()
+            }
+            (MouseEventKind::ScrollDown, Pane::List | Pane::ListLine(_)) => self.move_by(1),
+            (MouseEventKind::ScrollUp, Pane::List | Pane::ListLine(_)) => self.move_by(-1),
+            (MouseEventKind::ScrollDown, Pane::Details) => {
+                self.scroll_details(3);
+                Vec::new()
+            }
+            (MouseEventKind::ScrollUp, Pane::Details) => {
+                self.scroll_details(-3);
+                Vec::new()
+            }
+            (MouseEventKind::Down(_), Pane::Tab(i)) => self.switch(VIEWS[i]),
+            (MouseEventKind::Down(_), Pane::ListLine(line)) => match self.view {
+                View::Findings => match self.model.lines.get(line) {
+                    Some(ListLine::Row(r)) => self.select(*r),
+                    _ => Vec::new(),
+                },
+                _ if line < self.rows() => self.select(line),
+                _ => Vec::new(),
+            },
             _ => Vec::new(),
         }
     }
 
+    fn scroll_details(&mut self, delta: isize) {
+        self.detail_scroll = self.detail_scroll.saturating_add_signed(delta);
+        self.clamp_scrolls();
+    }
+
+    fn scroll_popup(&mut self, delta: isize) {
+        match &mut self.popup {
+            Some(Popup::Confirm { scroll, .. }) | Some(Popup::Help { scroll, .. }) => {
+                *scroll = scroll.saturating_add_signed(delta);
+            }
+            _ => {}
+        }
+        self.clamp_scrolls();
+    }
+
+    fn switch(&mut self, v: View) -> Vec<Effect> {
+        self.view = v;
+        self.zoom = false;
+        self.detail_scroll = 0;
+        self.refresh();
+        self.context_effect()
+    }
+
     fn key(&mut self, k: KeyEvent) -> Vec<Effect> {
-        if k.kind == crossterm::event::KeyEventKind::Release {
+        if k.kind == KeyEventKind::Release {
             return Vec::new();
+        }
+        if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
+            self.quit = true;
+            return vec![Effect::Quit];
+        }
+        let context = self.context();
+        let command = keys::lookup(&k, context);
+        if context.is_text_entry() && command.is_none() {
+            return self.type_text(k);
         }
         self.toast = None;
-        // Modal input first.
-        match &mut self.popup {
-            Some(Popup::Help) => {
-                self.popup = None;
-                return Vec::new();
-            }
-            Some(Popup::Planning) => {
-                if keys::lookup(&k, Context::Main) == Some(Command::Quit)
-                    && k.modifiers
-                        .contains(crossterm::event::KeyModifiers::CONTROL)
-                {
-                    self.quit = true;
-                    return vec![Effect::Quit];
-                }
-                return Vec::new();
-            }
-            Some(Popup::Confirm {
-                plan_id, scroll, ..
-            }) => {
-                let id = plan_id.clone();
-                match k.code {
-                    KeyCode::Char('y') | KeyCode::Enter => {
-                        self.popup = None;
-                        self.toast(ToastLevel::Info, "Applying…");
-                        return vec![Effect::Apply(id)];
-                    }
-                    KeyCode::Char('j') | KeyCode::Down => *scroll = scroll.saturating_add(1),
-                    KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
-                    KeyCode::PageDown => *scroll = scroll.saturating_add(10),
-                    KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
-                    KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {
-                        self.popup = None;
-                        self.toast(ToastLevel::Info, "Cancelled: nothing changed.");
-                        return vec![Effect::Discard(id)];
-                    }
-                    _ => {}
-                }
-                return Vec::new();
-            }
-            Some(Popup::IgnoreReason { id, input }) => {
-                match k.code {
-                    KeyCode::Enter if !input.trim().is_empty() => {
-                        let e = Effect::Ignore {
-                            id: id.clone(),
-                            reason: Some(input.trim().to_string()),
-                        };
-                        self.popup = None;
-                        return vec![e];
-                    }
-                    KeyCode::Esc => self.popup = None,
-                    KeyCode::Backspace => {
-                        input.pop();
-                    }
-                    KeyCode::Char(c) => input.push(c),
-                    _ => {}
-                }
-                return Vec::new();
-            }
-            None => {}
-        }
-        if self.filter_editing {
-            match k.code {
-                KeyCode::Enter => self.filter_editing = false,
-                KeyCode::Esc => {
-                    self.filter_editing = false;
-                    self.filter.clear();
-                }
-                KeyCode::Backspace => {
-                    self.filter.pop();
-                }
-                KeyCode::Char(c) => self.filter.push(c),
-                _ => {}
-            }
-            self.selected = 0;
-            self.offset = 0;
-            return self.context_effect();
-        }
-        let Some(cmd) = keys::lookup(&k, Context::Main) else {
+        let Some(command) = command else {
             return Vec::new();
         };
-        let n = self.rows();
-        match cmd {
-            Command::Down => self.select((self.selected + 1).min(n.saturating_sub(1))),
-            Command::Up => self.select(self.selected.saturating_sub(1)),
-            Command::Top => self.select(0),
-            Command::Bottom => self.select(n.saturating_sub(1)),
-            Command::PageDown => self.select((self.selected + self.page).min(n.saturating_sub(1))),
-            Command::PageUp => self.select(self.selected.saturating_sub(self.page)),
-            Command::Details => {
-                self.details = !self.details;
+        match context {
+            Context::Confirm => self.confirm_key(command),
+            Context::Scope => self.scope_key(command),
+            Context::QuitConfirm => match command {
+                Command::Apply | Command::Quit => {
+                    self.quit = true;
+                    vec![Effect::Quit]
+                }
+                Command::Cancel => {
+                    self.popup = None;
+                    Vec::new()
+                }
+                _ => self.command(command),
+            },
+            Context::Help => match command {
+                c if scroll_step(c).is_some() => self.scroll_then(scroll_step(c).unwrap_or(0)),
+                Command::Help | Command::Back => {
+                    if let Some(Popup::Help { over, .. }) = self.popup.take() {
+                        self.popup = over.map(|b| *b);
+                    }
+                    Vec::new()
+                }
+                _ => self.command(command),
+            },
+            Context::Planning => match command {
+                Command::Back => {
+                    // The plan is dropped when it arrives.
+                    self.popup = None;
+                    self.toast(ToastLevel::Info, "Cancelled: nothing changed.");
+                    Vec::new()
+                }
+                _ => self.command(command),
+            },
+            Context::Zoom => match scroll_step(command) {
+                Some(d) if !matches!(command, Command::Top | Command::Bottom) => {
+                    self.scroll_then_details(d)
+                }
+                _ => self.command(command),
+            },
+            _ => self.command(command),
+        }
+    }
+
+    fn scroll_then(&mut self, d: isize) -> Vec<Effect> {
+        self.scroll_popup(d);
+        Vec::new()
+    }
+
+    fn scroll_then_details(&mut self, d: isize) -> Vec<Effect> {
+        self.scroll_details(d);
+        Vec::new()
+    }
+
+    /// Keys typed into the filter or the ignore reason.
+    fn type_text(&mut self, k: KeyEvent) -> Vec<Effect> {
+        if let Some(Popup::IgnoreReason { id, input }) = &mut self.popup {
+            match k.code {
+                KeyCode::Enter if !input.trim().is_empty() => {
+                    let e = Effect::Ignore {
+                        id: id.clone(),
+                        reason: Some(input.trim().to_string()),
+                    };
+                    self.popup = None;
+                    return vec![e];
+                }
+                KeyCode::Esc => self.popup = None,
+                KeyCode::Backspace => {
+                    input.pop();
+                }
+                KeyCode::Char(c) => input.push(c),
+                _ => {}
+            }
+            return Vec::new();
+        }
+        match k.code {
+            KeyCode::Enter => self.filter_editing = false,
+            KeyCode::Esc => {
+                self.filter_editing = false;
+                self.filter.clear();
+            }
+            KeyCode::Backspace => {
+                self.filter.pop();
+            }
+            KeyCode::Char(c) => self.filter.push(c),
+            _ => return Vec::new(),
+        }
+        self.refresh();
+        self.context_effect()
+    }
+
+    fn confirm_key(&mut self, command: Command) -> Vec<Effect> {
+        let Some(Popup::Confirm { plan, .. }) = &self.popup else {
+            return Vec::new();
+        };
+        let id = plan.plan_id.clone();
+        match command {
+            Command::Apply => {
+                self.popup = None;
+                self.running += 1;
+                self.toast(ToastLevel::Info, "Applying…");
+                vec![Effect::Apply(id)]
+            }
+            Command::Cancel => {
+                self.popup = None;
+                self.toast(ToastLevel::Info, "Cancelled: nothing changed.");
+                vec![Effect::Discard(id)]
+            }
+            c if scroll_step(c).is_some() => self.scroll_then(scroll_step(c).unwrap_or(0)),
+            Command::Quit => {
+                self.popup = None;
+                self.quit = true;
+                vec![Effect::Discard(id), Effect::Quit]
+            }
+            Command::Help => self.command(command),
+            _ => Vec::new(),
+        }
+    }
+
+    fn scope_key(&mut self, command: Command) -> Vec<Effect> {
+        let Some(Popup::Scope { id, .. }) = &self.popup else {
+            return Vec::new();
+        };
+        let id = id.clone();
+        let Some(f) = self.findings.iter().find(|f| f.id == id).cloned() else {
+            self.popup = None;
+            return Vec::new();
+        };
+        match command {
+            Command::ThisPlace => {
+                self.popup = None;
+                self.plan(vec![f], None)
+            }
+            Command::AllPlaces => {
+                self.popup = None;
+                let all: Vec<Finding> = self
+                    .findings
+                    .iter()
+                    .filter(|o| o.fingerprint == f.fingerprint && self.is_open(o))
+                    .cloned()
+                    .collect();
+                self.plan(all, None)
+            }
+            Command::Back => {
+                self.popup = None;
                 Vec::new()
             }
-            Command::NextView => {
-                self.view = match self.view {
-                    View::Findings => View::Tokens,
-                    View::Tokens => View::Checklist,
-                    View::Checklist => View::Findings,
-                };
-                self.selected = 0;
-                self.offset = 0;
-                self.context_effect()
+            _ => self.command(command),
+        }
+    }
+
+    /// Open findings among `targets`, each with its fix (`kind`, or its recommended one):
+    /// plans them as one fix, or says why there is nothing to plan.
+    fn plan(&mut self, targets: Vec<Finding>, kind: Option<FixKind>) -> Vec<Effect> {
+        let mut choices = Vec::new();
+        let mut left_out = Vec::new();
+        for f in targets.into_iter().filter(|f| self.is_open(f)) {
+            let k = match kind {
+                Some(k) => f.fixes.contains(&k).then_some(k),
+                None => f.fixes.first().copied(),
+            };
+            match k {
+                Some(k) => choices.push((f, k)),
+                None => left_out.push(self.location(&f)),
             }
-            Command::Fix => self.fix(None),
-            Command::Chmod => self.fix(Some(FixKind::Chmod)),
-            Command::Keyring => self.fix(Some(FixKind::Keyring)),
-            Command::Redact => self.fix(Some(FixKind::Redact)),
-            Command::Undo => {
-                match self.fixes.last().map(|(id, _)| id.clone()) {
-                    Some(id) => {
-                        self.toast(ToastLevel::Info, format!("Undoing {id}…"));
-                        vec![Effect::Undo(id)]
+        }
+        if choices.is_empty() {
+            let msg = match (kind, left_out.len()) {
+                (_, 0) => "Nothing open to fix here.".to_string(),
+                (Some(k), 1) => format!(
+                    "No {} fix applies to this finding; the details say what to do by hand.",
+                    k.as_str()
+                ),
+                (Some(k), n) => format!("No {} fix applies to these {n} findings.", k.as_str()),
+                (None, 1) => {
+                    "This finding has no automatic fix; the details say what to do by hand."
+                        .to_string()
+                }
+                (None, n) => format!(
+                    "None of these {n} findings has an automatic fix; the details say what to do by hand."
+                ),
+            };
+            self.toast(ToastLevel::Info, msg);
+            return Vec::new();
+        }
+        self.request += 1;
+        self.left_out = left_out;
+        self.popup = Some(Popup::Planning {
+            request: self.request,
+            count: choices.len(),
+        });
+        vec![Effect::Plan {
+            request: self.request,
+            choices,
+        }]
+    }
+
+    /// Whether plan `request` is awaited: its popup is on screen, or under the help.
+    fn awaits(&self, request: u64) -> bool {
+        let waits = |p: &Popup| matches!(p, Popup::Planning { request: r, .. } if *r == request);
+        match &self.popup {
+            Some(Popup::Help { over: Some(p), .. }) => waits(p),
+            Some(p) => waits(p),
+            None => false,
+        }
+    }
+
+    /// Puts `p` where the plan's waiting popup is (under the help, when it is open).
+    fn replace_waiting(&mut self, p: Option<Popup>) {
+        match &mut self.popup {
+            Some(Popup::Help { over, .. }) => *over = p.map(Box::new),
+            _ => self.popup = p,
+        }
+    }
+
+    fn plan_ready(&mut self, request: u64, plan: PlanShown, empty: bool) -> Vec<Effect> {
+        if !self.awaits(request) {
+            return vec![Effect::Discard(plan.plan_id)];
+        }
+        if empty {
+            self.replace_waiting(None);
+            let why: Vec<String> = plan
+                .refused
+                .iter()
+                .map(|(at, why)| format!("{at}: {why}"))
+                .collect();
+            self.toast(
+                ToastLevel::Error,
+                if why.is_empty() {
+                    "Nothing to change: the files are already as the fix would leave them."
+                        .to_string()
+                } else {
+                    format!("Cannot fix: {}", why.join("; "))
+                },
+            );
+            return vec![Effect::Discard(plan.plan_id)];
+        }
+        let lines = preview::lines(&plan, &self.left_out);
+        self.replace_waiting(Some(Popup::Confirm {
+            plan,
+            lines,
+            scroll: 0,
+        }));
+        self.clamp_scrolls();
+        Vec::new()
+    }
+
+    /// The findings `f` acts on where no popup is open.
+    fn fix_targets(&self) -> Vec<Finding> {
+        let pick = |ids: &mut dyn Iterator<Item = usize>| -> Vec<Finding> {
+            ids.map(|i| self.findings[i].clone()).collect()
+        };
+        match self.view {
+            View::Findings => self.current().cloned().into_iter().collect(),
+            View::Tokens => match self.model.groups.get(self.cursor()) {
+                Some(g) => pick(&mut g.places.iter().copied()),
+                None => Vec::new(),
+            },
+            View::Checklist => match self.model.checks.get(self.cursor()) {
+                Some(c) => pick(&mut c.findings.iter().copied()),
+                None => Vec::new(),
+            },
+        }
+    }
+
+    fn command(&mut self, command: Command) -> Vec<Effect> {
+        let page = layout::list_height(self.screen()).max(1) as isize;
+        match command {
+            Command::Down => self.move_by(1),
+            Command::Up => self.move_by(-1),
+            Command::Top => self.select(0),
+            Command::Bottom => self.select(usize::MAX),
+            Command::PageDown => self.move_by(page),
+            Command::PageUp => self.move_by(-page),
+            Command::Zoom => {
+                self.zoom = !self.zoom;
+                self.refresh();
+                Vec::new()
+            }
+            Command::DetailsDown => self.scroll_then_details(1),
+            Command::DetailsUp => self.scroll_then_details(-1),
+            Command::Back => self.back(),
+            Command::NextView | Command::PrevView => {
+                let i = self.view.index();
+                let next = if command == Command::NextView {
+                    (i + 1) % 3
+                } else {
+                    (i + 2) % 3
+                };
+                self.switch(VIEWS[next])
+            }
+            Command::ViewFindings => self.switch(View::Findings),
+            Command::ViewTokens => self.switch(View::Tokens),
+            Command::ViewChecklist => self.switch(View::Checklist),
+            Command::Mark => {
+                let ids: Vec<String> = self
+                    .fix_targets()
+                    .into_iter()
+                    .filter(|f| self.is_open(f))
+                    .map(|f| f.id)
+                    .collect();
+                if ids.is_empty() {
+                    self.toast(ToastLevel::Info, "Nothing open to mark here.");
+                } else if ids.iter().all(|id| self.marked.contains(id)) {
+                    for id in &ids {
+                        self.marked.remove(id);
                     }
-                    None => {
-                        self.toast(ToastLevel::Info, "Nothing to undo in this session (`hfguard history` lists older fixes).");
-                        Vec::new()
+                } else {
+                    self.marked.extend(ids);
+                }
+                self.move_by(1)
+            }
+            Command::MarkAll => {
+                let shown: Vec<String> = match self.view {
+                    View::Tokens => self
+                        .model
+                        .groups
+                        .iter()
+                        .flat_map(|g| g.shown.iter())
+                        .map(|&i| &self.findings[i])
+                        .filter(|f| self.is_open(f))
+                        .map(|f| f.id.clone())
+                        .collect(),
+                    _ => self
+                        .model
+                        .rows
+                        .iter()
+                        .map(|&i| &self.findings[i])
+                        .filter(|f| self.is_open(f))
+                        .map(|f| f.id.clone())
+                        .collect(),
+                };
+                if !shown.is_empty() && shown.iter().all(|id| self.marked.contains(id)) {
+                    for id in &shown {
+                        self.marked.remove(id);
+                    }
+                    self.toast(ToastLevel::Info, "Unmarked them all.");
+                } else {
+                    let n = shown.len();
+                    self.marked.extend(shown);
+                    self.toast(
+                        ToastLevel::Info,
+                        format!(
+                            "Marked {} shown; f fixes the {} marked.",
+                            model::findings_word(n),
+                            self.marked.len()
+                        ),
+                    );
+                }
+                Vec::new()
+            }
+            Command::Fix => {
+                if !self.marked.is_empty() && self.view != View::Checklist {
+                    let marked: Vec<Finding> = self
+                        .findings
+                        .iter()
+                        .filter(|f| self.marked.contains(&f.id))
+                        .cloned()
+                        .collect();
+                    return self.plan(marked, None);
+                }
+                if self.view == View::Findings {
+                    if let Some(f) = self.current().filter(|f| self.is_open(f)) {
+                        let places = f
+                            .fingerprint
+                            .as_ref()
+                            .and_then(|fp| self.model.open_places.get(fp))
+                            .copied()
+                            .unwrap_or(0);
+                        if places > 1 {
+                            self.popup = Some(Popup::Scope {
+                                id: f.id.clone(),
+                                places,
+                            });
+                            return Vec::new();
+                        }
                     }
                 }
+                let targets = self.fix_targets();
+                self.plan(targets, None)
             }
+            Command::FixNoKeyring => {
+                let targets: Vec<Finding> = self
+                    .findings
+                    .iter()
+                    .filter(|f| matches!(f.fixes.first(), Some(FixKind::Chmod | FixKind::Redact)))
+                    .cloned()
+                    .collect();
+                if targets.iter().all(|f| !self.is_open(f)) {
+                    self.toast(
+                        ToastLevel::Info,
+                        "Nothing left that a chmod or a redaction fixes: what is open needs the keyring (m) or a change by hand.",
+                    );
+                    return Vec::new();
+                }
+                self.plan(targets, None)
+            }
+            Command::Chmod => self.fix_kind(FixKind::Chmod),
+            Command::Keyring => self.fix_kind(FixKind::Keyring),
+            Command::Redact => self.fix_kind(FixKind::Redact),
+            Command::Undo => match self.fixes.last().map(|(id, _)| id.clone()) {
+                Some(id) => {
+                    self.running += 1;
+                    self.toast(ToastLevel::Info, format!("Undoing {id}…"));
+                    vec![Effect::Undo(id)]
+                }
+                None => {
+                    self.toast(
+                        ToastLevel::Info,
+                        "Nothing to undo in this session (`hfguard history` lists older fixes, `hfguard undo ID` undoes one).",
+                    );
+                    Vec::new()
+                }
+            },
             Command::Ignore => match self.current() {
                 Some(f) if f.ignored.is_some() => vec![Effect::Ignore {
                     id: f.id.clone(),
@@ -690,20 +1453,20 @@ impl App {
                     Severity::High => Severity::Critical,
                     Severity::Critical => Severity::Info,
                 };
-                self.selected = 0;
-                self.offset = 0;
+                self.refresh();
                 self.context_effect()
             }
             Command::Rescan => {
                 if self.scanning {
                     Vec::new()
                 } else {
+                    self.toast(ToastLevel::Info, "Auditing the whole home again…");
                     vec![Effect::Scan]
                 }
             }
             Command::Watch => {
                 self.watching = !self.watching;
-                self.watch_ready = false;
+                self.watched = None;
                 self.toast(
                     ToastLevel::Info,
                     if self.watching {
@@ -715,22 +1478,90 @@ impl App {
                 vec![Effect::Watch(self.watching)]
             }
             Command::Help => {
-                self.popup = Some(Popup::Help);
+                let over = self.popup.take().map(Box::new);
+                self.popup = Some(Popup::Help { scroll: 0, over });
                 Vec::new()
             }
             Command::Quit => {
-                if k.code == KeyCode::Esc && !self.filter.is_empty() {
-                    self.filter.clear();
+                if self.running > 0 {
+                    self.popup = Some(Popup::QuitConfirm);
                     return Vec::new();
                 }
                 self.quit = true;
                 vec![Effect::Quit]
             }
+            Command::Apply | Command::Cancel | Command::ThisPlace | Command::AllPlaces => {
+                Vec::new()
+            }
         }
+    }
+
+    /// `c`, `m`, `x`: that fix for the selected finding (in Tokens: for every place of the
+    /// secret it applies to).
+    fn fix_kind(&mut self, kind: FixKind) -> Vec<Effect> {
+        let targets = self.fix_targets();
+        self.plan(targets, Some(kind))
+    }
+
+    /// Esc: one level back: popup, filter, zoom, another view, marks.
+    fn back(&mut self) -> Vec<Effect> {
+        if self.popup.is_some() {
+            self.popup = None;
+        } else if !self.filter.is_empty() || self.min_severity > Severity::Info {
+            self.filter.clear();
+            self.min_severity = Severity::Info;
+            self.refresh();
+            return self.context_effect();
+        } else if self.zoom {
+            self.zoom = false;
+            self.refresh();
+        } else if self.view != View::Findings {
+            return self.switch(View::Findings);
+        } else if !self.marked.is_empty() {
+            self.marked.clear();
+            self.toast(ToastLevel::Info, "Marks cleared.");
+        } else {
+            self.toast(ToastLevel::Info, "Esc goes back; q quits.");
+        }
+        Vec::new()
     }
 }
 
-/// Short label of a category for headings in narrow terminals.
-pub fn category_title(c: Category) -> &'static str {
-    c.title()
+/// How far a scrolling key moves a popup or pane.
+fn scroll_step(c: Command) -> Option<isize> {
+    Some(match c {
+        Command::Down => 1,
+        Command::Up => -1,
+        Command::PageDown => 10,
+        Command::PageUp => -10,
+        Command::Top => -1_000_000,
+        Command::Bottom => 1_000_000,
+        _ => return None,
+    })
+}
+
+/// The help: every binding, generated from the registry.
+pub fn help_lines() -> Vec<TLine> {
+    use super::text::Tone;
+    let mut out = vec![TLine::new(
+        Tone::Strong,
+        "Keys (Esc or ? closes; j/k, PgUp/PgDn scroll)",
+    )];
+    for b in keys::BINDINGS {
+        let names: Vec<&str> = b
+            .keys
+            .iter()
+            .map(|k| if *k == "BackTab" { "Shift-Tab" } else { k })
+            .collect();
+        out.push(
+            TLine::new(Tone::Strong, format!("{:>14}  ", names.join(" ")))
+                .push(Tone::Plain, b.help),
+        );
+    }
+    out.push(TLine::blank());
+    out.push(TLine::new(
+        Tone::Muted,
+        "Ctrl-c quits anywhere. The mouse: click a row or a tab; the wheel scrolls the pane under it.",
+    ));
+    out
 }

@@ -1,18 +1,23 @@
-//! Rendering: a pure function of the [`App`] state. Works from 80×24 up; with `NO_COLOR`
-//! only bold and reverse mark things.
+//! Drawing: a pure function of the [`App`] state — it reads the state, the model and the
+//! layout and never changes them. Works from 60×20 up; with `NO_COLOR` only bold and reverse
+//! mark things.
 
-use super::app::{App, Popup, ToastLevel, View};
-use super::keys::BINDINGS;
-use crate::finding::{Category, Finding, Severity};
-use crate::report::{self, CheckStatus};
-use ratatui::layout::{Constraint, Direction, Layout, Margin, Rect};
+use super::app::{help_lines, App, Popup, ToastLevel, View};
+use super::keys;
+use super::layout::{self, Areas};
+use super::model::{self, ListLine};
+use super::text::{self, TLine, Tone};
+use crate::finding::{Finding, Severity};
+use crate::term::safe_line;
+use ratatui::layout::{Margin, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Block, Borders, Clear, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, Wrap,
+    Block, Borders, Clear, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState,
 };
 use ratatui::Frame;
 
+/// Tones to styles: colours only with colour on.
 struct Theme {
     color: bool,
 }
@@ -25,6 +30,7 @@ impl Theme {
             Style::default()
         }
     }
+
     fn severity(&self, s: Severity) -> Style {
         let c = match s {
             Severity::Critical => Color::Magenta,
@@ -35,113 +41,44 @@ impl Theme {
         };
         self.fg(c).add_modifier(Modifier::BOLD)
     }
+
+    fn tone(&self, t: Tone) -> Style {
+        match t {
+            Tone::Plain => Style::default(),
+            Tone::Strong => Style::default().add_modifier(Modifier::BOLD),
+            Tone::Muted => {
+                if self.color {
+                    Style::default().add_modifier(Modifier::DIM)
+                } else {
+                    Style::default()
+                }
+            }
+            Tone::Good => self.fg(Color::Green),
+            Tone::Warn => self.fg(Color::Yellow),
+            Tone::Bad => self.fg(Color::Red),
+            Tone::Severity(s) => self.severity(s),
+        }
+    }
+
     fn selected(&self) -> Style {
         Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
     }
-    fn dim(&self) -> Style {
-        if self.color {
-            Style::default().add_modifier(Modifier::DIM)
-        } else {
-            Style::default()
-        }
+
+    fn line(&self, l: &TLine) -> Line<'static> {
+        Line::from(
+            l.0.iter()
+                .map(|(t, s)| Span::styled(s.clone(), self.tone(*t)))
+                .collect::<Vec<_>>(),
+        )
     }
-}
-
-fn badge(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "CRIT",
-        Severity::High => "HIGH",
-        Severity::Medium => "MED ",
-        Severity::Low => "LOW ",
-        Severity::Info => "INFO",
-    }
-}
-
-/// For each line of the findings list, the selection index it shows (None: a heading).
-pub fn finding_lines(app: &App) -> Vec<Option<usize>> {
-    let mut out = Vec::new();
-    let mut last: Option<Category> = None;
-    for (sel, &i) in app.visible().iter().enumerate() {
-        let cat = app.findings[i].category;
-        if last != Some(cat) {
-            out.push(None);
-            last = Some(cat);
-        }
-        out.push(Some(sel));
-    }
-    out
-}
-
-/// The screen's areas: header, list, details, status line, key bar.
-pub struct Areas {
-    pub header: Rect,
-    pub list: Rect,
-    pub detail: Rect,
-    pub status: Rect,
-    pub keys: Rect,
-}
-
-pub fn areas(area: Rect, zoom: bool) -> Areas {
-    let outer = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([
-            Constraint::Length(3),
-            Constraint::Min(5),
-            Constraint::Length(1),
-            Constraint::Length(1),
-        ])
-        .split(area);
-    let wide = area.width >= 110;
-    let body = Layout::default()
-        .direction(if wide {
-            Direction::Horizontal
-        } else {
-            Direction::Vertical
-        })
-        .constraints([Constraint::Percentage(55), Constraint::Percentage(45)])
-        .split(outer[1]);
-    let (list, detail) = if zoom {
-        (Rect::default(), outer[1])
-    } else {
-        (body[0], body[1])
-    };
-    Areas {
-        header: outer[0],
-        list,
-        detail,
-        status: outer[2],
-        keys: outer[3],
-    }
-}
-
-/// The first line of the list shown, so that the selection is in view.
-pub fn list_start(app: &App, inner_height: usize) -> usize {
-    let sel_line = match app.view {
-        View::Findings => finding_lines(app)
-            .iter()
-            .position(|l| *l == Some(app.selected))
-            .unwrap_or(0),
-        _ => app.selected,
-    };
-    list_window(sel_line, inner_height, 0)
-}
-
-/// The list row under screen position (`x`, `y`) in a terminal of `size`, if any.
-pub fn row_at(app: &App, size: (u16, u16), x: u16, y: u16) -> Option<usize> {
-    let a = areas(Rect::new(0, 0, size.0, size.1), app.details);
-    let inner = Block::default().borders(Borders::ALL).inner(a.list);
-    if x < inner.x || x >= inner.x + inner.width || y < inner.y || y >= inner.y + inner.height {
-        return None;
-    }
-    Some(list_start(app, inner.height as usize) + (y - inner.y) as usize)
 }
 
 pub fn draw(app: &App, f: &mut Frame) {
     let t = Theme { color: app.color };
-    let area = f.area();
-    let a = areas(area, app.details);
-    header(app, &t, f, a.header);
-    if !app.details {
+    let a = layout::areas(app.screen());
+    header(app, &t, f, &a);
+    next_step(app, &t, f, a.next);
+    if !app.zoom {
         match app.view {
             View::Findings => findings_list(app, &t, f, a.list),
             View::Tokens => tokens_list(app, &t, f, a.list),
@@ -150,74 +87,11 @@ pub fn draw(app: &App, f: &mut Frame) {
     }
     detail(app, &t, f, a.detail);
     status(app, &t, f, a.status);
-    keybar(&t, f, a.keys);
-    match &app.popup {
-        Some(Popup::Help) => help(&t, f, area),
-        Some(Popup::Planning) => {
-            let r = centered(area, 50, 3);
-            f.render_widget(Clear, r);
-            f.render_widget(
-                Paragraph::new("Working out the exact changes…")
-                    .block(Block::default().borders(Borders::ALL).title(" Fix ")),
-                r,
-            );
-        }
-        Some(Popup::Confirm {
-            preview,
-            findings,
-            scroll,
-            ..
-        }) => {
-            let height =
-                (preview.lines().count() as u16 + 2).clamp(5, area.height.saturating_sub(2));
-            let r = centered(area, area.width.saturating_sub(4).min(110), height);
-            f.render_widget(Clear, r);
-            let mut text: Vec<Line> = Vec::new();
-            for l in preview.lines() {
-                let style = if l.starts_with('+') && !l.starts_with("+++") {
-                    t.fg(Color::Green)
-                } else if l.starts_with('-') && !l.starts_with("---") {
-                    t.fg(Color::Red)
-                } else {
-                    Style::default()
-                };
-                text.push(Line::styled(l.to_string(), style));
-            }
-            let title = format!(
-                " Fix {} finding(s)? y apply · n cancel · j/k scroll ",
-                findings.len()
-            );
-            f.render_widget(
-                Paragraph::new(text)
-                    .scroll((*scroll, 0))
-                    .block(Block::default().borders(Borders::ALL).title(title)),
-                r,
-            );
-        }
-        Some(Popup::IgnoreReason { id, input }) => {
-            let r = centered(area, 70.min(area.width), 5);
-            f.render_widget(Clear, r);
-            f.render_widget(
-                Paragraph::new(vec![
-                    Line::from(format!("Why is {id} acceptable? (saved in the config)")),
-                    Line::from(vec![
-                        Span::raw("> "),
-                        Span::styled(input.clone(), t.selected()),
-                    ]),
-                ])
-                .block(
-                    Block::default()
-                        .borders(Borders::ALL)
-                        .title(" Ignore · Enter: save · Esc: cancel "),
-                ),
-                r,
-            );
-        }
-        None => {}
-    }
+    keybar(app, &t, f, a.keys);
+    popup(app, &t, f);
 }
 
-fn header(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
+fn header(app: &App, t: &Theme, f: &mut Frame, a: &Areas) {
     let counts = app.counts();
     let score = app.score();
     let score_style = t.fg(if score >= 90 {
@@ -237,72 +111,99 @@ fn header(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
         Span::styled(gauge, score_style),
         Span::raw("  "),
     ];
+    let narrow = a.header.width < 100;
+    let clean = counts.values().all(|n| *n == 0);
+    if clean {
+        l2.push(Span::styled("nothing open", t.tone(Tone::Good)));
+    }
     for s in Severity::ALL_DESC {
+        if clean || narrow && counts[&s] == 0 {
+            continue;
+        }
         l2.push(Span::styled(
             format!("{} {}", counts[&s], s.as_str()),
             t.severity(s),
         ));
         l2.push(Span::raw("  "));
     }
-    let progress = if app.scanning {
-        format!("scanning… {} files", app.files)
+    let watch = if !app.watching {
+        Span::styled("watch: off", t.tone(Tone::Muted))
     } else {
-        match app.scan_secs {
-            Some(s) => format!("scanned {} files in {s:.1} s", app.files),
-            None => "starting…".into(),
+        match &app.watched {
+            None => Span::styled("watch: starting", t.tone(Tone::Muted)),
+            Some(w) => {
+                let mut s = format!(
+                    "watch: {} folder{}",
+                    w.folders,
+                    if w.folders == 1 { "" } else { "s" }
+                );
+                if !w.projects.is_empty() {
+                    let names: Vec<String> = w
+                        .projects
+                        .iter()
+                        .map(|p| {
+                            safe_line(&crate::report::display_path(&app.home.dir, p)).into_owned()
+                        })
+                        .collect();
+                    s.push_str(&format!(" incl. {}", names.join(" ")));
+                }
+                if w.polled > 0 {
+                    s.push_str(&format!(", {} polled", w.polled));
+                }
+                if w.unwatched > 0 {
+                    s.push_str(&format!(", {} not watched", w.unwatched));
+                }
+                Span::styled(s, t.fg(Color::Green))
+            }
         }
     };
-    let view = match app.view {
-        View::Findings => "[Findings] Tokens  Checklist",
-        View::Tokens => " Findings [Tokens] Checklist",
-        View::Checklist => " Findings  Tokens [Checklist]",
+    let l1 = Line::from(vec![
+        Span::styled("hfguard", Style::default().add_modifier(Modifier::BOLD)),
+        Span::raw(format!(
+            "  {}  {}  ",
+            safe_line(&app.who),
+            safe_line(&app.home.dir.display().to_string())
+        )),
+        watch,
+    ]);
+    let mut l3: Vec<Span> = Vec::new();
+    for (i, label) in layout::TABS.iter().enumerate() {
+        let style = if i == app.view as usize {
+            t.selected()
+        } else {
+            Style::default()
+        };
+        l3.push(Span::styled(format!(" {label} "), style));
+        l3.push(Span::raw(" "));
+    }
+    let progress = if app.scanning {
+        format!(" scanning… {} files", app.files)
+    } else {
+        match app.scan_secs {
+            Some(s) => format!(" scanned {} files, {s:.1} s", app.files),
+            None => " starting…".into(),
+        }
     };
-    let filter = if app.filter_editing || !app.filter.is_empty() {
-        format!(
+    l3.push(Span::styled(progress, t.tone(Tone::Muted)));
+    if app.filter_editing || !app.filter.is_empty() {
+        l3.push(Span::raw(format!(
             "  filter: {}{}",
-            app.filter,
+            safe_line(&app.filter),
             if app.filter_editing { "▏" } else { "" }
-        )
-    } else {
-        String::new()
-    };
-    let min = if app.min_severity > Severity::Info {
-        format!("  ≥{}", app.min_severity)
-    } else {
-        String::new()
-    };
-    let lines = vec![
-        Line::from(vec![
-            Span::styled("hfguard", Style::default().add_modifier(Modifier::BOLD)),
-            Span::raw(format!("  {}  {}  ", app.who, app.home.display())),
-            if app.watching && app.watch_ready {
-                Span::styled("watch: on", t.fg(Color::Green))
-            } else if app.watching {
-                Span::styled("watch: starting", t.dim())
-            } else {
-                Span::styled("watch: off", t.dim())
-            },
-        ]),
-        Line::from(l2),
-        Line::from(vec![
-            Span::styled(view, Style::default().add_modifier(Modifier::BOLD)),
-            Span::raw(format!("  {progress}{filter}{min}")),
-        ]),
-    ];
-    f.render_widget(Paragraph::new(lines), area);
+        )));
+    }
+    if app.min_severity > Severity::Info {
+        l3.push(Span::raw(format!("  ≥{}", app.min_severity)));
+    }
+    f.render_widget(
+        Paragraph::new(vec![l1, Line::from(l2), Line::from(l3)]),
+        a.header,
+    );
 }
 
-fn list_window(selected_line: usize, height: usize, offset: usize) -> usize {
-    if height == 0 {
-        return 0;
-    }
-    if selected_line < offset {
-        selected_line
-    } else if selected_line >= offset + height {
-        selected_line + 1 - height
-    } else {
-        offset
-    }
+fn next_step(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
+    let (tone, msg) = super::next::next_step_fitted(app, area.width as usize);
+    f.render_widget(Paragraph::new(Line::styled(msg, t.tone(tone))), area);
 }
 
 /// A scrollbar over the right border of a list block at `area` when its `total` lines do not
@@ -311,7 +212,6 @@ fn scrollbar(f: &mut Frame, area: Rect, total: usize, shown: usize, start: usize
     if total <= shown {
         return;
     }
-    // Positions run from 0 to the last first-line; the thumb spans what is shown.
     let mut state = ScrollbarState::new(total - shown + 1)
         .viewport_content_length(shown)
         .position(start);
@@ -327,45 +227,35 @@ fn scrollbar(f: &mut Frame, area: Rect, total: usize, shown: usize, start: usize
     );
 }
 
+fn list_block(app: &App, title: &str) -> Block<'static> {
+    Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" {title} {} ", app.position()))
+}
+
 fn finding_row(app: &App, t: &Theme, fi: &Finding, selected: bool, width: usize) -> Line<'static> {
-    let fixed = app.fixed.contains(&fi.id);
+    let r = model::row_text(&app.facts(), &app.model, fi);
+    let marked = app.marked.contains(&fi.id);
+    let mark = if marked { "●" } else { " " };
+    let fixmark = match r.state {
+        Some("fixed") => "✓",
+        Some(_) => "·",
+        None if fi.fixes.is_empty() => " ",
+        None => "⚒",
+    };
     let mut spans = vec![
-        Span::raw(" "),
-        Span::styled(badge(fi.severity), t.severity(fi.severity)),
-        Span::raw(" "),
+        Span::styled(mark, Style::default().add_modifier(Modifier::BOLD)),
+        Span::styled(format!("{:<4}", r.badge), t.severity(fi.severity)),
+        Span::raw(format!(" {fixmark} ")),
     ];
-    let mark = if fixed {
-        "✓"
-    } else if fi.ignored.is_some() {
-        "·"
-    } else if fi.fixes.is_empty() {
-        " "
-    } else {
-        "⚒"
+    let rest = r.joined();
+    let rest = text::truncate(&rest, width.saturating_sub(8));
+    let style = match r.state {
+        Some("fixed") => t.tone(Tone::Good),
+        Some(_) => t.tone(Tone::Muted),
+        None => Style::default(),
     };
-    spans.push(Span::raw(format!("{mark} ")));
-    let mut text = report::location(&app.home, fi);
-    if let Some(s) = &fi.secret {
-        text.push_str("  ");
-        text.push_str(s);
-    }
-    if fixed {
-        text.push_str("  fixed");
-    } else if fi.ignored.is_some() {
-        text.push_str("  ignored");
-    }
-    let max = width.saturating_sub(9);
-    if text.chars().count() > max {
-        text = text.chars().take(max.saturating_sub(1)).collect::<String>() + "…";
-    }
-    let style = if fixed {
-        t.fg(Color::Green)
-    } else if fi.ignored.is_some() {
-        t.dim()
-    } else {
-        Style::default()
-    };
-    spans.push(Span::styled(text, style));
+    spans.push(Span::styled(rest, style));
     let line = Line::from(spans);
     if selected {
         line.style(t.selected())
@@ -374,110 +264,155 @@ fn finding_row(app: &App, t: &Theme, fi: &Finding, selected: bool, width: usize)
     }
 }
 
+/// What an empty list says: never that nothing exists when a filter hides it.
+fn empty_message(app: &App, what: &str, total: usize) -> (Tone, String) {
+    let mut why = Vec::new();
+    if !app.filter.is_empty() {
+        why.push(format!("the filter `{}`", safe_line(&app.filter)));
+    }
+    if app.min_severity > Severity::Info {
+        why.push(format!("severity ≥ {}", app.min_severity));
+    }
+    (
+        Tone::Warn,
+        format!(
+            "{total} {what}{}, none matches {} (Esc clears it).",
+            if total == 1 { "" } else { "s" },
+            why.join(" and ")
+        ),
+    )
+}
+
 fn findings_list(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
-    let block = Block::default().borders(Borders::ALL).title(" Findings ");
+    let block = list_block(app, "Findings");
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let vis = app.visible();
-    if vis.is_empty() {
-        let msg = if app.scanning {
-            "Looking…"
+    if app.model.rows.is_empty() {
+        let (tone, msg) = if app.scanning && app.findings.is_empty() {
+            (Tone::Muted, "Looking…".to_string())
         } else if app.findings.is_empty() {
-            "No exposed credentials found. Nice."
+            (
+                Tone::Good,
+                "No exposed credentials found. Nice.".to_string(),
+            )
         } else {
-            "Nothing matches the filter."
+            empty_message(app, "finding", app.findings.len())
         };
-        f.render_widget(Paragraph::new(msg).style(t.fg(Color::Green)), inner);
+        wrapped_text(t, f, inner, &[TLine::new(tone, msg)]);
         return;
     }
-    let lines = finding_lines(app);
-    let sel_line = lines
-        .iter()
-        .position(|l| *l == Some(app.selected))
-        .unwrap_or(0);
     let h = inner.height as usize;
-    let start = list_window(sel_line, h, app.offset.min(lines.len()));
-    let mut out = Vec::new();
-    let mut cat_of_line = None;
-    let mut idx = 0;
-    for (n, l) in lines.iter().enumerate() {
-        match l {
-            None => {
-                cat_of_line = Some(app.findings[vis[idx]].category);
-            }
-            Some(_) => idx += 1,
-        }
-        if n < start || n >= start + h {
-            continue;
-        }
-        match l {
-            None => out.push(Line::styled(
-                cat_of_line
-                    .map(|c| c.title())
-                    .unwrap_or_default()
-                    .to_string(),
+    let start = app.list_offset();
+    let lines: Vec<Line> = app
+        .model
+        .lines
+        .iter()
+        .skip(start)
+        .take(h)
+        .map(|l| match l {
+            ListLine::Heading {
+                category,
+                shown,
+                total,
+            } => Line::styled(
+                if shown == total {
+                    format!("{} ({total})", category.title())
+                } else {
+                    format!("{} ({shown} of {total})", category.title())
+                },
                 Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
-            )),
-            Some(sel) => out.push(finding_row(
+            ),
+            ListLine::Row(r) => finding_row(
                 app,
                 t,
-                &app.findings[vis[*sel]],
-                *sel == app.selected,
+                &app.findings[app.model.rows[*r]],
+                *r == app.cursor(),
                 inner.width as usize,
-            )),
-        }
-    }
-    f.render_widget(Paragraph::new(out), inner);
-    scrollbar(f, area, lines.len(), h, start);
+            ),
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), inner);
+    scrollbar(f, area, app.model.lines.len(), h, start);
 }
 
 fn tokens_list(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(" Tokens: one row per secret ");
+    let block = list_block(app, "Tokens: one row per secret");
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let groups = app.tokens();
-    if groups.is_empty() {
-        f.render_widget(
-            Paragraph::new("No secrets found in files, variables or processes."),
-            inner,
-        );
+    if app.model.groups.is_empty() {
+        let (tone, msg) = if app.model.secrets == 0 {
+            if app.scanning {
+                (Tone::Muted, "Looking…".to_string())
+            } else {
+                (
+                    Tone::Good,
+                    "No secrets found in files, variables or processes.".to_string(),
+                )
+            }
+        } else {
+            empty_message(app, "secret", app.model.secrets)
+        };
+        wrapped_text(t, f, inner, &[TLine::new(tone, msg)]);
         return;
     }
     let h = inner.height as usize;
-    let start = list_start(app, h);
-    let lines: Vec<Line> = groups
+    let start = app.list_offset();
+    let lines: Vec<Line> = app
+        .model
+        .groups
         .iter()
         .enumerate()
         .skip(start)
         .take(h)
-        .map(|(n, (_, idx))| {
-            let fi = &app.findings[idx[0]];
-            let worst = idx
+        .map(|(n, g)| {
+            let fi = &app.findings[g.places[0]];
+            let marked = g
+                .places
                 .iter()
-                .map(|&i| app.findings[i].severity)
-                .max()
-                .unwrap_or(Severity::Info);
-            let all_fixed = idx.iter().all(|&i| app.fixed.contains(&app.findings[i].id));
-            let text = format!(
-                " {} {}  {}  {} place{}{}",
-                badge(worst),
-                fi.secret.clone().unwrap_or_default(),
-                fi.provider.clone().unwrap_or_else(|| "unknown".into()),
-                idx.len(),
-                if idx.len() == 1 { "" } else { "s" },
-                if all_fixed { "  fixed" } else { "" }
-            );
-            let l = Line::styled(
-                text,
-                if all_fixed {
-                    t.fg(Color::Green)
+                .any(|&i| app.marked.contains(&app.findings[i].id));
+            let (status, _) = model::group_status(&app.facts(), &app.model, g);
+            let places = if g.shown.len() < g.places.len() {
+                format!("{}, {} shown", model::places(g.places.len()), g.shown.len())
+            } else {
+                model::places(g.places.len())
+            };
+            // Columns: mark, severity, secret, name, places, then the status column (room for
+            // verification states). The provider is in the details (and the filter matches it).
+            let cols = format!(
+                "{:<10} {:<12} {:<17} {}{}",
+                safe_line(fi.secret.as_deref().unwrap_or("")),
+                text::truncate(&model::group_name(&app.facts(), g).unwrap_or_default(), 12),
+                places,
+                status,
+                if app
+                    .model
+                    .hub
+                    .as_ref()
+                    .is_some_and(|(fp, _)| *fp == g.fingerprint)
+                {
+                    format!("  {}", model::HUB_TAG)
                 } else {
-                    Style::default()
-                },
+                    String::new()
+                }
             );
-            if n == app.selected {
+            let l = Line::from(vec![
+                Span::styled(
+                    if marked { "●" } else { " " },
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(
+                    format!("{:<4} ", model::badge(g.worst)),
+                    t.severity(g.worst),
+                ),
+                Span::styled(
+                    text::truncate(&cols, (inner.width as usize).saturating_sub(6)),
+                    match status {
+                        "fixed" => t.tone(Tone::Good),
+                        _ => Style::default(),
+                    },
+                ),
+            ]);
+            if n == app.cursor() {
                 l.style(t.selected())
             } else {
                 l
@@ -485,24 +420,27 @@ fn tokens_list(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
         })
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
-    scrollbar(f, area, groups.len(), h, start);
+    scrollbar(f, area, app.model.groups.len(), h, start);
 }
 
 fn checklist(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(" Onboarding checklist ");
+    let block = list_block(app, "Onboarding checklist");
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let report = app.report();
-    let checks = report::checklist(&report);
-    let lines: Vec<Line> = checks
+    let h = inner.height as usize;
+    let start = app.list_offset();
+    let lines: Vec<Line> = app
+        .model
+        .checks
         .iter()
         .enumerate()
+        .skip(start)
+        .take(h)
         .map(|(n, c)| {
-            let (mark, style) = match c.status {
-                CheckStatus::Pass => ("[x]", t.fg(Color::Green)),
-                CheckStatus::Fail => ("[ ]", t.fg(Color::Red)),
+            let (mark, style) = if c.pass {
+                ("[x]", t.tone(Tone::Good))
+            } else {
+                ("[ ]", t.tone(Tone::Bad))
             };
             let extra = if c.findings.is_empty() {
                 String::new()
@@ -511,210 +449,274 @@ fn checklist(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
             };
             let l = Line::from(vec![
                 Span::styled(format!(" {mark} "), style.add_modifier(Modifier::BOLD)),
-                Span::raw(format!("{}{extra}", c.title)),
+                Span::raw(text::truncate(
+                    &format!("{}{extra}", c.title),
+                    (inner.width as usize).saturating_sub(5),
+                )),
             ]);
-            if n == app.selected {
+            if n == app.cursor() {
                 l.style(t.selected())
             } else {
                 l
             }
         })
         .collect();
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    f.render_widget(Paragraph::new(lines), inner);
+    scrollbar(f, area, app.model.checks.len(), h, start);
 }
 
 fn detail(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
-    let block = Block::default().borders(Borders::ALL).title(" Details ");
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let mut lines: Vec<Line> = Vec::new();
-    match app.view {
-        View::Checklist => {
-            let report = app.report();
-            if let Some(c) = report::checklist(&report).get(app.selected) {
-                lines.push(Line::styled(
-                    c.title.to_string(),
-                    Style::default().add_modifier(Modifier::BOLD),
-                ));
-                if c.status == CheckStatus::Pass {
-                    lines.push(Line::styled("Passes.", t.fg(Color::Green)));
-                }
-                for n in &c.notes {
-                    lines.push(Line::from(format!("• {n}")));
-                }
-                for &i in &c.findings {
-                    let fi = &report.findings[i];
-                    lines.push(Line::from(format!(
-                        "• {} {}",
-                        fi.severity,
-                        report::location(&app.home, fi)
-                    )));
-                }
+    let content = app.details();
+    scrolled(
+        t,
+        f,
+        area,
+        &content,
+        app.detail_scroll,
+        " Details ",
+        &|below, _| {
+            if below > 0 {
+                " ↓ more: J/K ".to_string()
+            } else {
+                String::new()
             }
-        }
-        View::Tokens => {
-            if let Some((_, idx)) = app.tokens().get(app.selected) {
-                let fi = &app.findings[idx[0]];
-                lines.push(Line::styled(
-                    format!(
-                        "{} ({})",
-                        fi.secret.clone().unwrap_or_default(),
-                        fi.provider.clone().unwrap_or_else(|| "unknown".into())
-                    ),
-                    Style::default().add_modifier(Modifier::BOLD),
-                ));
-                lines.push(Line::from("Found in:"));
-                for &i in idx {
-                    lines.push(Line::from(format!(
-                        "  • {}",
-                        report::location(&app.home, &app.findings[i])
-                    )));
-                }
-                lines.push(Line::from(""));
-                lines.push(Line::from("f: fix all places of this secret."));
-                lines.push(Line::styled(
-                    format!(
-                        "If it was ever readable by others, in a history or shared, {}.",
-                        report::rotate_hint(fi.provider.as_deref())
-                    ),
-                    t.fg(Color::Yellow),
-                ));
-            }
-        }
-        View::Findings => {
-            if let Some(fi) = app.current() {
-                lines.push(Line::from(vec![
-                    Span::styled(
-                        format!("{} ", fi.severity.as_str().to_uppercase()),
-                        t.severity(fi.severity),
-                    ),
-                    Span::styled(
-                        fi.rule.clone(),
-                        Style::default().add_modifier(Modifier::BOLD),
-                    ),
-                ]));
-                lines.push(Line::from(report::location(&app.home, fi)));
-                if let Some(ctx) = app.context.get(&fi.id) {
-                    lines.push(Line::styled(format!("│ {ctx}"), t.dim()));
-                }
-                lines.push(Line::from(""));
-                lines.push(Line::from(fi.message.clone()));
-                lines.push(Line::from(""));
-                lines.push(Line::styled(
-                    "Why it matters",
-                    Style::default().add_modifier(Modifier::BOLD),
-                ));
-                lines.push(Line::from(report::advice(fi.category)));
-                lines.push(Line::from(""));
-                if app.fixed.contains(&fi.id) {
-                    lines.push(Line::styled(
-                        "Fixed in this session (u undoes the last fix).",
-                        t.fg(Color::Green),
-                    ));
-                } else if let Some(reason) = &fi.ignored {
-                    lines.push(Line::from(format!(
-                        "Ignored: {reason} (i to stop ignoring)"
-                    )));
-                } else if fi.fixes.is_empty() {
-                    lines.push(Line::from("No automatic fix: follow the message above."));
-                } else {
-                    let names: Vec<&str> = fi.fixes.iter().map(|k| k.as_str()).collect();
-                    lines.push(Line::from(format!(
-                        "Fix: {} (f) — the exact change is shown before anything is applied. Also: {}",
-                        names[0],
-                        names.join(", ")
-                    )));
-                }
-                lines.push(Line::styled(format!("id {}", fi.id), t.dim()));
-            } else if !app.scanning {
-                lines.push(Line::from("Nothing selected."));
-            }
-        }
-    }
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        },
+    );
 }
 
 fn status(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
-    let line = match &app.toast {
+    let lines: Vec<Line> = match &app.toast {
         Some((level, msg)) => {
-            let style = match level {
-                ToastLevel::Info => Style::default(),
-                ToastLevel::Success => t.fg(Color::Green).add_modifier(Modifier::BOLD),
-                ToastLevel::Error => t.fg(Color::Red).add_modifier(Modifier::BOLD),
+            let tone = match level {
+                ToastLevel::Info => Tone::Plain,
+                ToastLevel::Success => Tone::Good,
+                ToastLevel::Error => Tone::Bad,
             };
-            Line::styled(msg.clone(), style)
+            let mut style = t.tone(tone);
+            if *level != ToastLevel::Info {
+                style = style.add_modifier(Modifier::BOLD);
+            }
+            text::wrap(
+                &TLine::plain(safe_line(msg).into_owned()),
+                area.width as usize,
+            )
+            .iter()
+            .take(area.height as usize)
+            .map(|l| Line::styled(l.text(), style))
+            .collect()
         }
-        None if !app.warnings.is_empty() => Line::styled(
+        None if !app.warnings.is_empty() => vec![Line::styled(
             format!(
-                "{} warning(s); `hfguard scan` lists them",
-                app.warnings.len()
+                "{} warning{}; `hfguard scan` lists {}",
+                app.warnings.len(),
+                if app.warnings.len() == 1 { "" } else { "s" },
+                if app.warnings.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
             ),
-            t.dim(),
-        ),
-        None => Line::from(""),
+            t.tone(Tone::Muted),
+        )],
+        None => vec![Line::from("")],
     };
-    f.render_widget(Paragraph::new(line), area);
+    f.render_widget(Paragraph::new(lines), area);
 }
 
-fn keybar(t: &Theme, f: &mut Frame, area: Rect) {
+fn keybar(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
+    let marked = (!app.marked.is_empty()).then(|| format!("{} marked", app.marked.len()));
+    let items = keys::bar(app.context(), area.width as usize, marked.as_deref());
     let mut spans = Vec::new();
-    spans.push(Span::styled(
-        "j/k",
-        Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
-    ));
-    spans.push(Span::styled(" move ", t.dim()));
-    for b in BINDINGS.iter() {
-        if let Some(word) = b.bar {
+    for i in items {
+        if i.key.is_empty() {
             spans.push(Span::styled(
-                b.keys[0].to_string(),
-                Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+                format!("{}  ", i.label),
+                Style::default().add_modifier(Modifier::BOLD),
             ));
-            spans.push(Span::styled(format!(" {word} "), t.dim()));
+            continue;
         }
+        spans.push(Span::styled(
+            i.key,
+            Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ));
+        spans.push(Span::styled(format!(" {}  ", i.label), t.tone(Tone::Muted)));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn help(t: &Theme, f: &mut Frame, area: Rect) {
-    let r = centered(
-        area,
-        60.min(area.width),
-        (BINDINGS.len() as u16 + 4).min(area.height),
-    );
-    f.render_widget(Clear, r);
-    let mut lines: Vec<Line> = BINDINGS
-        .iter()
-        .map(|b| {
-            Line::from(vec![
-                Span::styled(
-                    format!("{:>12}  ", b.keys.join(" ")),
-                    Style::default().add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(b.help),
-            ])
-        })
-        .collect();
-    lines.push(Line::styled(
-        "Ctrl-c quits anywhere; the mouse selects and scrolls.",
-        t.dim(),
-    ));
-    f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" Keys (any key closes) "),
-        ),
-        r,
-    );
+fn popup(app: &App, t: &Theme, f: &mut Frame) {
+    let area = f.area();
+    match &app.popup {
+        Some(Popup::Help { scroll, .. }) => {
+            let lines = help_lines();
+            scrolled_box(
+                t,
+                f,
+                layout::help_box(app.size, &lines),
+                &lines,
+                *scroll,
+                " Keys ",
+                "Esc closes",
+            );
+        }
+        Some(Popup::Planning { count, .. }) => {
+            let msg = format!(
+                "Working out the exact changes for {}… (Esc cancels)",
+                model::findings_word(*count)
+            );
+            small_box(t, f, area, " Fix ", &[TLine::plain(msg)]);
+        }
+        Some(Popup::Confirm {
+            plan,
+            lines,
+            scroll,
+        }) => {
+            let r = layout::preview_box(app.size, lines);
+            let title = format!(
+                " Fix {}? Enter/y applies · Esc/n cancels ",
+                model::findings_word(plan.findings.len())
+            );
+            scrolled_box(t, f, r, lines, *scroll, &title, "Enter/y applies");
+        }
+        Some(Popup::Scope { id, places }) => {
+            let secret = app
+                .findings
+                .iter()
+                .find(|f| f.id == *id)
+                .and_then(|f| f.secret.clone())
+                .unwrap_or_default();
+            small_box(
+                t,
+                f,
+                area,
+                " Fix which places? ",
+                &[
+                    TLine::plain(format!(
+                        "This secret ({}) is open in {}.",
+                        safe_line(&secret),
+                        model::places(*places)
+                    )),
+                    TLine::new(Tone::Strong, "t").push(Tone::Plain, "  this place only (Enter)"),
+                    TLine::new(Tone::Strong, "a")
+                        .push(Tone::Plain, format!("  all {}", model::places(*places))),
+                    TLine::new(Tone::Muted, "Esc cancels"),
+                ],
+            );
+        }
+        Some(Popup::IgnoreReason { id, input }) => {
+            small_box(
+                t,
+                f,
+                area,
+                " Ignore · Enter saves · Esc cancels ",
+                &[
+                    TLine::plain(format!("Why is {id} acceptable? (saved in the config)")),
+                    TLine::plain("> ").push(Tone::Strong, format!("{}▏", safe_line(input))),
+                ],
+            );
+        }
+        Some(Popup::QuitConfirm) => {
+            small_box(
+                t,
+                f,
+                area,
+                " Quit? ",
+                &[
+                    TLine::plain("A fix or undo is still running. Quit anyway?"),
+                    TLine::new(
+                        Tone::Muted,
+                        "What it changed is in the journal: `hfguard history`, `hfguard undo`.",
+                    ),
+                    TLine::new(Tone::Strong, "y")
+                        .push(Tone::Plain, " quit   ")
+                        .push(Tone::Strong, "n")
+                        .push(Tone::Plain, " stay"),
+                ],
+            );
+        }
+        None => {}
+    }
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
+/// `lines` wrapped to `area` and drawn there.
+fn wrapped_text(t: &Theme, f: &mut Frame, area: Rect, lines: &[TLine]) {
+    let wrapped: Vec<Line> = text::wrap_all(lines, area.width as usize)
+        .iter()
+        .map(|l| t.line(l))
+        .collect();
+    f.render_widget(Paragraph::new(wrapped), area);
+}
+
+/// A box of a few lines in the middle of the screen.
+fn small_box(t: &Theme, f: &mut Frame, area: Rect, title: &str, lines: &[TLine]) {
+    let r = layout::popup_box(area, 76, &|w| text::wrap_all(lines, w).len());
+    let inner = layout::inner(r);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Block::default()
+            .borders(Borders::ALL)
+            .title(title.to_string()),
+        r,
+    );
+    let wrapped: Vec<Line> = text::wrap_all(lines, inner.width as usize)
+        .iter()
+        .map(|l| t.line(l))
+        .collect();
+    f.render_widget(Paragraph::new(wrapped), inner);
+}
+
+/// A popup whose wrapped `lines` scroll: says at the bottom how much more there is, or that
+/// this is the end (and `end_hint`).
+fn scrolled_box(
+    t: &Theme,
+    f: &mut Frame,
+    r: Rect,
+    lines: &[TLine],
+    scroll: usize,
+    title: &str,
+    end_hint: &str,
+) {
+    f.render_widget(Clear, r);
+    scrolled(t, f, r, lines, scroll, title, &|below, max| {
+        if below > 0 {
+            format!(" ↓ {below} more below · j/k PgDn G ")
+        } else if max > 0 {
+            format!(" end · {end_hint} ")
+        } else {
+            String::new()
+        }
+    });
+}
+
+/// A bordered box of `lines`, wrapped to its width and scrolled by `scroll` (at most to the
+/// end); `bottom(lines below, furthest scroll)` is written on its bottom border.
+fn scrolled(
+    t: &Theme,
+    f: &mut Frame,
+    r: Rect,
+    lines: &[TLine],
+    scroll: usize,
+    title: &str,
+    bottom: &dyn Fn(usize, usize) -> String,
+) {
+    let inner = layout::inner(r);
+    let wrapped = text::wrap_all(lines, inner.width as usize);
+    let max = layout::max_scroll(wrapped.len(), inner.height);
+    let scroll = scroll.min(max);
+    let below = wrapped.len().saturating_sub(scroll + inner.height as usize);
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .title(title.to_string());
+    let hint = bottom(below, max);
+    if !hint.is_empty() {
+        block = block.title_bottom(Line::from(hint).right_aligned());
     }
+    f.render_widget(block, r);
+    let shown: Vec<Line> = wrapped
+        .iter()
+        .skip(scroll)
+        .take(inner.height as usize)
+        .map(|l| t.line(l))
+        .collect();
+    f.render_widget(Paragraph::new(shown), inner);
 }
