@@ -201,6 +201,44 @@ impl KeyStore {
         Ok(key)
     }
 
+    /// Keeps the secrets one fix cuts out of the files it changes, as one keyring item named
+    /// `name` (a JSON map fingerprint → secret), read back and compared. One item per fix,
+    /// not one per secret: gnome-keyring rewrites its whole file on every change, so a fix
+    /// redacting 4,000 tokens of a history would otherwise write it 4,000 times.
+    pub fn backup_bundle(&self, name: &str, secrets: &[Secret]) -> Result<(), KeyError> {
+        let map: std::collections::BTreeMap<String, &str> = secrets
+            .iter()
+            .map(|s| (s.fingerprint(), s.expose()))
+            .collect();
+        let body = zeroize::Zeroizing::new(serde_json::to_string(&map).expect("a map serializes"));
+        let value = Secret::new(body.to_string(), 0);
+        Self::set_in(self.backup_service(), name.to_string(), &value)?;
+        let back = Self::get_in(self.backup_service(), name.to_string())?;
+        if back.expose() != value.expose() {
+            return Err(KeyError::Unavailable(
+                "the value read back differs from the one stored".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The secrets of [`KeyStore::backup_bundle`]`(name)`, by fingerprint.
+    pub fn get_bundle(
+        &self,
+        name: &str,
+    ) -> Result<std::collections::BTreeMap<String, Secret>, KeyError> {
+        let raw = Self::get_in(self.backup_service(), name.to_string())?;
+        let map: std::collections::BTreeMap<String, String> = serde_json::from_str(raw.expose())
+            .map_err(|_| KeyError::Unavailable("a saved bundle of secrets is damaged".into()))?;
+        Ok(map
+            .into_iter()
+            .map(|(fp, v)| {
+                let prefix = crate::rules::builtin().prefix_of(&v);
+                (fp, Secret::new(v, prefix))
+            })
+            .collect())
+    }
+
     pub fn get_backup(&self, key: &str) -> Result<Secret, KeyError> {
         Self::get_in(self.backup_service(), key.to_string())
     }

@@ -109,8 +109,13 @@ pub struct JournalEntry {
     /// the secret it held.
     #[serde(default)]
     pub tokens_used: BTreeMap<String, String>,
-    /// Keyring backups (fingerprints) the templates need.
+    /// Keyring backups (fingerprints) the templates need, one keyring item each (entries
+    /// written before bundles).
     pub backups: Vec<String>,
+    /// The keyring item holding every secret the templates need, by fingerprint (see
+    /// [`KeyStore::backup_bundle`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
     /// Slots whose value this fix replaced (a rotation): undo puts the old value back from
     /// its backup.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -169,8 +174,56 @@ fn template_of(data: &[u8], known: &[(usize, usize)], backups: &mut Vec<Secret>)
     }
 }
 
-/// Rebuilds the original bytes from a template and the keyring.
-fn restore(t: &Template, keys: &KeyStore, path: &Path) -> Result<Vec<u8>, FixError> {
+/// Where an entry's cut-out secrets wait: its bundle (read once), or one keyring item each.
+pub struct Saved<'k> {
+    keys: &'k KeyStore,
+    bundle: Option<std::collections::BTreeMap<String, Secret>>,
+    /// Why the bundle could not be read, when it could not.
+    missing: Option<String>,
+}
+
+impl<'k> Saved<'k> {
+    /// The saved secrets of `entry` (its bundle is read from the keyring now, once).
+    pub fn of(
+        entry: &JournalEntry,
+        keys: &'k KeyStore,
+    ) -> Result<Saved<'k>, crate::keystore::KeyError> {
+        let bundle = match &entry.bundle {
+            Some(name) => Some(keys.get_bundle(name)?),
+            None => None,
+        };
+        Ok(Saved {
+            keys,
+            bundle,
+            missing: None,
+        })
+    }
+
+    /// No secrets to be had (the bundle could not be read: `why`).
+    pub fn none(keys: &'k KeyStore, why: String) -> Saved<'k> {
+        Saved {
+            keys,
+            bundle: None,
+            missing: Some(why),
+        }
+    }
+
+    fn get(&self, fingerprint: &str) -> Result<Secret, crate::keystore::KeyError> {
+        if let Some(why) = &self.missing {
+            return Err(crate::keystore::KeyError::Unavailable(why.clone()));
+        }
+        match &self.bundle {
+            Some(b) => b
+                .get(fingerprint)
+                .cloned()
+                .ok_or_else(|| crate::keystore::KeyError::NotFound(fingerprint.to_string())),
+            None => self.keys.get_backup(fingerprint),
+        }
+    }
+}
+
+/// Rebuilds the original bytes from a template and the saved secrets.
+fn restore(t: &Template, keys: &Saved, path: &Path) -> Result<Vec<u8>, FixError> {
     let fail = |reason: String| FixError {
         path: path.to_path_buf(),
         reason,
@@ -182,7 +235,7 @@ fn restore(t: &Template, keys: &KeyStore, path: &Path) -> Result<Vec<u8>, FixErr
     let mut taken = 0usize; // bytes of `content` copied
     for h in &t.holes {
         let secret = keys
-            .get_backup(&h.backup)
+            .get(&h.backup)
             .map_err(|e| fail(format!("cannot get the saved secret back: {e}")))?;
         // `h.offset` is in the original: copy content until the output reaches it.
         let need = usize::try_from(h.offset)
@@ -282,6 +335,7 @@ impl JournalEntry {
                 .collect(),
             backups,
             slots_replaced: Vec::new(),
+            bundle: None,
             secrets_kept: true,
             slots_added: plan.tokens.iter().map(|t| t.slot.clone()).collect(),
             pending_backups: pending,
@@ -300,7 +354,7 @@ impl JournalEntry {
 }
 
 /// The original bytes of a rewritten or removed file, checked against its snapshot.
-fn original_of(rec: &FileRecord, before: &Snapshot, keys: &KeyStore) -> Result<Vec<u8>, FixError> {
+fn original_of(rec: &FileRecord, before: &Snapshot, keys: &Saved) -> Result<Vec<u8>, FixError> {
     let fail = |reason: &str| FixError {
         path: rec.path.clone(),
         reason: reason.to_string(),
@@ -344,7 +398,7 @@ fn special_bits_left_out(path: &Path, wanted: u32, dropped: u32) -> FixError {
 /// gets a note when a special mode bit was not restored.
 pub fn undo_file(
     rec: &FileRecord,
-    keys: &KeyStore,
+    keys: &Saved,
     target: &Target,
     left_out: &mut Vec<FixError>,
 ) -> Result<bool, FixError> {

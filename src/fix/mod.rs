@@ -194,8 +194,13 @@ pub fn apply(plan: &Plan, keys: &KeyStore, journal: &Journal) -> Result<Outcome,
         entry.backups.clear();
         drop(entry.backups_needed(plan));
     }
-    for secret in entry.backups_needed(plan) {
-        keys.backup(&secret).map_err(ApplyError::Key)?;
+    // Every secret the templates cut out, in one keyring item for the whole fix.
+    let saved = entry.backups_needed(plan);
+    if !saved.is_empty() {
+        let name = format!("bundle-{}", plan.id);
+        keys.backup_bundle(&name, &saved).map_err(ApplyError::Key)?;
+        entry.bundle = Some(name);
+        entry.backups.clear();
         failpoint("backup-stored");
     }
     // A rotation: the old value is backed up and journaled before the slot changes.
@@ -367,6 +372,7 @@ pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, App
     }
     let needs_keyring = !entry.tokens_created.is_empty()
         || !entry.backups.is_empty()
+        || entry.bundle.is_some()
         || !entry.slots_replaced.is_empty();
     if let Some(r) = needs_keyring
         .then(|| journal.target().acting.keyring_refusal())
@@ -376,6 +382,17 @@ pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, App
     }
     let mut outcome = Outcome::default();
     let mut left_out = Vec::new();
+    // The secrets the templates need: read once (a bundle is one keyring item). Without it,
+    // files that need no secret are still put back.
+    let saved = journal::Saved::of(&entry, keys);
+    let no_keys;
+    let saved = match &saved {
+        Ok(s) => s,
+        Err(e) => {
+            no_keys = journal::Saved::none(keys, e.to_string());
+            &no_keys
+        }
+    };
     for rec in entry.files.iter().rev() {
         if rec.skipped {
             continue;
@@ -387,7 +404,7 @@ pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, App
             ));
             continue;
         }
-        match journal::undo_file(rec, keys, journal.target(), &mut left_out) {
+        match journal::undo_file(rec, saved, journal.target(), &mut left_out) {
             Ok(true) => outcome.changed.push(rec.path.clone()),
             Ok(false) => {}
             Err(e) => outcome.failed.push(e),
@@ -439,6 +456,7 @@ pub fn undo(id: &str, keys: &KeyStore, journal: &Journal) -> Result<Outcome, App
         .backups
         .iter()
         .chain(entry.slots_replaced.iter().map(|r| &r.old))
+        .chain(entry.bundle.iter())
     {
         if !still_needed.contains(b) {
             keys.delete_backup(b).map_err(ApplyError::Key)?;
