@@ -133,13 +133,13 @@ fn same_line(data: &[u8], start: usize, end: usize, container: bool) -> Vec<(usi
     spans
 }
 
-/// The audit's rules for this kind of file, run again (findings without a span).
 thread_local! {
     /// How many times this thread searched a whole file again to find a finding's secret:
     /// planning is linear only while a finding's span makes that needless.
     pub(crate) static RESCANS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+/// The audit's rules for this kind of file, run again (findings without a span).
 fn by_rules(
     data: &[u8],
     kind: FileKind,
