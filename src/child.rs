@@ -1,4 +1,4 @@
-//! Running other programs (`git`, `notify-send`), bounded in time: every child hfguard
+//! Running other programs (`git`, `notify-send`, `xdg-open`), bounded in time: every child hfguard
 //! starts goes through [`start`], which runs it in a process group of its own and kills the
 //! whole group when it outlives its limit. A `git config` stuck reading a FIFO, or a
 //! `notify-send` waiting for a D-Bus that never answers, must not hang hfguard.
@@ -126,6 +126,29 @@ impl Running {
 /// Runs `cmd` to its end, at most `limit`.
 pub fn output(cmd: &mut Command, limit: Duration) -> Result<Finished, ChildError> {
     start(cmd, limit)?.wait()
+}
+
+/// Whether the user's session has a display a browser can open on (`DISPLAY` or
+/// `WAYLAND_DISPLAY`): on a headless box (SSH to a GPU server) a URL is only shown.
+pub fn has_display(home: &crate::home::Home) -> bool {
+    home.var("DISPLAY").is_some() || home.var("WAYLAND_DISPLAY").is_some()
+}
+
+/// Opens `url` in the user's browser with `xdg-open` when there is a display, without
+/// waiting for it (still killed after 30 s, like every child); whether it was started.
+pub fn open_in_browser(home: &crate::home::Home, url: &str) -> bool {
+    if !has_display(home) {
+        return false;
+    }
+    let mut cmd = Command::new("xdg-open");
+    cmd.arg(url).stdin(Stdio::null());
+    match start(&mut cmd, Duration::from_secs(30)) {
+        Ok(running) => {
+            running.detach();
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod home;
 pub mod inventory;
 pub mod keystore;
 pub mod kind;
+pub mod plaintext;
 pub mod probes;
 pub mod raw_path;
 pub mod redact;

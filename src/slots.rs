@@ -538,6 +538,16 @@ pub fn migrate_fingerprints(home: &Home, keys: &crate::keystore::KeyStore) {
     });
 }
 
+/// The provider of slot `name`: the index's, else the name's first part (`huggingface-work`
+/// → `huggingface`), as for a slot an earlier version wrote.
+pub fn provider_of(slots: &[Slot], name: &str) -> String {
+    slots
+        .iter()
+        .find(|s| s.name == name)
+        .and_then(|s| s.provider.clone())
+        .unwrap_or_else(|| name.split('-').next().unwrap_or_default().to_string())
+}
+
 /// The slot holding the secret with `fingerprint` now, if any.
 pub fn holding<'a>(slots: &'a [Slot], fingerprint: &str) -> Option<&'a Slot> {
     slots

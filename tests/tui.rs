@@ -605,8 +605,9 @@ fn after_a_fix_the_files_are_audited_again_and_the_selection_follows_the_finding
         paths: vec![PathBuf::from("/home/alice/.cache/huggingface/token")],
         error: None,
     });
+    // The files are audited again, and the slot index read again (a keyring move changes it).
     let wanted = match &effects[..] {
-        [Effect::Reaudit(w)] => w.clone(),
+        [Effect::Reaudit(w), Effect::LoadSlots] => w.clone(),
         e => panic!("no re-audit: {e:?}"),
     };
     assert!(wanted.contains(&(
@@ -662,7 +663,9 @@ fn an_undo_or_an_ignore_audits_the_files_again() {
         paths: vec![PathBuf::from("/home/alice/.profile")],
         error: None,
     });
-    assert!(matches!(&e[..], [Effect::Reaudit(w)] if w[0].0.ends_with(".profile")));
+    assert!(
+        matches!(&e[..], [Effect::Reaudit(w), Effect::LoadSlots] if w[0].0.ends_with(".profile"))
+    );
     assert!(!app.fixed.contains("hfg-000000000005"));
     let e = app.update(Action::IgnoreSaved {
         id: "hfg-000000000005".into(),
@@ -1344,4 +1347,455 @@ fn help_over_a_popup_returns_to_it() {
     app.update(key('f'));
     app.update(key('j'));
     assert_eq!(current_id(&app), "hfg-000000000004");
+}
+
+// ---- Issue 15: `v` verifies a secret, `R` rotates it ----
+
+/// What the Hub says about a live write token of alice's.
+fn live_write() -> hfguard::verify::Verification {
+    hfguard::verify::Verification {
+        status: hfguard::verify::Status::Live,
+        checked_at: Some("2026-12-01T10:00:00Z".into()),
+        owner: Some("alice".into()),
+        owner_type: Some("user".into()),
+        role: Some("write".into()),
+        can_write: Some(true),
+        write_scopes: vec!["user:alice".into()],
+        ..Default::default()
+    }
+}
+
+fn verify_effect(effects: &[Effect]) -> (String, Vec<String>) {
+    match effects {
+        [Effect::Verify {
+            fingerprint,
+            provider,
+            places,
+        }] => {
+            assert_eq!(provider.as_deref(), Some("huggingface"));
+            (
+                fingerprint.clone(),
+                places.iter().map(|f| f.id.clone()).collect(),
+            )
+        }
+        e => panic!("no verification asked: {e:?}"),
+    }
+}
+
+#[test]
+fn v_asks_before_the_first_request_of_the_session_and_then_verifies() {
+    let mut app = sample_at(120, 40);
+    app.update(key('2'));
+    // The first time: a question that says what is sent where; nothing is sent.
+    assert!(app.update(key('v')).is_empty());
+    assert!(
+        matches!(app.popup, Some(Popup::Consent(_))),
+        "{:?}",
+        app.popup
+    );
+    let s = screen(&app);
+    assert!(
+        s.contains("GET https://huggingface.co/api/whoami-v2")
+            && s.contains("Authorization: Bearer hf_…Wq3Z"),
+        "{s}"
+    );
+    // `n` sends nothing, and the next `v` asks again.
+    assert!(app.update(key('n')).is_empty());
+    assert!(app.popup.is_none());
+    assert_eq!(app.toast.as_ref().unwrap().1, "Nothing sent.");
+    assert!(app.update(key('v')).is_empty());
+    assert!(app.update(code(KeyCode::Esc)).is_empty());
+    assert!(app.popup.is_none());
+    // `y` sends it: one verification of the selected secret, read from its places.
+    app.update(key('v'));
+    let (fp, mut places) = verify_effect(&app.update(key('y')));
+    places.sort();
+    assert_eq!(fp, "f00d");
+    assert_eq!(
+        places,
+        ["hfg-000000000002", "hfg-000000000003", "hfg-000000000004"]
+    );
+    assert!(screen(&app).contains("checking…"));
+    app.update(Action::Verified {
+        fingerprint: "f00d".into(),
+        result: Ok(live_write()),
+    });
+    let s = screen(&app);
+    let row = s.lines().find(|l| l.contains("hf_…Wq3Z")).unwrap();
+    assert!(row.contains("rotate  live/write"), "{row}");
+    let flat: String = s
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("Verified: live · alice (user) · write · can write user:alice · checked 2026-12-01T10:00:00Z"),
+        "{s}"
+    );
+    // From now on `v` sends without asking, here and in Findings.
+    app.update(key('j'));
+    let (fp, _) = verify_effect(&app.update(key('v')));
+    assert_eq!(fp, "beef");
+    assert!(app.popup.is_none());
+    app.update(Action::Verified {
+        fingerprint: "beef".into(),
+        result: Ok(hfguard::verify::Verification {
+            status: hfguard::verify::Status::Revoked,
+            ..Default::default()
+        }),
+    });
+    let s = screen(&app);
+    let row = s.lines().find(|l| l.contains("HIGH hf_…AoCL")).unwrap();
+    assert!(row.contains("2 places  rotate  revoked"), "{row}");
+    app.update(key('1'));
+    select_id(&mut app, "hfg-000000000003");
+    let (fp, _) = verify_effect(&app.update(key('v')));
+    assert_eq!(fp, "f00d");
+    // A finding without a secret, and another provider's secret: nothing to send.
+    select_id(&mut app, "hfg-000000000005");
+    assert!(app.update(key('v')).is_empty());
+    let mut openai = sample_findings()[6].clone();
+    openai.id = "hfg-00000000000b".into();
+    openai.provider = Some("openai".into());
+    openai.fingerprint = Some("cafe".into());
+    app.update(Action::Reaudited {
+        paths: Default::default(),
+        findings: vec![openai],
+    });
+    select_id(&mut app, "hfg-00000000000b");
+    assert!(app.update(key('v')).is_empty());
+    assert!(
+        app.toast
+            .as_ref()
+            .unwrap()
+            .1
+            .contains("verifies Hugging Face tokens only"),
+        "{:?}",
+        app.toast
+    );
+}
+
+#[test]
+fn v_does_not_ask_when_the_configuration_opted_in() {
+    let mut app = sample();
+    app.may_verify = true; // `[verify] enabled = true`
+    app.update(key('2'));
+    let (fp, _) = verify_effect(&app.update(key('v')));
+    assert_eq!(fp, "f00d");
+    assert!(app.popup.is_none());
+}
+
+/// hfguard's slots on the sample machine: `huggingface` holds the main token, and held
+/// `hf_…0LD1` before a rotation replaced it.
+fn slots(revoked_at: Option<&str>) -> Action {
+    use hfguard::slots::{Previous, Slot};
+    Action::Slots(vec![Slot {
+        name: "huggingface".into(),
+        fingerprint: Some("f00d".into()),
+        redacted: Some("hf_…Wq3Z".into()),
+        provider: Some("huggingface".into()),
+        previous: vec![Previous {
+            fingerprint: "dead".into(),
+            redacted: "hf_…0LD1".into(),
+            replaced_at: "2026-11-30T09:00:00Z".into(),
+            revoked_at: revoked_at.map(String::from),
+        }],
+        ..Slot::default()
+    }])
+}
+
+fn new_token_typed(app: &App) -> usize {
+    match &app.popup {
+        Some(Popup::NewToken { input, .. }) => input.chars(),
+        p => panic!("no new token popup: {p:?}"),
+    }
+}
+
+#[test]
+fn r_rotates_a_slot_through_a_masked_input_and_one_preview() {
+    let mut app = sample_at(120, 40);
+    app.update(slots(None));
+    app.update(key('2'));
+    // A secret no slot holds: move it into the keyring first.
+    select_row_with(&mut app, "hf_…AoCL");
+    assert!(app.update(key('R')).is_empty());
+    assert!(app.popup.is_none());
+    let toast = &app.toast.as_ref().unwrap().1;
+    assert!(
+        toast.contains("in no keyring slot yet: move it into the keyring first (f), then R"),
+        "{toast}"
+    );
+    // The slot's value: the provider's page (no display here: shown, not opened) and a
+    // masked input.
+    select_row_with(&mut app, "hf_…Wq3Z");
+    assert!(app.update(key('R')).is_empty());
+    assert_eq!(new_token_typed(&app), 0);
+    let token = hf_token("typed-into-the-dashboard");
+    typed(&mut app, &token);
+    assert_eq!(new_token_typed(&app), token.len());
+    let s = screen(&app);
+    assert!(
+        s.contains("Create a new token at https://huggingface.co/settings/tokens"),
+        "{s}"
+    );
+    assert!(
+        s.contains(&format!("> {}▏", "•".repeat(token.len()))),
+        "{s}"
+    );
+    // What was typed is nowhere: not drawn, not in the state's debug form, not in a line.
+    let last4 = &token[token.len() - 4..];
+    for text in [
+        s.clone(),
+        format!("{:?}", app.popup),
+        format!("{:?}", app.details()),
+        format!("{:?}", app.model.groups),
+    ] {
+        assert!(
+            !text.contains(&token[3..]) && !text.contains(last4),
+            "{text}"
+        );
+    }
+    // Typing keys that mean something elsewhere types them.
+    typed(&mut app, "qv");
+    assert!(!app.quit);
+    app.update(code(KeyCode::Backspace));
+    app.update(code(KeyCode::Backspace));
+    assert_eq!(new_token_typed(&app), token.len());
+    // Esc cancels and wipes it: R again starts empty.
+    assert!(app.update(code(KeyCode::Esc)).is_empty());
+    assert!(app.popup.is_none());
+    app.update(key('R'));
+    assert_eq!(new_token_typed(&app), 0);
+    // Enter with nothing typed does nothing.
+    assert!(app.update(code(KeyCode::Enter)).is_empty());
+    typed(&mut app, &token);
+    let effects = app.update(code(KeyCode::Enter));
+    let request = match &effects[..] {
+        [Effect::Rotate {
+            request,
+            slot,
+            new,
+            findings,
+            verify,
+        }] => {
+            assert_eq!(slot, "huggingface");
+            assert_eq!(new.expose(), token);
+            assert_eq!(findings.len(), 7, "the open findings");
+            assert!(!verify, "nothing is sent without consent");
+            *request
+        }
+        e => panic!("no rotation: {e:?}"),
+    };
+    assert!(matches!(
+        &app.popup,
+        Some(Popup::Planning { rotating: Some(s), .. }) if s == "huggingface"
+    ));
+    // Refused: said, and nothing changed.
+    app.update(Action::RotationRefused {
+        request,
+        reason: "that is the token `huggingface` holds already; create a new one first".into(),
+    });
+    assert!(app.popup.is_none());
+    assert_eq!(app.toast.as_ref().unwrap().0, ToastLevel::Error);
+    // Accepted: the plan in the fix preview; `y` applies it.
+    app.update(key('R'));
+    typed(&mut app, &token);
+    let request = match &app.update(code(KeyCode::Enter))[..] {
+        [Effect::Rotate { request, .. }] => *request,
+        e => panic!("{e:?}"),
+    };
+    app.update(Action::PlanReady {
+        request,
+        plan: plan_shown("fix-rot", &["hfg-000000000003"], &[], 1),
+        empty: false,
+    });
+    let new = redacted(&token);
+    let s = screen(&app);
+    assert!(
+        s.contains(&format!("Rotate `huggingface`: hf_…Wq3Z → {new}?")),
+        "{s}"
+    );
+    assert_eq!(app.update(key('y')), vec![Effect::Apply("fix-rot".into())]);
+    let effects = app.update(Action::Applied {
+        fix_id: "fix-rot".into(),
+        findings: vec!["hfg-000000000003".into()],
+        failed: vec![],
+        paths: vec![],
+        error: None,
+    });
+    // The whole list is audited again, and the slots read again.
+    assert_eq!(effects, vec![Effect::Scan, Effect::LoadSlots]);
+    let toast = app.toast.clone().unwrap();
+    assert_eq!(toast.0, ToastLevel::Success);
+    assert!(
+        toast.1.contains(&format!("`huggingface` now holds {new}"))
+            && toast.1.contains(
+                "revoke the old token hf_…Wq3Z at https://huggingface.co/settings/tokens"
+            ),
+        "{}",
+        toast.1
+    );
+    assert_eq!(app.update(key('u')), vec![Effect::Undo("fix-rot".into())]);
+}
+
+#[test]
+fn r_on_a_replaced_token_asks_whether_it_is_revoked() {
+    let mut app = sample_at(120, 40);
+    app.update(slots(None));
+    app.update(key('2'));
+    // The replaced value is listed though no file holds it: it waits to be revoked.
+    let s = screen(&app);
+    let row = s.lines().find(|l| l.contains("no place")).unwrap();
+    assert!(
+        row.contains("MED  hf_…0LD1  huggingface  no place") && row.contains("revoke"),
+        "{row}"
+    );
+    select_row_with(&mut app, "hf_…0LD1");
+    assert!(screen(&app).contains("A rotation replaced it in `huggingface`"));
+    assert!(app.update(key('R')).is_empty());
+    assert!(matches!(app.popup, Some(Popup::Revoked { .. })));
+    let flat: String = screen(&app)
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("Did you revoke hf_…0LD1 at https://huggingface.co/settings/tokens?"),
+        "{flat}"
+    );
+    // Not yet.
+    assert!(app.update(key('n')).is_empty());
+    assert!(app.popup.is_none());
+    // Yes: marked as `hfguard rotate --done` marks it (no verification without consent).
+    app.update(key('R'));
+    assert_eq!(
+        app.update(key('y')),
+        vec![Effect::MarkRevoked {
+            slot: "huggingface".into(),
+            fingerprint: "dead".into(),
+            verify: false,
+        }]
+    );
+    assert_eq!(
+        app.update(Action::RevokeMarked {
+            slot: "huggingface".into(),
+            result: Ok(vec!["hf_…0LD1".into()]),
+        }),
+        vec![Effect::LoadSlots]
+    );
+    assert!(app.toast.as_ref().unwrap().1.contains("Rotation done"));
+    app.update(slots(Some("2026-12-01T11:00:00Z")));
+    let s = screen(&app);
+    let row = s.lines().find(|l| l.contains("no place")).unwrap();
+    assert!(
+        row.contains("INFO hf_…0LD1") && row.contains("rotated"),
+        "{row}"
+    );
+    assert!(app.update(key('R')).is_empty());
+    assert!(app
+        .toast
+        .as_ref()
+        .unwrap()
+        .1
+        .contains("its rotation is done"));
+    // With consent given, the provider is asked first.
+    let mut asked = sample_at(120, 40);
+    asked.may_verify = true;
+    asked.update(slots(None));
+    asked.update(key('2'));
+    select_row_with(&mut asked, "hf_…0LD1");
+    asked.update(key('R'));
+    assert!(matches!(
+        &asked.update(key('y'))[..],
+        [Effect::MarkRevoked { verify: true, .. }]
+    ));
+}
+
+/// Selects the Tokens row that shows `secret`.
+fn select_row_with(app: &mut App, secret: &str) {
+    let row = app
+        .model
+        .groups
+        .iter()
+        .position(|g| g.secret == secret)
+        .unwrap_or_else(|| panic!("no row for {secret}"));
+    app.update(key('g'));
+    for _ in 0..row {
+        app.update(key('j'));
+    }
+}
+
+#[test]
+fn verify_and_rotate_snapshots() {
+    let mut consent = sample_at(80, 24);
+    consent.update(key('2'));
+    consent.update(key('v'));
+    insta::assert_snapshot!("verify_consent_80x24", screen(&consent));
+    let mut rotate = sample_at(80, 24);
+    rotate.update(slots(None));
+    rotate.update(key('2'));
+    rotate.update(key('R'));
+    let token = hf_token("snapshot-typed");
+    typed(&mut rotate, &token);
+    let s = screen(&rotate);
+    assert!(!s.contains(&token[3..]) && !s.contains(&token[token.len() - 4..]));
+    insta::assert_snapshot!("rotate_input_80x24", s);
+}
+
+/// `v` on a secret only the keyring holds (its token file was fixed into the `huggingface`
+/// slot, here with `f`): the real worker reads it from the slot of the real Secret Service
+/// and asks the Hub's stand-in, with one request.
+#[test]
+fn v_reads_a_secret_only_the_keyring_holds_from_its_slot() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let t = fx.token("live-keyring-verify");
+    fx.mkdir(".cache/huggingface", 0o700);
+    fx.write(".cache/huggingface/token", &t, 0o600);
+    let hub = FakeHub::start(std::collections::BTreeMap::from([(
+        t.clone(),
+        (
+            200,
+            r#"{"type":"user","name":"alice","orgs":[],"auth":{"accessToken":{"displayName":"ci","role":"read"}}}"#.to_string(),
+        ),
+    )]));
+    fx.set_env("HF_ENDPOINT", hub.endpoint());
+    let mut live = Live::new(&fx, 120, 40);
+    // Fixed in this process (its fingerprints are keyed as the index's), then audited again.
+    live.press(key('f'));
+    live.press(key('y'));
+    assert_eq!(
+        live.app.toast.as_ref().unwrap().0,
+        ToastLevel::Success,
+        "{:?}",
+        live.app.toast
+    );
+    assert!(!fx.path(".cache/huggingface/token").exists());
+    live.press(key('r'));
+    live.app.may_verify = true;
+    live.press(key('2'));
+    select_row_with(&mut live.app, &redacted(&t));
+    let g = &live.app.model.groups[live.app.cursor()];
+    assert!(
+        g.places.is_empty() && g.slot.as_deref() == Some("huggingface"),
+        "{g:?}"
+    );
+    let fp = g.fingerprint.clone();
+    live.press(key('v'));
+    assert_eq!(
+        live.app.verified.get(&fp).map(|v| v.status),
+        Some(hfguard::verify::Status::Live),
+        "{:?}",
+        live.app.toast
+    );
+    let s = screen(&live.app);
+    fx.assert_no_leak(&s);
+    let row = s.lines().find(|l| l.contains("keyring only")).unwrap();
+    assert!(row.contains("keyring  read only"), "{row}");
+    let requests = hub.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].authorization.as_deref(),
+        Some(format!("Bearer {t}").as_str())
+    );
 }

@@ -339,3 +339,182 @@ fn bash_completes_subcommands_in_a_real_terminal() {
         "{screen}"
     );
 }
+
+/// The Hub's answer for a live write token of alice's.
+fn whoami_write(user: &str) -> (u16, String) {
+    (
+        200,
+        serde_json::json!({
+            "type": "user", "name": user, "orgs": [],
+            "auth": {"type": "access_token",
+                     "accessToken": {"displayName": "laptop", "role": "write"}}
+        })
+        .to_string(),
+    )
+}
+
+/// Types `/` and the last four characters of `token` into the dashboard, then Enter: the
+/// Tokens view shows that secret only (other processes of the machine may hold tokens).
+fn filter_to(tmux: &Tmux, token: &str) {
+    let last4: Vec<String> = token[token.len() - 4..].chars().map(String::from).collect();
+    tmux.keys(&["/"]);
+    tmux.keys(&last4.iter().map(String::as_str).collect::<Vec<_>>());
+    tmux.keys(&["Enter"]);
+}
+
+/// Issue 15: `v` on a secret asks once what it may send; without a yes nothing connects
+/// anywhere (a tripwire as HF_ENDPOINT counts connections), with it exactly one
+/// `GET /api/whoami-v2` goes to HF_ENDPOINT (a stand-in for the Hub on 127.0.0.1), the token
+/// only as its bearer, and the list shows what the Hub said.
+#[test]
+fn v_verifies_a_secret_only_after_the_user_agrees() {
+    let mut fx = Fixture::new();
+    let t = fx.token("pty-verify");
+    fx.mkdir(".cache/huggingface", 0o700);
+    fx.write(".cache/huggingface/token", &t, 0o600);
+
+    let wire = Tripwire::start();
+    fx.set_env("HF_ENDPOINT", wire.endpoint());
+    let tmux = dashboard(&fx, "verify-no", 120, 40);
+    tmux.wait_for("scanned");
+    tmux.keys(&["2"]);
+    filter_to(&tmux, &t);
+    tmux.wait_for(&redacted(&t));
+    tmux.keys(&["v"]);
+    let ask = tmux.wait_for("Verify with its provider?");
+    assert!(
+        ask.contains(&format!("GET {}/api/whoami-v2", wire.endpoint())),
+        "{ask}"
+    );
+    fx.assert_no_leak(&ask);
+    tmux.keys(&["n"]);
+    tmux.wait_for("Nothing sent.");
+    tmux.keys(&["v"]);
+    tmux.wait_for("Verify with its provider?");
+    tmux.keys(&["Escape"]);
+    // R on a secret no slot holds sends nothing either.
+    tmux.keys(&["R"]);
+    tmux.wait_for("in no keyring slot yet");
+    tmux.keys(&["q"]);
+    tmux.wait_for("HFGUARD-EXITED-0");
+    assert_eq!(wire.connections(), 0, "a connection without consent");
+    drop(tmux);
+
+    let hub = FakeHub::start(std::collections::BTreeMap::from([(
+        t.clone(),
+        whoami_write("alice"),
+    )]));
+    fx.set_env("HF_ENDPOINT", hub.endpoint());
+    let tmux = dashboard(&fx, "verify-yes", 120, 40);
+    tmux.wait_for("scanned");
+    tmux.keys(&["2"]);
+    filter_to(&tmux, &t);
+    tmux.wait_for(&redacted(&t));
+    tmux.keys(&["v"]);
+    tmux.wait_for("Verify with its provider?");
+    assert!(hub.requests().is_empty(), "sent before the answer");
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for("live/write");
+    fx.assert_no_leak(&screen);
+    let screen = tmux.wait_for("Verified: live · alice (user)");
+    fx.assert_no_leak(&screen);
+    let requests = hub.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(
+        (requests[0].method.as_str(), requests[0].path.as_str()),
+        ("GET", "/api/whoami-v2")
+    );
+    assert_eq!(
+        requests[0].authorization.as_deref(),
+        Some(format!("Bearer {t}").as_str())
+    );
+    // Asked once per session: the next `v` sends at once.
+    tmux.keys(&["v"]);
+    let start = Instant::now();
+    while hub.requests().len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the second v was not sent:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!tmux.screen().contains("Verify with its provider?"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("HFGUARD-EXITED-0");
+}
+
+/// Issue 15: a home whose token file and `.bashrc` token were fixed into the `huggingface`
+/// slot, rotated from the dashboard against the real Secret Service: R, the new token pasted
+/// into the masked input, Enter, the preview, y. The slot holds the new token (`token get`),
+/// a new bash gets it, the old one waits to be revoked until R says it is, and no capture of
+/// the terminal ever holds either token.
+#[test]
+fn r_rotates_a_slot_from_the_dashboard_against_the_real_keyring() {
+    let mut fx = Fixture::new();
+    fx.with_keyring();
+    let (old, new) = (fx.token("pty-rotate-old"), fx.token("pty-rotate-new"));
+    fx.mkdir(".cache/huggingface", 0o700);
+    fx.write(".cache/huggingface/token", &old, 0o600);
+    fx.write(".bashrc", format!("export HF_TOKEN={old}\n"), 0o644);
+    fix(&fx, &["--all"]);
+    assert!(new_bash_has_token(&fx, ".bashrc", &old));
+
+    let tmux = dashboard(&fx, "rotate", 120, 40);
+    tmux.wait_for("scanned");
+    tmux.keys(&["2"]);
+    filter_to(&tmux, &old);
+    let row = tmux.wait_for("keyring only");
+    assert!(row.contains(&redacted(&old)), "{row}");
+    tmux.keys(&["R"]);
+    let ask = tmux.wait_for("Rotate `huggingface`");
+    assert!(
+        ask.contains("Create a new token at https://huggingface.co/settings/tokens"),
+        "{ask}"
+    );
+    // Pasted (tmux types it), shown only as bullets.
+    tmux.cmd(&["send-keys", "-t", "t", "-l", &new]);
+    let typed = tmux.wait_for(&"•".repeat(new.len()));
+    fx.assert_no_leak(&typed);
+    tmux.keys(&["Enter"]);
+    let preview = tmux.wait_for("Enter/y applies");
+    assert!(
+        preview.contains(&format!("{} → {}", redacted(&old), redacted(&new))),
+        "{preview}"
+    );
+    fx.assert_no_leak(&preview);
+    tmux.keys(&["y"]);
+    let done = tmux.wait_for("now holds");
+    fx.assert_no_leak(&done);
+
+    let get = fx.command(&["token", "get"]).output().unwrap();
+    assert!(get.status.success());
+    assert!(
+        String::from_utf8_lossy(&get.stdout).trim_end() == new,
+        "the slot does not hold the new token"
+    );
+    assert!(
+        new_bash_has_token(&fx, ".bashrc", &new),
+        "a new bash lacks the new token"
+    );
+
+    // The old token waits to be revoked; R asks, y says it is: the rotation is done.
+    tmux.keys(&["Escape"]);
+    filter_to(&tmux, &old);
+    let row = tmux.wait_for("no place");
+    assert!(row.contains("revoke"), "{row}");
+    tmux.keys(&["R"]);
+    tmux.wait_for("Did you revoke");
+    tmux.keys(&["y"]);
+    let end = tmux.wait_for("Rotation done");
+    fx.assert_no_leak(&end);
+    tmux.wait_for("rotated");
+    tmux.keys(&["q"]);
+    let end = tmux.wait_for("HFGUARD-EXITED-0");
+    fx.assert_no_leak(&end);
+    let list = fx.run(&["token", "list"]).stdout;
+    assert!(
+        list.contains(&format!("replaced {}", redacted(&old))) && list.contains(": revoked "),
+        "{list}"
+    );
+}

@@ -6,11 +6,10 @@ use super::Fatal;
 use clap::Args;
 use hfguard::audit::{self, NoSink, ScanOptions};
 use hfguard::config::Config;
-use hfguard::finding::{FixKind, Severity};
 use hfguard::fix::{self, Journal};
 use hfguard::home::Home;
 use hfguard::keystore::{KeyError, KeyStore};
-use hfguard::secret::Secret;
+use hfguard::rotation;
 use hfguard::slots::{self, HF_DEFAULT};
 use hfguard::term;
 use std::fmt::Write as _;
@@ -49,24 +48,6 @@ pub struct RotateArgs {
     force: bool,
 }
 
-/// Opens `url` in the user's browser when there is a display, without waiting for it.
-fn open(home: &Home, url: &str) -> bool {
-    let display = home.var("DISPLAY").is_some() || home.var("WAYLAND_DISPLAY").is_some();
-    if !display {
-        return false;
-    }
-    let mut cmd = std::process::Command::new("xdg-open");
-    cmd.arg(url).stdin(std::process::Stdio::null());
-    // Bounded like every child: a browser launcher that hangs is killed, not waited for.
-    match hfguard::child::start(&mut cmd, std::time::Duration::from_secs(30)) {
-        Ok(running) => {
-            running.detach();
-            true
-        }
-        Err(_) => false,
-    }
-}
-
 fn read_token(stdin: bool) -> Result<zeroize::Zeroizing<String>, Fatal> {
     let raw = if stdin || !std::io::stdin().is_terminal() {
         if !stdin {
@@ -86,58 +67,6 @@ fn read_token(stdin: bool) -> Result<zeroize::Zeroizing<String>, Fatal> {
     Ok(zeroize::Zeroizing::new(raw.trim().to_string()))
 }
 
-/// With verification on: the new token must be live, and belong to the same account as the
-/// old one (when both are known), unless `force`.
-fn check_new(
-    settings: &hfguard::verify::Settings,
-    provider: &str,
-    new: &Secret,
-    old: &Secret,
-    force: bool,
-) -> Result<(), Fatal> {
-    use hfguard::verify::{verify_secret, Status};
-    let v = verify_secret(settings, Some(provider), new);
-    match v.status {
-        Status::Live => {}
-        Status::Revoked => return Err(Fatal(
-            "the provider refuses the new token (revoked, expired or mistyped); nothing changed"
-                .into(),
-        )),
-        Status::Unknown if !force => {
-            return Err(Fatal(format!(
-                "could not check the new token ({}); pass --force to use it anyway",
-                v.reason.unwrap_or_else(|| "no answer".into())
-            )))
-        }
-        _ => {}
-    }
-    term::warn(&format!("The new token is {}.", v.summary()));
-    if force {
-        return Ok(());
-    }
-    let before = verify_secret(settings, Some(provider), old);
-    if let (Some(a), Some(b)) = (&before.owner, &v.owner) {
-        if a != b {
-            return Err(Fatal(format!(
-                "the new token belongs to {}, the old one to {}: pass --force to switch accounts",
-                hfguard::term::safe_line(b),
-                hfguard::term::safe_line(a)
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// The provider a token's shape says it is from (`hf_…` → huggingface), if any rule knows it.
-fn shape_provider(value: &str) -> Option<String> {
-    let mut found = Vec::new();
-    hfguard::rules::builtin().find(value.as_bytes(), None, &mut found);
-    found
-        .into_iter()
-        .find(|m| m.offset == 0 && m.secret.expose() == value)
-        .and_then(|m| m.provider)
-}
-
 /// Whether this run may ask the provider.
 fn verifying(config: &Config, args: &RotateArgs) -> bool {
     (args.verify || config.verify.enabled) && !args.no_verify
@@ -146,67 +75,31 @@ fn verifying(config: &Config, args: &RotateArgs) -> bool {
 pub fn rotate(home: &Home, config: Config, args: RotateArgs) -> Result<ExitCode, Fatal> {
     let verify = verifying(&config, &args);
     let settings = hfguard::verify::Settings::for_home(home);
-    let index = slots::load(home);
-    let slot = index.iter().find(|s| s.name == args.slot).cloned();
-    let provider = slot
-        .as_ref()
-        .and_then(|s| s.provider.clone())
-        .unwrap_or_else(|| args.slot.split('-').next().unwrap_or("").to_string());
+    let provider = slots::provider_of(&slots::load(home), &args.slot);
     let url = hfguard::rules::builtin()
         .rotation_url(&provider)
         .map(str::to_string);
     if args.done {
-        if verify && !args.force {
-            // The old values wait in the keyring as the rotation's undo backups.
-            let keys = KeyStore::new(home);
-            for p in slot
-                .iter()
-                .flat_map(|s| &s.previous)
-                .filter(|p| p.revoked_at.is_none())
-            {
-                let Ok(old) = keys.get_backup(&p.fingerprint) else {
-                    continue;
-                };
-                let v = hfguard::verify::verify_secret(&settings, Some(&provider), &old);
-                match v.status {
-                    hfguard::verify::Status::Revoked => {}
-                    hfguard::verify::Status::Live => {
-                        return Err(Fatal(format!(
-                            "{} still works (the provider accepts it): revoke it{} first, or pass --force",
-                            p.redacted,
-                            url.as_deref().map(|u| format!(" at {u}")).unwrap_or_default()
-                        )))
-                    }
-                    _ => {
-                        return Err(Fatal(format!(
-                            "could not check {}: {}; pass --force to mark it revoked anyway",
-                            p.redacted,
-                            v.reason.unwrap_or_else(|| "no answer".into())
-                        )))
-                    }
+        let check = (verify && !args.force).then_some(&settings);
+        let marked = rotation::confirm_revoked(home, &args.slot, None, check).map_err(|e| {
+            Fatal(match e {
+                e @ rotation::NotRevoked::StillLive { .. } => format!("{e}, or pass --force"),
+                e @ rotation::NotRevoked::Unchecked { .. } => {
+                    format!("{e}; pass --force to mark it revoked anyway")
                 }
-            }
-        }
-        let now = hfguard::time::now_rfc3339();
-        let mut marked = 0;
-        slots::update(home, |list| {
-            for s in list.iter_mut().filter(|s| s.name == args.slot) {
-                for p in s.previous.iter_mut().filter(|p| p.revoked_at.is_none()) {
-                    p.revoked_at = Some(now.clone());
-                    marked += 1;
-                }
-            }
-        })
-        .map_err(Fatal)?;
-        if marked == 0 {
+                e => e.to_string(),
+            })
+        })?;
+        if marked.is_empty() {
             term::say(&format!(
                 "`{}` has no replaced token waiting to be revoked.",
                 args.slot
             ));
         } else {
             term::say(&format!(
-                "Rotation of `{}` done: {marked} old token(s) marked revoked.",
-                args.slot
+                "Rotation of `{}` done: {} old token(s) marked revoked.",
+                args.slot,
+                marked.len()
             ));
         }
         return Ok(ExitCode::SUCCESS);
@@ -222,7 +115,9 @@ pub fn rotate(home: &Home, config: Config, args: RotateArgs) -> Result<ExitCode,
     let mut err = term::stderr();
     match &url {
         Some(u) => {
-            let opened = !args.no_open && std::io::stdin().is_terminal() && open(home, u);
+            let opened = !args.no_open
+                && std::io::stdin().is_terminal()
+                && hfguard::child::open_in_browser(home, u);
             let _ = writeln!(
                 err,
                 "Create a new token at {u}{} — with the same permissions as {} if that one did the job — and paste it below.",
@@ -238,33 +133,19 @@ pub fn rotate(home: &Home, config: Config, args: RotateArgs) -> Result<ExitCode,
         }
     }
     let raw = read_token(args.stdin)?;
-    if raw.is_empty() || raw.chars().any(char::is_whitespace) {
-        return Err(Fatal(
-            "that is not a token (empty, or more than one word); nothing changed".into(),
-        ));
+    let check = verify.then_some(&settings);
+    let checked = rotation::check_new_token(&raw, &args.slot, &provider, &old, check, args.force)
+        .map_err(|r| {
+        Fatal(match r.force_hint() {
+            Some(hint) => format!("{r}; {hint}"),
+            None => r.to_string(),
+        })
+    })?;
+    drop(raw);
+    if let Some(v) = &checked.verification {
+        term::warn(&format!("The new token is {}.", v.summary()));
     }
-    if raw.as_str() == old.expose() {
-        return Err(Fatal(format!(
-            "that is the token `{}` holds already; create a new one first",
-            args.slot
-        )));
-    }
-    let shape = shape_provider(&raw);
-    if !provider.is_empty() && shape.as_deref().is_some_and(|p| p != provider) {
-        return Err(Fatal(format!(
-            "that looks like a token of {}, not of {provider}; nothing changed",
-            shape.unwrap_or_default()
-        )));
-    }
-    if provider == "huggingface" && !raw.starts_with("hf_") {
-        return Err(Fatal(
-            "a Hugging Face token starts with hf_; nothing changed".into(),
-        ));
-    }
-    let new = Secret::new(raw.to_string(), hfguard::rules::builtin().prefix_of(&raw));
-    if verify {
-        check_new(&settings, &provider, &new, &old, args.force)?;
-    }
+    let new = checked.secret;
     // Every place that still holds the old token in plaintext goes too: a lookup of the slot
     // where a program reads it, a redaction where it is only recorded.
     let report = audit::run(
@@ -275,14 +156,7 @@ pub fn rotate(home: &Home, config: Config, args: RotateArgs) -> Result<ExitCode,
         },
         &NoSink,
     );
-    let old_fp = old.fingerprint();
-    let choices: Vec<(hfguard::finding::Finding, FixKind)> = report
-        .findings
-        .iter()
-        .filter(|f| f.fingerprint.as_deref() == Some(old_fp.as_str()) && f.ignored.is_none())
-        .filter(|f| f.severity != Severity::Info || f.fixes.contains(&FixKind::Keyring))
-        .filter_map(|f| f.fixes.first().map(|k| (f.clone(), *k)))
-        .collect();
+    let choices = fix::rotation_choices(&report.findings, &old);
     let plan = fix::plan_rotation(home, &args.slot, &new, &old, &choices, &report.findings);
     let mut out = term::stdout();
     let _ = write!(out, "{}", fix::preview(&plan));

@@ -23,7 +23,7 @@ pub mod target;
 pub use diff::{context_line, preview, redact_all, shown_line};
 pub use journal::{Journal, JournalEntry};
 pub use model::{Change, FileChange, Keyring, Plan, Replaced, TokenToStore};
-pub use plan::{marker, plan, plan_in, plan_rotation};
+pub use plan::{marker, plan, plan_in, plan_rotation, rotation_choices};
 pub use target::Target;
 
 use crate::keystore::{KeyError, KeyStore};

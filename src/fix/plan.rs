@@ -12,7 +12,7 @@ use super::binary::{self, SelfCommand};
 use super::consumers;
 use super::locate::{locate, Located};
 use super::model::{Change, FileChange, Keyring, Plan, Replaced, TokenToStore};
-use crate::finding::{Finding, FixKind};
+use crate::finding::{Finding, FixKind, Severity};
 use crate::home::Home;
 use crate::keystore::KeyStore;
 use crate::kind::FileKind;
@@ -110,6 +110,20 @@ pub fn plan_rotation(
 ) -> Plan {
     let old = (old.fingerprint(), old.redacted());
     plan_all(home, choices, findings, Some((name, new, old)))
+}
+
+/// The places of `findings` that still hold `old` and that a rotation changes: each with
+/// its recommended fix (a lookup of the slot where a program reads it, a redaction where it
+/// is only recorded). Ignored findings stay as they are, and so do `info` ones that no
+/// keyring move applies to (a dead token's leftovers).
+pub fn rotation_choices(findings: &[Finding], old: &Secret) -> Vec<(Finding, FixKind)> {
+    let old_fp = old.fingerprint();
+    findings
+        .iter()
+        .filter(|f| f.fingerprint.as_deref() == Some(old_fp.as_str()) && f.ignored.is_none())
+        .filter(|f| f.severity != Severity::Info || f.fixes.contains(&FixKind::Keyring))
+        .filter_map(|f| f.fixes.first().map(|k| (f.clone(), *k)))
+        .collect()
 }
 
 fn plan_all(

@@ -7,12 +7,18 @@
 //! revoked). [`state`] answers, for one secret, from the reasons its places give
 //! ([`Evidence`]), the credential slots (a slot's `previous` values are secrets that were
 //! replaced, and wait to be revoked) and a verification, if one was made. The reports, the
-//! `rotate` command and the dashboard share it.
+//! `rotate` command and the dashboard share it, and the two steps of a rotation that both
+//! front ends take: [`check_new_token`] (is the pasted token fit to replace the old one?) and
+//! [`confirm_revoked`] (the old one is revoked: the rotation is done).
 
 mod exposure;
 pub mod gitindex;
+mod new_token;
+mod revoked;
 
 pub use exposure::Evidence;
+pub use new_token::{check_new_token, Checked, Refusal};
+pub use revoked::{confirm_revoked, NotRevoked};
 
 use crate::slots::Slot;
 use crate::verify::{Status, Verification};

@@ -13,6 +13,9 @@ use crate::audit::Report;
 use crate::finding::{Finding, FixKind, Severity};
 use crate::home::Home;
 use crate::kind::FileKind;
+use crate::secret::Secret;
+use crate::slots::Slot;
+use crate::verify::Verification;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -49,6 +52,74 @@ pub enum ToastLevel {
     Error,
 }
 
+/// Text typed that must never be shown: a new token being pasted. It lives in a buffer wiped
+/// when dropped, with room for any token reserved up front (a growing `String` would leave
+/// copies of what was typed in the memory it gives back); its `Debug` shows only its length,
+/// and nothing draws it but as bullets.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Masked(zeroize::Zeroizing<String>);
+
+impl Masked {
+    /// The most bytes it takes: tokens are far shorter.
+    pub const MAX: usize = 1024;
+
+    pub fn new() -> Self {
+        Masked(zeroize::Zeroizing::new(String::with_capacity(Self::MAX)))
+    }
+
+    /// How many characters were typed (what the bullets show).
+    pub fn chars(&self) -> usize {
+        self.0.chars().count()
+    }
+
+    fn push(&mut self, c: char) {
+        if self.0.len() + c.len_utf8() <= Self::MAX {
+            self.0.push(c);
+        }
+    }
+
+    fn pop(&mut self) {
+        self.0.pop();
+    }
+
+    /// What was typed, taken out (the buffer is left empty).
+    fn take(&mut self) -> zeroize::Zeroizing<String> {
+        std::mem::replace(&mut self.0, zeroize::Zeroizing::new(String::new()))
+    }
+}
+
+impl Default for Masked {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Masked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Masked({} chars)", self.chars())
+    }
+}
+
+/// The secret a key acts on: a row of Tokens, or the selected finding's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chosen {
+    pub fingerprint: String,
+    /// Redacted.
+    pub secret: String,
+    pub provider: Option<String>,
+}
+
+/// A rotation, for what the dashboard says about it while it is planned and once applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RotationShown {
+    pub slot: String,
+    /// The old and the new token, redacted.
+    pub old: String,
+    pub new: String,
+    /// Where the provider revokes tokens.
+    pub url: Option<String>,
+}
+
 /// A modal on top of the lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Popup {
@@ -57,13 +128,35 @@ pub enum Popup {
         scroll: usize,
         over: Option<Box<Popup>>,
     },
-    /// Waiting for the worker to compute plan number `request` for `count` findings.
-    Planning { request: u64, count: usize },
+    /// Waiting for the worker to compute plan number `request` for `count` findings (or, for
+    /// a rotation of slot `rotating`, to check the new token first).
+    Planning {
+        request: u64,
+        count: usize,
+        rotating: Option<String>,
+    },
     /// The plan, exactly as it will be applied; Enter or `y` applies, Esc or `n` cancels.
     Confirm {
         plan: PlanShown,
         lines: Vec<TLine>,
         scroll: usize,
+        /// The plan replaces a slot's token.
+        rotation: Option<RotationShown>,
+    },
+    /// Before the first verification of the session: exactly what is sent where; `y` sends
+    /// it, `n` or Esc sends nothing.
+    Consent(Chosen),
+    /// A value a rotation replaced in `slot`: did the user revoke it at the provider?
+    Revoked { slot: String, chosen: Chosen },
+    /// Rotating `slot`, which holds `old` (redacted): the provider's token page, and the new
+    /// token as it is typed (never shown).
+    NewToken {
+        slot: String,
+        old: String,
+        url: Option<String>,
+        /// The page was opened in the browser (there is a display).
+        opened: bool,
+        input: Masked,
     },
     /// The selected finding's secret is open in other places too: fix this one, or all?
     Scope { id: String, places: usize },
@@ -124,6 +217,24 @@ pub enum Action {
     Failed(String),
     /// From the watcher.
     Watch(crate::watch::Event),
+    /// hfguard's keyring slots (the index), read again.
+    Slots(Vec<Slot>),
+    /// What the provider said about the secret with `fingerprint` (`Err`: why it could not be
+    /// asked).
+    Verified {
+        fingerprint: String,
+        result: Result<Verification, String>,
+    },
+    /// The new token of rotation `request` was refused; nothing changed.
+    RotationRefused {
+        request: u64,
+        reason: String,
+    },
+    /// Replaced values of `slot` marked revoked (redacted), or why not.
+    RevokeMarked {
+        slot: String,
+        result: Result<Vec<String>, String>,
+    },
 }
 
 /// What the event loop must do for the state machine.
@@ -148,6 +259,34 @@ pub enum Effect {
     LoadContext(Box<Finding>),
     /// Start (true) or stop watching for regressions.
     Watch(bool),
+    /// Read hfguard's slot index again.
+    LoadSlots,
+    /// Ask the provider of the secret with `fingerprint` about it (one request), its
+    /// plaintext read again from `places` (findings that hold it) or the keyring.
+    Verify {
+        fingerprint: String,
+        provider: Option<String>,
+        places: Vec<Finding>,
+    },
+    /// Open a page in the user's browser.
+    Open(String),
+    /// Check `new` as the next value of `slot` and plan the rotation as plan `request`; the
+    /// copies of the old token are among `findings` (the open ones). `verify`: the new token
+    /// is sent to its provider first.
+    Rotate {
+        request: u64,
+        slot: String,
+        new: Secret,
+        findings: Vec<Finding>,
+        verify: bool,
+    },
+    /// Mark the value `fingerprint` that `slot` held before a rotation revoked (with
+    /// `verify`, only when its provider refuses it).
+    MarkRevoked {
+        slot: String,
+        fingerprint: String,
+        verify: bool,
+    },
     Quit,
 }
 
@@ -223,6 +362,19 @@ pub struct App {
     pub model: Model,
     /// Findings arrived since the model was built.
     stale: bool,
+    /// hfguard's keyring slots, as the index says (`None`: not read yet).
+    pub slots: Option<Vec<Slot>>,
+    /// What providers said about secrets this session, by fingerprint.
+    pub verified: HashMap<String, Verification>,
+    /// Secrets whose provider is being asked now.
+    pub verifying: HashSet<String>,
+    /// Whether a secret may be sent to its provider without asking first: `[verify] enabled
+    /// = true` in the configuration, or the user said yes once in this session.
+    pub may_verify: bool,
+    /// The rotation whose plan is awaited, by plan request.
+    rotation: Option<(u64, RotationShown)>,
+    /// Rotations being applied, by plan id.
+    applying: HashMap<String, RotationShown>,
 }
 
 impl App {
@@ -267,6 +419,12 @@ impl App {
             baseline: 0.0,
             model: Model::default(),
             stale: false,
+            slots: None,
+            verified: HashMap::new(),
+            verifying: HashSet::new(),
+            may_verify: false,
+            rotation: None,
+            applying: HashMap::new(),
         };
         app.refresh();
         app
@@ -295,6 +453,9 @@ impl App {
             filter: &self.filter,
             min_severity: self.min_severity,
             guards: &self.guards,
+            slots: self.slots.as_deref().unwrap_or_default(),
+            verified: &self.verified,
+            verifying: &self.verifying,
         }
     }
 
@@ -342,6 +503,9 @@ impl App {
             Some(Popup::Scope { .. }) => Context::Scope,
             Some(Popup::IgnoreReason { .. }) => Context::Ignore,
             Some(Popup::QuitConfirm) => Context::QuitConfirm,
+            Some(Popup::Consent(_)) => Context::Consent,
+            Some(Popup::Revoked { .. }) => Context::Revoked,
+            Some(Popup::NewToken { .. }) => Context::NewToken,
             None if self.filter_editing => Context::Filter,
             None if self.zoom => Context::Zoom,
             None => self.view.context(),
@@ -655,6 +819,7 @@ impl App {
                     c.moved = true;
                 }
                 let mut e = self.context_effect();
+                e.push(Effect::LoadSlots);
                 if first {
                     e.push(Effect::CheckKeyring);
                     if self.watching {
@@ -681,6 +846,7 @@ impl App {
                 error,
             } => {
                 self.running = self.running.saturating_sub(1);
+                let rotation = self.applying.remove(&fix_id);
                 if let Some(e) = error {
                     self.toast(ToastLevel::Error, e);
                     return Vec::new();
@@ -689,6 +855,9 @@ impl App {
                 for id in &findings {
                     self.fixed.insert(id.clone());
                     self.marked.remove(id);
+                }
+                if let Some(r) = rotation {
+                    return self.rotated(r, fix_id, findings, failed);
                 }
                 self.refresh();
                 let n = findings.len();
@@ -715,7 +884,8 @@ impl App {
                 if n > 0 {
                     self.fixes.push((fix_id, findings.clone()));
                 }
-                vec![self.reaudit(&findings, paths)]
+                // A move into the keyring makes or changes a slot.
+                vec![self.reaudit(&findings, paths), Effect::LoadSlots]
             }
             Action::Undone {
                 fix_id,
@@ -754,7 +924,7 @@ impl App {
                         self.score_change(before)
                     ),
                 );
-                vec![self.reaudit(&findings, paths)]
+                vec![self.reaudit(&findings, paths), Effect::LoadSlots]
             }
             Action::Reaudited { paths, findings } => {
                 self.reconcile(&paths, findings);
@@ -796,6 +966,252 @@ impl App {
                 self.toast(ToastLevel::Error, msg);
                 Vec::new()
             }
+            Action::Slots(slots) => {
+                self.slots = Some(slots);
+                self.refresh();
+                Vec::new()
+            }
+            Action::Verified {
+                fingerprint,
+                result,
+            } => {
+                self.verifying.remove(&fingerprint);
+                let secret = self.redacted_of(&fingerprint);
+                match result {
+                    Ok(v) => {
+                        self.toast(ToastLevel::Info, format!("{secret}: {}", v.summary()));
+                        self.verified.insert(fingerprint, v);
+                    }
+                    Err(why) => self.toast(
+                        ToastLevel::Error,
+                        format!("Could not verify {secret}: {why}"),
+                    ),
+                }
+                self.refresh();
+                Vec::new()
+            }
+            Action::RotationRefused { request, reason } => {
+                self.rotation = None;
+                if self.awaits(request) {
+                    self.replace_waiting(None);
+                    self.toast(
+                        ToastLevel::Error,
+                        format!("Not rotated: {reason}. R to try again."),
+                    );
+                }
+                Vec::new()
+            }
+            Action::RevokeMarked { slot, result } => {
+                match result {
+                    Ok(marked) if marked.is_empty() => self.toast(
+                        ToastLevel::Info,
+                        format!("`{slot}` has no replaced token waiting to be revoked."),
+                    ),
+                    Ok(marked) => self.toast(
+                        ToastLevel::Success,
+                        format!(
+                            "Rotation done: {} marked revoked (it was `{slot}`'s).",
+                            marked.join(", ")
+                        ),
+                    ),
+                    Err(why) => self.toast(ToastLevel::Error, format!("Not marked: {why}")),
+                }
+                vec![Effect::LoadSlots]
+            }
+        }
+    }
+
+    /// A rotation was applied: the slot holds the new token; where to revoke the old one; the
+    /// whole home is audited again (copies of the old token may have been anywhere).
+    fn rotated(
+        &mut self,
+        r: RotationShown,
+        fix_id: String,
+        findings: Vec<String>,
+        failed: Vec<String>,
+    ) -> Vec<Effect> {
+        self.refresh();
+        let revoke = format!(
+            "Now revoke the old token {}{}, then R on it says it is done.",
+            r.old,
+            r.url.map(|u| format!(" at {u}")).unwrap_or_default()
+        );
+        if failed.is_empty() {
+            self.toast(
+                ToastLevel::Success,
+                format!(
+                    "`{}` now holds {}: every lookup, `exec` and git get it (u undoes). {revoke}",
+                    r.slot, r.new
+                ),
+            );
+        } else {
+            self.toast(
+                ToastLevel::Error,
+                format!(
+                    "`{}` now holds {}, but not changed: {}. {revoke}",
+                    r.slot,
+                    r.new,
+                    failed.join("; ")
+                ),
+            );
+        }
+        self.fixes.push((fix_id, findings));
+        vec![Effect::Scan, Effect::LoadSlots]
+    }
+
+    /// The redacted form of the secret with `fingerprint`, as the lists show it.
+    fn redacted_of(&self, fingerprint: &str) -> String {
+        self.model
+            .groups
+            .iter()
+            .find(|g| g.fingerprint == fingerprint)
+            .map(|g| g.secret.clone())
+            .or_else(|| {
+                self.findings
+                    .iter()
+                    .find(|f| f.fingerprint.as_deref() == Some(fingerprint))
+                    .and_then(|f| f.secret.clone())
+            })
+            .map(|s| crate::term::safe_line(&s).into_owned())
+            .unwrap_or_else(|| "the secret".into())
+    }
+
+    /// The secret the selection stands for: the Tokens row, or the selected finding's.
+    pub fn chosen(&self) -> Option<Chosen> {
+        match self.view {
+            View::Tokens => self.model.groups.get(self.cursor()).map(|g| Chosen {
+                fingerprint: g.fingerprint.clone(),
+                secret: g.secret.clone(),
+                provider: g.provider.clone(),
+            }),
+            View::Findings => self.current().and_then(|f| {
+                Some(Chosen {
+                    fingerprint: f.fingerprint.clone()?,
+                    secret: f.secret.clone().unwrap_or_default(),
+                    provider: f.provider.clone(),
+                })
+            }),
+            View::Checklist => None,
+        }
+    }
+
+    /// `v`: verify the selected secret, asking first when no request was allowed yet.
+    fn verify(&mut self) -> Vec<Effect> {
+        let Some(c) = self.chosen() else {
+            self.toast(
+                ToastLevel::Info,
+                "Select a secret to verify (in Tokens, or a finding that holds one).",
+            );
+            return Vec::new();
+        };
+        let provider = c.provider.clone().unwrap_or_default();
+        if !crate::verify::supported(&provider) {
+            self.toast(
+                ToastLevel::Info,
+                format!(
+                    "hfguard verifies Hugging Face tokens only; {} ({}) is not checked, and nothing is sent.",
+                    crate::term::safe_line(&c.secret),
+                    if provider.is_empty() {
+                        "provider unknown".into()
+                    } else {
+                        crate::term::safe_line(&provider).into_owned()
+                    }
+                ),
+            );
+            return Vec::new();
+        }
+        if self.verifying.contains(&c.fingerprint) {
+            self.toast(ToastLevel::Info, "Already asking about this secret…");
+            return Vec::new();
+        }
+        if !self.may_verify {
+            self.popup = Some(Popup::Consent(c));
+            return Vec::new();
+        }
+        self.start_verify(c)
+    }
+
+    fn start_verify(&mut self, c: Chosen) -> Vec<Effect> {
+        // Open places first: the file most likely still holds it as the scan saw it.
+        let mut places: Vec<Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.fingerprint.as_deref() == Some(c.fingerprint.as_str()))
+            .cloned()
+            .collect();
+        places.sort_by_key(|f| !self.is_open(f));
+        self.verifying.insert(c.fingerprint.clone());
+        self.toast(
+            ToastLevel::Info,
+            format!(
+                "Asking Hugging Face about {} (one request)…",
+                crate::term::safe_line(&c.secret)
+            ),
+        );
+        self.refresh();
+        vec![Effect::Verify {
+            fingerprint: c.fingerprint,
+            provider: c.provider,
+            places,
+        }]
+    }
+
+    /// `R`: rotate the selected secret when a slot holds it; on a replaced value, ask
+    /// whether it is revoked; else say how to get it into a slot first.
+    fn rotate(&mut self) -> Vec<Effect> {
+        let Some(c) = self.chosen() else {
+            self.toast(
+                ToastLevel::Info,
+                "Select a secret to rotate (in Tokens, or a finding that holds one).",
+            );
+            return Vec::new();
+        };
+        let Some(slots) = &self.slots else {
+            self.toast(
+                ToastLevel::Info,
+                "Still reading hfguard's keyring slots; R again in a moment.",
+            );
+            return Vec::new();
+        };
+        let secret = crate::term::safe_line(&c.secret).into_owned();
+        let replaced = slots.iter().find_map(|s| {
+            s.previous
+                .iter()
+                .find(|p| p.fingerprint == c.fingerprint)
+                .map(|p| (s.name.clone(), p.revoked_at.clone()))
+        });
+        if let Some((slot, revoked_at)) = replaced {
+            if let Some(at) = revoked_at {
+                self.toast(
+                    ToastLevel::Info,
+                    format!("{secret} was replaced in `{slot}` and revoked ({at}): its rotation is done."),
+                );
+                return Vec::new();
+            }
+            self.popup = Some(Popup::Revoked { slot, chosen: c });
+            return Vec::new();
+        }
+        let Some(slot) = crate::slots::holding(slots, &c.fingerprint) else {
+            self.toast(
+                ToastLevel::Info,
+                format!("{secret} is in no keyring slot yet: move it into the keyring first (f), then R rotates it."),
+            );
+            return Vec::new();
+        };
+        let url = crate::rules::builtin()
+            .rotation_url(&crate::slots::provider_of(slots, &slot.name))
+            .map(str::to_string);
+        let opened = url.is_some() && crate::child::has_display(&self.home);
+        self.popup = Some(Popup::NewToken {
+            slot: slot.name.clone(),
+            old: secret,
+            url: url.clone(),
+            opened,
+            input: Masked::new(),
+        });
+        match url {
+            Some(u) if opened => vec![Effect::Open(u)],
+            _ => Vec::new(),
         }
     }
 
@@ -1017,6 +1433,8 @@ impl App {
         match context {
             Context::Confirm => self.confirm_key(command),
             Context::Scope => self.scope_key(command),
+            Context::Consent => self.consent_key(command),
+            Context::Revoked => self.revoked_key(command),
             Context::QuitConfirm => match command {
                 Command::Apply | Command::Quit => {
                     self.quit = true;
@@ -1067,8 +1485,22 @@ impl App {
         Vec::new()
     }
 
-    /// Keys typed into the filter or the ignore reason.
+    /// Keys typed into the filter, the ignore reason or a new token.
     fn type_text(&mut self, k: KeyEvent) -> Vec<Effect> {
+        if let Some(Popup::NewToken { input, .. }) = &mut self.popup {
+            match k.code {
+                KeyCode::Enter => return self.new_token_typed(),
+                KeyCode::Esc => {
+                    // Dropping the popup wipes what was typed.
+                    self.popup = None;
+                    self.toast(ToastLevel::Info, "Cancelled: nothing changed.");
+                }
+                KeyCode::Backspace => input.pop(),
+                KeyCode::Char(c) if !c.is_control() => input.push(c),
+                _ => {}
+            }
+            return Vec::new();
+        }
         if let Some(Popup::IgnoreReason { id, input }) = &mut self.popup {
             match k.code {
                 KeyCode::Enter if !input.trim().is_empty() => {
@@ -1104,14 +1536,120 @@ impl App {
         self.context_effect()
     }
 
+    /// Enter in the new token's popup: the worker checks it and plans the rotation.
+    fn new_token_typed(&mut self) -> Vec<Effect> {
+        let Some(Popup::NewToken {
+            slot,
+            old,
+            url,
+            input,
+            ..
+        }) = &mut self.popup
+        else {
+            return Vec::new();
+        };
+        let raw = input.take();
+        if raw.trim().is_empty() {
+            self.toast(ToastLevel::Info, "Paste the new token first (Esc cancels).");
+            return Vec::new();
+        }
+        let value = raw.trim();
+        let new = Secret::new(value.to_string(), crate::rules::builtin().prefix_of(value));
+        let shown = RotationShown {
+            slot: slot.clone(),
+            old: old.clone(),
+            new: new.redacted(),
+            url: url.clone(),
+        };
+        self.request += 1;
+        self.left_out.clear();
+        self.rotation = Some((self.request, shown.clone()));
+        self.popup = Some(Popup::Planning {
+            request: self.request,
+            count: 0,
+            rotating: Some(shown.slot.clone()),
+        });
+        let findings: Vec<Finding> = self
+            .findings
+            .iter()
+            .filter(|f| self.is_open(f))
+            .cloned()
+            .collect();
+        vec![Effect::Rotate {
+            request: self.request,
+            slot: shown.slot,
+            new,
+            findings,
+            verify: self.may_verify,
+        }]
+    }
+
+    fn consent_key(&mut self, command: Command) -> Vec<Effect> {
+        let Some(Popup::Consent(c)) = &self.popup else {
+            return Vec::new();
+        };
+        let c = c.clone();
+        match command {
+            Command::Yes => {
+                self.popup = None;
+                self.may_verify = true;
+                self.start_verify(c)
+            }
+            Command::No => {
+                self.popup = None;
+                self.toast(ToastLevel::Info, "Nothing sent.");
+                Vec::new()
+            }
+            _ => self.command(command),
+        }
+    }
+
+    fn revoked_key(&mut self, command: Command) -> Vec<Effect> {
+        let Some(Popup::Revoked { slot, chosen }) = &self.popup else {
+            return Vec::new();
+        };
+        let (slot, c) = (slot.clone(), chosen.clone());
+        match command {
+            Command::Yes => {
+                self.popup = None;
+                self.toast(
+                    ToastLevel::Info,
+                    if self.may_verify {
+                        "Asking the provider whether the old token is dead, then marking it revoked…"
+                    } else {
+                        "Marking it revoked…"
+                    },
+                );
+                vec![Effect::MarkRevoked {
+                    slot,
+                    fingerprint: c.fingerprint,
+                    verify: self.may_verify,
+                }]
+            }
+            Command::No => {
+                self.popup = None;
+                self.toast(
+                    ToastLevel::Info,
+                    "Not marked: it stays pending-revoke until you revoke it at the provider.",
+                );
+                Vec::new()
+            }
+            _ => self.command(command),
+        }
+    }
+
     fn confirm_key(&mut self, command: Command) -> Vec<Effect> {
-        let Some(Popup::Confirm { plan, .. }) = &self.popup else {
+        let Some(Popup::Confirm { plan, rotation, .. }) = &self.popup else {
             return Vec::new();
         };
         let id = plan.plan_id.clone();
+        let rotation = rotation.clone();
         match command {
             Command::Apply => {
                 self.popup = None;
+                if let Some(r) = rotation {
+                    self.applying.insert(id.clone(), r);
+                }
                 self.running += 1;
                 self.toast(ToastLevel::Info, "Applying…");
                 vec![Effect::Apply(id)]
@@ -1203,6 +1741,7 @@ impl App {
         self.popup = Some(Popup::Planning {
             request: self.request,
             count: choices.len(),
+            rotating: None,
         });
         vec![Effect::Plan {
             request: self.request,
@@ -1229,6 +1768,13 @@ impl App {
     }
 
     fn plan_ready(&mut self, request: u64, plan: PlanShown, empty: bool) -> Vec<Effect> {
+        let rotation = match self.rotation.take() {
+            Some((r, shown)) if r == request => Some(shown),
+            other => {
+                self.rotation = other;
+                None
+            }
+        };
         if !self.awaits(request) {
             return vec![Effect::Discard(plan.plan_id)];
         }
@@ -1255,6 +1801,7 @@ impl App {
             plan,
             lines,
             scroll: 0,
+            rotation,
         }));
         self.clamp_scrolls();
         Vec::new()
@@ -1490,9 +2037,14 @@ impl App {
                 self.quit = true;
                 vec![Effect::Quit]
             }
-            Command::Apply | Command::Cancel | Command::ThisPlace | Command::AllPlaces => {
-                Vec::new()
-            }
+            Command::Verify => self.verify(),
+            Command::Rotate => self.rotate(),
+            Command::Apply
+            | Command::Cancel
+            | Command::ThisPlace
+            | Command::AllPlaces
+            | Command::Yes
+            | Command::No => Vec::new(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The details pane: what the selected row is, why it matters, what its fix changes, and for
-//! a secret every place it is in and whether to rotate it. Built as semantic lines, so the
-//! state can scroll it (`J`/`K`) to its end without drawing it.
+//! a secret every place it is in, the keyring slot that holds it, whether to rotate it and
+//! what its provider said when asked (`v`). Built as semantic lines, so the state can scroll
+//! it (`J`/`K`) to its end without drawing it.
 
 use super::model::{self, places, CheckRow, Facts, Group, Model};
 use super::text::{TLine, Tone};
@@ -8,6 +9,7 @@ use crate::finding::{Finding, FixKind};
 use crate::kind::FileKind;
 use crate::report;
 use crate::term::safe_line;
+use crate::verify::Status;
 use std::collections::HashMap;
 
 /// What is selected, in whichever view.
@@ -144,6 +146,7 @@ fn finding(app: &Subject, f: &Finding) -> Vec<TLine> {
                 ));
             }
         }
+        out.extend(verification(app, fp, f.provider.as_deref()));
     }
     out.push(TLine::blank());
     out.push(TLine::new(Tone::Strong, "Why it matters"));
@@ -187,12 +190,31 @@ fn finding(app: &Subject, f: &Finding) -> Vec<TLine> {
     out
 }
 
+/// What the provider said about the secret (`v`), or that it is being asked, or how to ask.
+fn verification(app: &Subject, fingerprint: &str, provider: Option<&str>) -> Option<TLine> {
+    if app.facts.verifying.contains(fingerprint) {
+        return Some(TLine::new(Tone::Muted, "Asking its provider…"));
+    }
+    match app.facts.verified.get(fingerprint) {
+        Some(v) => {
+            let tone = match v.status {
+                Status::Live if v.can_write == Some(true) => Tone::Bad,
+                Status::Live => Tone::Warn,
+                Status::Revoked => Tone::Good,
+                Status::Unknown | Status::NotChecked => Tone::Muted,
+            };
+            Some(TLine::new(tone, "Verified: ").push(Tone::Plain, v.summary()))
+        }
+        None if provider.is_some_and(crate::verify::supported) => Some(TLine::new(
+            Tone::Muted,
+            "v asks Hugging Face whether it is live and what it can do (one request; asked first).",
+        )),
+        None => None,
+    }
+}
+
 fn secret(app: &Subject, g: &Group) -> Vec<TLine> {
-    let f = &app.facts.findings[g.places[0]];
-    let mut title = TLine::new(
-        Tone::Strong,
-        safe_line(f.secret.as_deref().unwrap_or("")).into_owned(),
-    );
+    let mut title = TLine::new(Tone::Strong, safe_line(&g.secret).into_owned());
     if let Some(name) = model::group_name(&app.facts, g) {
         title = title.push(Tone::Strong, format!("  {name}"));
     }
@@ -200,7 +222,7 @@ fn secret(app: &Subject, g: &Group) -> Vec<TLine> {
         Tone::Plain,
         format!(
             "  {}",
-            safe_line(f.provider.as_deref().unwrap_or("unknown"))
+            safe_line(g.provider.as_deref().unwrap_or("unknown"))
         ),
     );
     let mut out = vec![title];
@@ -215,20 +237,68 @@ fn secret(app: &Subject, g: &Group) -> Vec<TLine> {
             ));
         }
     }
+    let rotate = report::rotate_hint(g.provider.as_deref());
+    match (&g.replaced, &g.slot) {
+        (Some((slot, p)), _) => out.push(match &p.revoked_at {
+            None => TLine::new(
+                Tone::Warn,
+                format!(
+                    "A rotation replaced it in `{}` on {}; it still works until you revoke it: {rotate}. Then R marks the rotation done.",
+                    safe_line(slot),
+                    safe_line(&p.replaced_at)
+                ),
+            ),
+            Some(at) => TLine::new(
+                Tone::Good,
+                format!(
+                    "Rotated: replaced in `{}` on {}, revoked {}.",
+                    safe_line(slot),
+                    safe_line(&p.replaced_at),
+                    safe_line(at)
+                ),
+            ),
+        }),
+        (None, Some(slot)) => out.push(TLine::plain(format!(
+            "In the OS keyring as `{}`: `hfguard token get`, `exec`, the start-up lookups and git serve it. R rotates it: a new token replaces it everywhere, after one preview.",
+            safe_line(slot)
+        ))),
+        (None, None) => {}
+    }
+    if g.places.is_empty() {
+        out.extend(verification(app, &g.fingerprint, g.provider.as_deref()));
+        out.push(TLine::blank());
+        out.push(TLine::plain(if g.replaced.is_some() {
+            "No place the audit saw holds it any more."
+        } else {
+            "No file, variable or process the audit saw holds it: only the keyring does."
+        }));
+        return out;
+    }
     let (status, why) = model::group_status(&app.facts, app.model, g);
-    let rotate = report::rotate_hint(f.provider.as_deref());
-    out.push(match status {
-        "rotate" => TLine::new(
-            Tone::Warn,
-            format!("Rotate it: {}. Then {rotate}.", why.join("; ")),
-        ),
-        "fixed" if !why.is_empty() => TLine::new(
-            Tone::Warn,
-            format!("Fixed everywhere, but {}: {rotate}.", why.join("; ")),
-        ),
-        "fixed" => TLine::new(Tone::Good, "Fixed everywhere."),
-        _ => TLine::plain("Only in files only you can read; rotate it if it was ever shared."),
-    });
+    out.extend(
+        Some(match status {
+            "rotate" => TLine::new(
+                Tone::Warn,
+                format!("Rotate it: {}. Then {rotate}.", why.join("; ")),
+            ),
+            "fixed" if !why.is_empty() => TLine::new(
+                Tone::Warn,
+                format!("Fixed everywhere, but {}: {rotate}.", why.join("; ")),
+            ),
+            "fixed" => TLine::new(Tone::Good, "Fixed everywhere."),
+            "private" => {
+                TLine::plain("Only in files only you can read; rotate it if it was ever shared.")
+            }
+            // A replaced value some places still hold.
+            _ if g.open > 0 => TLine::new(
+                Tone::Warn,
+                "Copies of the old token are still in the places below: f rewires or redacts them.",
+            ),
+            _ => TLine::blank(),
+        })
+        .filter(|l| !l.0.is_empty()),
+    );
+    out.extend(verification(app, &g.fingerprint, g.provider.as_deref()));
     out.push(TLine::blank());
     let fixed = g.places.len() - g.open;
     out.push(TLine::new(

@@ -2,14 +2,8 @@
 //! [`super::app::App::update`] all read it, so they cannot disagree. Each binding says in which
 //! [`Context`]s it works; the key bar shows the bindings of the context the user is in, and
 //! always `? help` and `q quit`.
-//!
-//! Reserved for the verification and rotation flow (issue 15): `v` (verify a secret) and `R`
-//! (rotate it). No binding may take them; [`RESERVED`] says so and a test checks it.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-/// Keys kept free for what comes next.
-pub const RESERVED: [&str; 2] = ["v", "R"];
 
 /// Something the user can ask for with a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +34,10 @@ pub enum Command {
     Severity,
     Rescan,
     Watch,
+    /// Ask the selected secret's provider whether it is live and what it can do.
+    Verify,
+    /// Rotate the selected secret (or confirm that a replaced one is revoked).
+    Rotate,
     DetailsDown,
     DetailsUp,
     /// In the fix preview and the quit question: yes.
@@ -49,6 +47,10 @@ pub enum Command {
     /// In the "this place / all places" question.
     ThisPlace,
     AllPlaces,
+    /// In the verification and revocation questions: yes.
+    Yes,
+    /// In the verification and revocation questions: no.
+    No,
     Help,
     Quit,
 }
@@ -74,10 +76,16 @@ pub enum Context {
     Ignore,
     /// "A fix is running: quit anyway?"
     QuitConfirm,
+    /// "Send this one request to the provider?" (before the first verification).
+    Consent,
+    /// "Did you revoke the replaced token?"
+    Revoked,
+    /// Pasting a new token for a slot (masked).
+    NewToken,
 }
 
 impl Context {
-    pub const ALL: [Context; 11] = [
+    pub const ALL: [Context; 14] = [
         Context::Findings,
         Context::Tokens,
         Context::Checklist,
@@ -89,6 +97,9 @@ impl Context {
         Context::Help,
         Context::Ignore,
         Context::QuitConfirm,
+        Context::Consent,
+        Context::Revoked,
+        Context::NewToken,
     ];
 
     const fn bit(self) -> u16 {
@@ -97,7 +108,7 @@ impl Context {
 
     /// Whether typed characters are text here (so `q` and `?` are letters).
     pub fn is_text_entry(self) -> bool {
-        matches!(self, Context::Filter | Context::Ignore)
+        matches!(self, Context::Filter | Context::Ignore | Context::NewToken)
     }
 }
 
@@ -107,11 +118,15 @@ const SCROLLS: u16 = MAIN | Context::Confirm.bit() | Context::Help.bit();
 const FINDINGS: u16 = Context::Findings.bit() | Context::Zoom.bit();
 const MARKS: u16 = Context::Findings.bit() | Context::Tokens.bit();
 const FIXES: u16 = MAIN;
+/// Where a secret is selected: a finding's, or a row of Tokens.
+const SECRETS: u16 = FINDINGS | Context::Tokens.bit();
+const QUESTIONS: u16 = Context::Consent.bit() | Context::Revoked.bit();
 const POPUPS: u16 = Context::Confirm.bit()
     | Context::Scope.bit()
     | Context::Planning.bit()
     | Context::Help.bit()
-    | Context::QuitConfirm.bit();
+    | Context::QuitConfirm.bit()
+    | QUESTIONS;
 const EVERYWHERE_BUT_TEXT: u16 = MAIN | POPUPS;
 
 pub struct Binding {
@@ -158,6 +173,8 @@ pub const BINDINGS: &[Binding] = &[
     b(&["n", "Esc"], Command::Cancel, Context::Confirm.bit() | Context::QuitConfirm.bit(), "no: change nothing", Some(("cancel", "no"))),
     b(&["t", "Enter"], Command::ThisPlace, Context::Scope.bit(), "fix only the place selected", Some(("this place", "this"))),
     b(&["a"], Command::AllPlaces, Context::Scope.bit(), "fix every place of the secret", Some(("all places", "all"))),
+    b(&["y"], Command::Yes, QUESTIONS, "yes: send the one request / the old token is revoked", Some(("yes", "yes"))),
+    b(&["n", "Esc"], Command::No, QUESTIONS, "no: send nothing / not yet", Some(("no", "no"))),
     b(&["f"], Command::Fix, FIXES, "fix the marked findings, or the selected one (its recommended fix), after one preview; in Tokens every place of the secret, in the Checklist the item's findings", Some(("fix", "fix"))),
     b(&["F"], Command::FixNoKeyring, FIXES, "fix every finding whose fix needs no keyring (chmod, redact), after one preview; like `hfguard fix --all --only chmod` and `--only redact`", Some(("fix all w/o keyring", "fix all"))),
     b(&["space"], Command::Mark, MARKS, "mark or unmark the selected finding (a secret: all its places)", Some(("mark", "mark"))),
@@ -165,6 +182,8 @@ pub const BINDINGS: &[Binding] = &[
     b(&["/"], Command::Filter, MARKS, "filter by what the rows show (path, line, secret's last four, severity, provider, category, variable, name) or id", Some(("filter", "filter"))),
     b(&["Enter"], Command::Zoom, LISTS | Context::Zoom.bit(), "zoom the details pane (and back)", Some(("zoom", "zoom"))),
     b(&["u"], Command::Undo, MAIN, "undo the last fix of this session", Some(("undo", "undo"))),
+    b(&["v"], Command::Verify, SECRETS, "verify the selected secret: ask its provider whether it is live and what it can do (one request, asked before the first)", Some(("verify", "verify"))),
+    b(&["R"], Command::Rotate, SECRETS, "rotate the selected secret: paste a new token for its keyring slot, see every change, apply; on a replaced token, say it is revoked", Some(("rotate", "rotate"))),
     b(&["i"], Command::Ignore, FINDINGS, "ignore the finding with a reason (saved in the config); again to stop", Some(("ignore", "ignore"))),
     b(&["Tab", "BackTab"], Command::NextView, MAIN, "next view (Shift-Tab: previous)", Some(("views", "view"))),
     b(&["J"], Command::DetailsDown, MAIN, "scroll the details down", Some(("scroll details", "details"))),
@@ -244,7 +263,12 @@ pub struct BarItem {
 pub fn bar(context: Context, width: usize, extra: Option<&str>) -> Vec<BarItem> {
     let mut own: Vec<(String, &str, &str)> = Vec::new();
     if context.is_text_entry() {
-        own.push(("Enter".into(), "done", "done"));
+        let enter = if context == Context::NewToken {
+            "check it"
+        } else {
+            "done"
+        };
+        own.push(("Enter".into(), enter, enter));
         own.push((
             "Esc".into(),
             if context == Context::Filter {
@@ -285,11 +309,22 @@ pub fn bar(context: Context, width: usize, extra: Option<&str>) -> Vec<BarItem> 
             let key = match b.command {
                 Command::Apply => "Enter/y".to_string(),
                 Command::Cancel => "Esc/n".to_string(),
+                Command::No => "n/Esc".to_string(),
                 Command::ThisPlace => "t".to_string(),
                 Command::DetailsDown => "J/K".to_string(),
                 _ => b.keys[0].to_string(),
             };
             own.push((key, long, short));
+        }
+        // Tokens is where secrets are verified and rotated: those keys come right after
+        // moving, before the fixes the other views share.
+        if context == Context::Tokens {
+            let firsts = ["v", "R"];
+            let (mut front, rest): (Vec<_>, Vec<_>) = own
+                .drain(..)
+                .partition(|(k, _, _)| k == "j/k" || firsts.contains(&k.as_str()));
+            front.extend(rest);
+            own = front;
         }
     }
     let fixed: [(String, &str); 2] = if context.is_text_entry() {
@@ -337,12 +372,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reserved_keys_stay_free() {
-        for b in BINDINGS {
-            for k in RESERVED {
-                assert!(!b.keys.contains(&k), "{k} is reserved for issue 15");
-            }
+    fn v_and_r_verify_and_rotate_where_a_secret_is_selected() {
+        let v = KeyEvent::new(KeyCode::Char('v'), KeyModifiers::NONE);
+        let r = KeyEvent::new(KeyCode::Char('R'), KeyModifiers::SHIFT);
+        for c in [Context::Findings, Context::Tokens, Context::Zoom] {
+            assert_eq!(lookup(&v, c), Some(Command::Verify), "{c:?}");
+            assert_eq!(lookup(&r, c), Some(Command::Rotate), "{c:?}");
         }
+        // Typed into a filter or a token, they are letters.
+        for c in [Context::Checklist, Context::Filter, Context::NewToken] {
+            assert_eq!(lookup(&v, c), None, "{c:?}");
+            assert_eq!(lookup(&r, c), None, "{c:?}");
+        }
+        let tokens = bar(Context::Tokens, 80, None);
+        let keys: Vec<&str> = tokens.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(&keys[..3], ["j/k", "v", "R"], "{tokens:?}");
+        assert_eq!(tokens[1].label, "verify");
+        assert_eq!(tokens[2].label, "rotate");
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! - [`layout`], [`model`], [`detail`], [`preview`], [`text`], [`score`], [`keys`] (the key
 //!   registry) depend on no state: they take what they need.
 //! - [`ui`] draws, reading the state and never changing it; [`next`] words the next step.
-//! - [`worker`] runs the effects (scan, plan, apply, undo, re-audit, keyring, watch) off the
-//!   UI thread. This module owns the terminal and the event loop.
+//! - [`worker`] runs the effects (scan, plan, apply, undo, re-audit, keyring, watch, verify,
+//!   rotate) off the UI thread. This module owns the terminal and the event loop.
 
 // The terminal the dashboard draws on: ratatui writes cell by cell and drops control
 // characters; the text it shows (locations, context lines) is escaped where it is made.
@@ -82,6 +82,8 @@ pub fn who() -> String {
 pub fn run(home: Home, options: ScanOptions, config_path: PathBuf) -> std::io::Result<()> {
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut app = App::for_home(home.clone(), who(), color);
+    // `[verify] enabled = true`: the user opted in to verification; `v` does not ask.
+    app.may_verify = options.config.verify.enabled;
     let (tx, rx) = mpsc::channel();
     let worker = Worker::new(home, options, config_path, tx.clone());
 

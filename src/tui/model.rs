@@ -1,15 +1,18 @@
 //! What the lists show, derived from the findings and the user's choices (filter, severity)
 //! in one place: the rows of each view and their order, the text of each row — which is also
 //! what the filter matches, so `/AoCL` finds the row that shows `hf_…AoCL` — the secrets and
-//! their places, the checklist, and the weights behind the score. The state machine rebuilds
-//! it from its [`Facts`] after every change; drawing only reads it.
+//! their places (and the secrets only hfguard's keyring slots hold), the checklist, and the
+//! weights behind the score. The state machine rebuilds it from its [`Facts`] after every
+//! change; drawing only reads it.
 
 use super::score;
 use crate::audit::Report;
 use crate::finding::{Category, Finding, Severity};
 use crate::home::Home;
 use crate::report::{self, CheckStatus};
+use crate::slots::{self, Previous, Slot};
 use crate::term::safe_line;
+use crate::verify::{Status, Verification};
 use std::collections::HashSet;
 use std::collections::{BTreeMap, HashMap};
 
@@ -24,6 +27,12 @@ pub struct Facts<'a> {
     pub min_severity: Severity,
     /// Whether each shell's history is guarded (a checklist item).
     pub guards: &'a [crate::guard::ShellGuard],
+    /// hfguard's keyring slots (the index; empty until read).
+    pub slots: &'a [Slot],
+    /// What providers said about secrets this session, by fingerprint.
+    pub verified: &'a HashMap<String, Verification>,
+    /// Secrets whose provider is being asked now.
+    pub verifying: &'a HashSet<String>,
 }
 
 impl Facts<'_> {
@@ -46,18 +55,37 @@ pub enum ListLine {
     Row(usize),
 }
 
-/// One distinct secret in the tokens view.
+/// One distinct secret in the tokens view: found in places, or only in the keyring (a slot's
+/// value, or a value a rotation replaced).
 #[derive(Clone, Debug)]
 pub struct Group {
     pub fingerprint: String,
-    /// Every place it was found (indices into the findings), shown or not.
+    /// Every place it was found (indices into the findings), shown or not; empty for a secret
+    /// only the keyring holds.
     pub places: Vec<usize>,
     /// The places the filter shows.
     pub shown: Vec<usize>,
-    /// The worst severity of its open places (of all, once none is open).
+    /// The worst severity of its open places (of all, once none is open); for a secret in no
+    /// place, `medium` while it waits to be revoked, else `info`.
     pub worst: Severity,
     /// Places not fixed.
     pub open: usize,
+    /// Its redacted form.
+    pub secret: String,
+    pub provider: Option<String>,
+    /// The keyring slot that holds it now.
+    pub slot: Option<String>,
+    /// A rotation replaced it: the slot it was the value of, and when.
+    pub replaced: Option<(String, Previous)>,
+}
+
+impl Group {
+    /// A value a rotation replaced that is not yet revoked (`pending-revoke`).
+    pub fn waits_for_revocation(&self) -> bool {
+        self.replaced
+            .as_ref()
+            .is_some_and(|(_, p)| p.revoked_at.is_none())
+    }
 }
 
 /// An item of the checklist, with the findings that fail it (indices into the findings).
@@ -186,26 +214,48 @@ fn is_hub(model: &Model, f: &Finding) -> bool {
 
 /// What a secret's row shows (also what the filter matches for it).
 pub fn group_text(app: &Facts, model: &Model, g: &Group) -> String {
-    let f = &app.findings[g.places[0]];
     let mut parts = vec![
         badge(g.worst).to_string(),
-        safe_line(f.secret.as_deref().unwrap_or("")).into_owned(),
+        safe_line(&g.secret).into_owned(),
     ];
     parts.extend(group_name(app, g));
-    parts.push(safe_line(f.provider.as_deref().unwrap_or("unknown")).into_owned());
-    parts.push(if g.shown.len() < g.places.len() {
-        format!("{}, {} shown", places(g.places.len()), g.shown.len())
-    } else {
-        places(g.places.len())
-    });
-    if is_hub(model, f) {
+    parts.push(safe_line(g.provider.as_deref().unwrap_or("unknown")).into_owned());
+    parts.push(places_text(g));
+    if is_hub_group(model, g) {
         parts.push(HUB_TAG.to_string());
     }
     parts.push(group_status(app, model, g).0.to_string());
+    parts.extend(verification_word(app, &g.fingerprint).map(str::to_string));
     parts.join("  ")
 }
 
-/// The name a secret goes by in its places: a stored_tokens entry's, else a variable's.
+/// The places column: how many, how many the filter shows; for a secret in no place, where
+/// it is.
+pub fn places_text(g: &Group) -> String {
+    if g.places.is_empty() {
+        return if g.slot.is_some() {
+            "keyring only".into()
+        } else {
+            "no place".into()
+        };
+    }
+    if g.shown.len() < g.places.len() {
+        format!("{}, {} shown", places(g.places.len()), g.shown.len())
+    } else {
+        places(g.places.len())
+    }
+}
+
+/// Whether huggingface_hub uses this secret.
+pub fn is_hub_group(model: &Model, g: &Group) -> bool {
+    model
+        .hub
+        .as_ref()
+        .is_some_and(|(fp, _)| *fp == g.fingerprint)
+}
+
+/// The name a secret goes by in its places: a stored_tokens entry's, else a variable's; for a
+/// secret in no place, its slot's.
 pub fn group_name(app: &Facts, g: &Group) -> Option<String> {
     let label = g
         .places
@@ -215,20 +265,63 @@ pub fn group_name(app: &Facts, g: &Group) -> Option<String> {
         .places
         .iter()
         .find_map(|&i| app.findings[i].variable.as_deref());
+    let slot = g
+        .places
+        .is_empty()
+        .then(|| {
+            g.slot
+                .as_deref()
+                .or(g.replaced.as_ref().map(|(s, _)| s.as_str()))
+        })
+        .flatten();
     label
         .map(|l| format!("[{}]", safe_line(l)))
         .or_else(|| var.map(|v| safe_line(v).into_owned()))
+        .or_else(|| slot.map(|s| safe_line(s).into_owned()))
 }
 
-/// The status column of a secret (room for verification states later): "fixed" once no
-/// place is open, "rotate" when it was ever where others could get it, else "private"; and
-/// why, for the details.
+/// The status column of a secret: for a value a rotation replaced, "revoke" until it is
+/// revoked, then "rotated"; for a secret only a keyring slot holds, "keyring"; else "fixed"
+/// once no place is open, "rotate" when it was ever where others could get it, else
+/// "private"; and why, for the details.
 pub fn group_status(app: &Facts, model: &Model, g: &Group) -> (&'static str, Vec<String>) {
-    if g.open == 0 {
-        return ("fixed", exposure(app, model, g));
-    }
     let why = exposure(app, model, g);
+    if let Some((_, p)) = &g.replaced {
+        return (
+            if p.revoked_at.is_some() {
+                "rotated"
+            } else {
+                "revoke"
+            },
+            why,
+        );
+    }
+    if g.places.is_empty() {
+        return ("keyring", why);
+    }
+    if g.open == 0 {
+        return ("fixed", why);
+    }
     (if why.is_empty() { "private" } else { "rotate" }, why)
+}
+
+/// What the provider said about a secret, in a word or two for the status column (or that
+/// it is being asked); `None` when it was not asked this session.
+pub fn verification_word(app: &Facts, fingerprint: &str) -> Option<&'static str> {
+    if app.verifying.contains(fingerprint) {
+        return Some("checking…");
+    }
+    let v = app.verified.get(fingerprint)?;
+    Some(match v.status {
+        Status::Live => match v.can_write {
+            Some(true) => "live/write",
+            Some(false) => "read only",
+            None => "live",
+        },
+        Status::Revoked => "revoked",
+        Status::Unknown => "unknown",
+        Status::NotChecked => "not checked",
+    })
 }
 
 /// Why a secret should be rotated, from where it was found: each reason once.
@@ -335,10 +428,10 @@ impl Model {
         // Tokens view: every secret with all its places; shown when its row or a place of it
         // matches.
         let all = report::secret_groups(findings, 0..findings.len());
-        m.secrets = all.len();
         let mut groups: Vec<Group> = all
             .into_iter()
             .map(|g| {
+                let first = &findings[g.findings[0]];
                 let open: Vec<usize> = g
                     .findings
                     .iter()
@@ -352,6 +445,10 @@ impl Model {
                     .max()
                     .unwrap_or(Severity::Info);
                 Group {
+                    slot: slots::holding(app.slots, &g.fingerprint).map(|s| s.name.clone()),
+                    replaced: replaced(app.slots, &g.fingerprint),
+                    secret: first.secret.clone().unwrap_or_default(),
+                    provider: first.provider.clone(),
                     fingerprint: g.fingerprint,
                     shown: g.findings.clone(),
                     places: g.findings,
@@ -360,21 +457,24 @@ impl Model {
                 }
             })
             .collect();
-        for g in &mut groups {
+        groups.extend(keyring_only(app.slots, &groups));
+        m.secrets = groups.len();
+        // A secret is shown when its row matches (then with all its places), else with the
+        // places that match.
+        groups.retain_mut(|g| {
             if g.worst < app.min_severity {
-                g.shown.clear();
-                continue;
+                return false;
             }
             if needle.is_empty() || group_text(app, &m, g).to_lowercase().contains(&needle) {
-                continue;
+                return true;
             }
             g.shown.retain(|&i| {
                 haystack(app, &m, &findings[i])
                     .to_lowercase()
                     .contains(&needle)
             });
-        }
-        groups.retain(|g| !g.shown.is_empty());
+            !g.shown.is_empty()
+        });
         groups.sort_by(|a, b| {
             b.worst
                 .cmp(&a.worst)
@@ -405,6 +505,60 @@ impl Model {
             .collect();
         m
     }
+}
+
+/// The slot `fingerprint` was the value of before a rotation replaced it.
+fn replaced(slots: &[Slot], fingerprint: &str) -> Option<(String, Previous)> {
+    slots.iter().find_map(|s| {
+        s.previous
+            .iter()
+            .find(|p| p.fingerprint == fingerprint)
+            .map(|p| (s.name.clone(), p.clone()))
+    })
+}
+
+/// The secrets only the keyring holds (no place the audit found holds them): each slot's
+/// value, then each value a rotation replaced, once each.
+fn keyring_only(slots: &[Slot], found: &[Group]) -> Vec<Group> {
+    let mut out: Vec<Group> = Vec::new();
+    let known =
+        |out: &[Group], fp: &str| found.iter().chain(out.iter()).any(|g| g.fingerprint == fp);
+    let group = |fingerprint: &str, secret: Option<&str>, slot: &Slot| Group {
+        fingerprint: fingerprint.to_string(),
+        places: Vec::new(),
+        shown: Vec::new(),
+        worst: Severity::Info,
+        open: 0,
+        secret: secret.unwrap_or("…").to_string(),
+        provider: Some(slots::provider_of(slots, &slot.name)),
+        slot: None,
+        replaced: None,
+    };
+    for s in slots {
+        if let Some(fp) = s.fingerprint.as_deref().filter(|fp| !known(&out, fp)) {
+            out.push(Group {
+                slot: Some(s.name.clone()),
+                ..group(fp, s.redacted.as_deref(), s)
+            });
+        }
+    }
+    for s in slots {
+        for p in &s.previous {
+            if known(&out, &p.fingerprint) {
+                continue;
+            }
+            out.push(Group {
+                worst: if p.revoked_at.is_none() {
+                    Severity::Medium
+                } else {
+                    Severity::Info
+                },
+                replaced: Some((s.name.clone(), p.clone())),
+                ..group(&p.fingerprint, Some(&p.redacted), s)
+            });
+        }
+    }
+    out
 }
 
 /// What the filter matches for a finding: what its row shows, the severity word, the

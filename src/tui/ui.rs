@@ -357,6 +357,21 @@ fn tokens_list(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
     }
     let h = inner.height as usize;
     let start = app.list_offset();
+    let facts = app.facts();
+    // Each column as wide as its widest cell in the whole list (not only the rows on screen,
+    // so scrolling does not shift them), within a bound: the status column keeps its room.
+    let width_of = |cell: &dyn Fn(&model::Group) -> String, max: usize| {
+        app.model
+            .groups
+            .iter()
+            .map(|g| text::width(&cell(g)))
+            .max()
+            .unwrap_or(0)
+            .min(max)
+    };
+    let secret_w = width_of(&|g| safe_line(&g.secret).into_owned(), 12);
+    let name_w = width_of(&|g| model::group_name(&facts, g).unwrap_or_default(), 12);
+    let places_w = width_of(&model::places_text, 17);
     let lines: Vec<Line> = app
         .model
         .groups
@@ -365,31 +380,29 @@ fn tokens_list(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
         .skip(start)
         .take(h)
         .map(|(n, g)| {
-            let fi = &app.findings[g.places[0]];
             let marked = g
                 .places
                 .iter()
                 .any(|&i| app.marked.contains(&app.findings[i].id));
-            let (status, _) = model::group_status(&app.facts(), &app.model, g);
-            let places = if g.shown.len() < g.places.len() {
-                format!("{}, {} shown", model::places(g.places.len()), g.shown.len())
-            } else {
-                model::places(g.places.len())
+            let (status, _) = model::group_status(&facts, &app.model, g);
+            // Columns: mark, severity, secret, name, places, then the status: the rotation's,
+            // and what the provider said when it was asked. The provider is in the details
+            // (and the filter matches it).
+            let pad = |s: String, w: usize| {
+                let s = text::truncate(&s, w);
+                let room = w.saturating_sub(text::width(&s));
+                format!("{s}{}", " ".repeat(room))
             };
-            // Columns: mark, severity, secret, name, places, then the status column (room for
-            // verification states). The provider is in the details (and the filter matches it).
             let cols = format!(
-                "{:<10} {:<12} {:<17} {}{}",
-                safe_line(fi.secret.as_deref().unwrap_or("")),
-                text::truncate(&model::group_name(&app.facts(), g).unwrap_or_default(), 12),
-                places,
+                "{}  {}  {}  {}{}{}",
+                pad(safe_line(&g.secret).into_owned(), secret_w),
+                pad(model::group_name(&facts, g).unwrap_or_default(), name_w),
+                pad(model::places_text(g), places_w),
                 status,
-                if app
-                    .model
-                    .hub
-                    .as_ref()
-                    .is_some_and(|(fp, _)| *fp == g.fingerprint)
-                {
+                model::verification_word(&facts, &g.fingerprint)
+                    .map(|w| format!("  {w}"))
+                    .unwrap_or_default(),
+                if model::is_hub_group(&app.model, g) {
                     format!("  {}", model::HUB_TAG)
                 } else {
                     String::new()
@@ -407,7 +420,7 @@ fn tokens_list(app: &App, t: &Theme, f: &mut Frame, area: Rect) {
                 Span::styled(
                     text::truncate(&cols, (inner.width as usize).saturating_sub(6)),
                     match status {
-                        "fixed" => t.tone(Tone::Good),
+                        "fixed" | "rotated" | "keyring" => t.tone(Tone::Good),
                         _ => Style::default(),
                     },
                 ),
@@ -559,24 +572,87 @@ fn popup(app: &App, t: &Theme, f: &mut Frame) {
                 "Esc closes",
             );
         }
-        Some(Popup::Planning { count, .. }) => {
-            let msg = format!(
-                "Working out the exact changes for {}… (Esc cancels)",
-                model::findings_word(*count)
-            );
-            small_box(t, f, area, " Fix ", &[TLine::plain(msg)]);
-        }
+        Some(Popup::Planning {
+            count, rotating, ..
+        }) => match rotating {
+            Some(slot) => {
+                let msg = format!(
+                    "Checking the new token{} and working out the changes for `{}`… (Esc cancels)",
+                    if app.may_verify {
+                        " with its provider"
+                    } else {
+                        ""
+                    },
+                    safe_line(slot)
+                );
+                small_box(t, f, area, " Rotate ", &[TLine::plain(msg)]);
+            }
+            None => {
+                let msg = format!(
+                    "Working out the exact changes for {}… (Esc cancels)",
+                    model::findings_word(*count)
+                );
+                small_box(t, f, area, " Fix ", &[TLine::plain(msg)]);
+            }
+        },
         Some(Popup::Confirm {
             plan,
             lines,
             scroll,
+            rotation,
         }) => {
             let r = layout::preview_box(app.size, lines);
-            let title = format!(
-                " Fix {}? Enter/y applies · Esc/n cancels ",
-                model::findings_word(plan.findings.len())
-            );
+            let title = match rotation {
+                Some(rot) => format!(
+                    " Rotate `{}`: {} → {}? Enter/y applies · Esc/n cancels ",
+                    safe_line(&rot.slot),
+                    safe_line(&rot.old),
+                    safe_line(&rot.new)
+                ),
+                None => format!(
+                    " Fix {}? Enter/y applies · Esc/n cancels ",
+                    model::findings_word(plan.findings.len())
+                ),
+            };
             scrolled_box(t, f, r, lines, *scroll, &title, "Enter/y applies");
+        }
+        Some(Popup::Consent(c)) => {
+            small_box(
+                t,
+                f,
+                area,
+                " Verify with its provider? ",
+                &consent_lines(app, c),
+            );
+        }
+        Some(Popup::Revoked { slot, chosen }) => {
+            small_box(
+                t,
+                f,
+                area,
+                " Old token revoked? ",
+                &revoked_lines(app, slot, chosen),
+            );
+        }
+        Some(Popup::NewToken {
+            slot,
+            old,
+            url,
+            opened,
+            input,
+        }) => {
+            let title = format!(
+                " Rotate `{}` · Enter checks · Esc cancels ",
+                safe_line(slot)
+            );
+            let r = layout::popup_box(area, 76, &|w| {
+                text::wrap_all(&new_token_lines(app, slot, old, url, *opened, input, w), w).len()
+            });
+            let inner = layout::inner(r);
+            let lines = new_token_lines(app, slot, old, url, *opened, input, inner.width as usize);
+            f.render_widget(Clear, r);
+            f.render_widget(Block::default().borders(Borders::ALL).title(title), r);
+            wrapped_text(t, f, inner, &lines);
         }
         Some(Popup::Scope { id, places }) => {
             let secret = app
@@ -636,6 +712,110 @@ fn popup(app: &App, t: &Theme, f: &mut Frame) {
         }
         None => {}
     }
+}
+
+/// What the verification question says: exactly what is sent, where, and nothing else.
+fn consent_lines(app: &App, c: &crate::tui::app::Chosen) -> Vec<TLine> {
+    let endpoint = crate::verify::Settings::for_home(&app.home).hf_endpoint;
+    let secret = safe_line(&c.secret).into_owned();
+    vec![
+        TLine::plain(format!(
+            "hfguard asks Hugging Face whether {secret} is live and what it can do. It sends exactly one request:"
+        )),
+        TLine::new(
+            Tone::Strong,
+            format!("  GET {}/api/whoami-v2", safe_line(&endpoint)),
+        ),
+        TLine::new(Tone::Strong, format!("  Authorization: Bearer {secret}"))
+            .push(Tone::Muted, "  (the token, only in this header)"),
+        TLine::plain(
+            "and nothing else: no other token, file or name. At most 5 s, no redirect followed, never retried.",
+        ),
+        TLine::new(
+            Tone::Muted,
+            "Asked once per session; `[verify] enabled = true` in the configuration means yes.",
+        ),
+        TLine::new(Tone::Strong, "y")
+            .push(Tone::Plain, " send it   ")
+            .push(Tone::Strong, "n")
+            .push(Tone::Plain, " send nothing"),
+    ]
+}
+
+/// What the revocation question says.
+fn revoked_lines(app: &App, slot: &str, c: &crate::tui::app::Chosen) -> Vec<TLine> {
+    let secret = safe_line(&c.secret).into_owned();
+    let url = c
+        .provider
+        .as_deref()
+        .and_then(|p| crate::rules::builtin().rotation_url(p))
+        .map(|u| format!(" at {u}"))
+        .unwrap_or_default();
+    vec![
+        TLine::plain(format!(
+            "{secret} was `{}`'s token until a rotation replaced it.",
+            safe_line(slot)
+        )),
+        TLine::new(Tone::Strong, format!("Did you revoke {secret}{url}?")),
+        TLine::new(
+            Tone::Muted,
+            if app.may_verify {
+                "Its provider is asked first (one request with the old token): it must answer that the token is dead."
+            } else {
+                "Nothing is sent: hfguard takes your word for it."
+            },
+        ),
+        TLine::new(Tone::Strong, "y")
+            .push(Tone::Plain, " yes: the rotation is done   ")
+            .push(Tone::Strong, "n")
+            .push(Tone::Plain, " not yet"),
+    ]
+}
+
+/// What the new token's popup says, at `width` columns: where to create the token, the input
+/// as bullets (never the text), and what happens next.
+fn new_token_lines(
+    app: &App,
+    slot: &str,
+    old: &str,
+    url: &Option<String>,
+    opened: bool,
+    input: &crate::tui::app::Masked,
+    width: usize,
+) -> Vec<TLine> {
+    let old = safe_line(old).into_owned();
+    let create = match url {
+        Some(u) => format!(
+            "1. Create a new token at {u}{} — with the same permissions as {old} if that one did the job.",
+            if opened { " (opened in your browser)" } else { "" }
+        ),
+        None => "1. Create a new token with its provider.".to_string(),
+    };
+    // The bullets fit on one line: past that, their count is in words.
+    let n = input.chars();
+    let room = width.saturating_sub(4);
+    let bullets = if n <= room {
+        "•".repeat(n)
+    } else {
+        format!("{} ({n} characters)", "•".repeat(room.saturating_sub(18)))
+    };
+    vec![
+        TLine::plain(create),
+        TLine::plain("2. Paste it here (it is never shown), then Enter:"),
+        TLine::plain("> ").push(Tone::Strong, format!("{bullets}▏")),
+        TLine::new(
+            Tone::Muted,
+            format!(
+                "It is checked{} and a preview shows every change before anything is applied: `{}` gets the new token, and each place still holding {old} is rewired or redacted. u undoes it.",
+                if app.may_verify {
+                    " (with its provider too: live, the same account)"
+                } else {
+                    ""
+                },
+                safe_line(slot)
+            ),
+        ),
+    ]
 }
 
 /// `lines` wrapped to `area` and drawn there.

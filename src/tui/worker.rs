@@ -88,6 +88,72 @@ impl Worker {
         });
     }
 
+    /// Keeps `plan` for `Apply` and says it is ready, as the preview shows it.
+    fn ready(&self, request: u64, plan: Plan) -> Action {
+        let shown = PlanShown {
+            plan_id: plan.id.clone(),
+            findings: plan.findings.clone(),
+            notes: plan.notes.clone(),
+            refused: plan
+                .refused
+                .iter()
+                .map(|(id, why)| {
+                    let at = plan.places.get(id).cloned().unwrap_or_else(|| id.clone());
+                    (at, why.clone())
+                })
+                .collect(),
+            changes: preview::changes_only(&fix::preview(&plan)),
+        };
+        let empty = plan.is_empty();
+        self.plans.lock().unwrap().insert(plan.id.clone(), plan);
+        Action::PlanReady {
+            request,
+            plan: shown,
+            empty,
+        }
+    }
+
+    /// `R`'s new token for `slot`: checked as `hfguard rotate` checks it (and sent to its
+    /// provider first when `verify`), then the rotation planned with every open place that
+    /// still holds the old token.
+    fn rotation(
+        &self,
+        request: u64,
+        slot: &str,
+        new: &crate::secret::Secret,
+        findings: &[Finding],
+        verify: bool,
+    ) -> Action {
+        let home = &*self.home;
+        let refused = |reason: String| Action::RotationRefused { request, reason };
+        let old = match KeyStore::new(home).get(slot) {
+            Ok(old) => old,
+            Err(e) => return refused(format!("cannot read `{slot}` from the keyring: {e}")),
+        };
+        let provider = crate::slots::provider_of(&crate::slots::load(home), slot);
+        let settings = crate::verify::Settings::for_home(home);
+        let check = verify.then_some(&settings);
+        let checked = match crate::rotation::check_new_token(
+            new.expose(),
+            slot,
+            &provider,
+            &old,
+            check,
+            false,
+        ) {
+            Ok(c) => c,
+            Err(r) => {
+                return refused(match r.force_hint() {
+                    Some(_) => format!("{r} (`hfguard rotate {slot} --force` goes ahead anyway)"),
+                    None => r.to_string(),
+                })
+            }
+        };
+        let choices = fix::rotation_choices(findings, &old);
+        let plan = fix::plan_rotation(home, slot, &checked.secret, &old, &choices, findings);
+        self.ready(request, plan)
+    }
+
     fn work(&self, effect: Effect) -> Option<Action> {
         let home = &*self.home;
         match effect {
@@ -113,28 +179,54 @@ impl Worker {
             }
             Effect::CheckKeyring => Some(Action::Keyring(KeyStore::new(home).available().is_ok())),
             Effect::Plan { request, choices } => {
-                let plan = fix::plan(home, &choices);
-                let shown = PlanShown {
-                    plan_id: plan.id.clone(),
-                    findings: plan.findings.clone(),
-                    notes: plan.notes.clone(),
-                    refused: plan
-                        .refused
-                        .iter()
-                        .map(|(id, why)| {
-                            let at = plan.places.get(id).cloned().unwrap_or_else(|| id.clone());
-                            (at, why.clone())
-                        })
-                        .collect(),
-                    changes: preview::changes_only(&fix::preview(&plan)),
-                };
-                let empty = plan.is_empty();
-                self.plans.lock().unwrap().insert(plan.id.clone(), plan);
-                Some(Action::PlanReady {
-                    request,
-                    plan: shown,
-                    empty,
+                Some(self.ready(request, fix::plan(home, &choices)))
+            }
+            Effect::Rotate {
+                request,
+                slot,
+                new,
+                findings,
+                verify,
+            } => Some(self.rotation(request, &slot, &new, &findings, verify)),
+            Effect::LoadSlots => Some(Action::Slots(crate::slots::load(home))),
+            Effect::Verify {
+                fingerprint,
+                provider,
+                places,
+            } => {
+                let result = crate::plaintext::of(home, &fingerprint, &places).map(|secret| {
+                    crate::verify::verify_secret(
+                        &crate::verify::Settings::for_home(home),
+                        provider.as_deref(),
+                        &secret,
+                    )
+                });
+                Some(Action::Verified {
+                    fingerprint,
+                    result,
                 })
+            }
+            Effect::Open(url) => {
+                // Best effort: the popup shows the address whatever happens.
+                crate::child::open_in_browser(home, &url);
+                None
+            }
+            Effect::MarkRevoked {
+                slot,
+                fingerprint,
+                verify,
+            } => {
+                let settings = crate::verify::Settings::for_home(home);
+                let check = verify.then_some(&settings);
+                let result =
+                    crate::rotation::confirm_revoked(home, &slot, Some(&fingerprint), check)
+                        .map_err(|e| match e {
+                            e @ crate::rotation::NotRevoked::Unchecked { .. } => format!(
+                                "{e} (`hfguard rotate --done --force {slot}` marks it anyway)"
+                            ),
+                            e => e.to_string(),
+                        });
+                Some(Action::RevokeMarked { slot, result })
             }
             Effect::Discard(id) => {
                 self.plans.lock().unwrap().remove(&id);

@@ -187,6 +187,15 @@ impl Settings {
     }
 }
 
+/// The providers whose secrets hfguard can verify.
+pub const PROVIDERS: [&str; 1] = ["huggingface"];
+
+/// Whether hfguard has a verifier for `provider`: what a front end asks before it offers to
+/// verify a secret.
+pub fn supported(provider: &str) -> bool {
+    PROVIDERS.contains(&provider)
+}
+
 /// The verifier of `provider`, if hfguard has one.
 pub fn verifier(provider: &str, settings: &Settings) -> Option<Box<dyn Verifier>> {
     match provider {
@@ -246,4 +255,20 @@ pub fn verify_all(settings: &Settings, candidates: &[Candidate]) -> BTreeMap<Str
         }
     });
     results.into_inner().unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn supported_providers_are_those_with_a_verifier() {
+        let s = Settings {
+            hf_endpoint: "https://huggingface.co".into(),
+            timeout: TIMEOUT,
+        };
+        for p in ["huggingface", "openai", "wandb", "github", ""] {
+            assert_eq!(supported(p), verifier(p, &s).is_some(), "{p}");
+        }
+    }
 }
