@@ -279,18 +279,6 @@ fn reports_follow_a_rotation_from_needed_to_pending_revoke_to_done() {
     assert!(confirmed["rotation"]["revoked_at"].is_string());
 }
 
-fn whoami(user: &str) -> (u16, String) {
-    (
-        200,
-        serde_json::json!({
-            "type": "user", "name": user, "orgs": [],
-            "auth": {"type": "access_token",
-                     "accessToken": {"displayName": "laptop", "role": "write"}}
-        })
-        .to_string(),
-    )
-}
-
 /// With verification on, the new token must be live and the same account's (unless --force),
 /// and `--done` asks whether the old one is really revoked — one request per token to a local
 /// stand-in for the Hub.
@@ -309,9 +297,9 @@ fn rotate_verifies_the_new_token_and_the_revocation() {
     fx.write(".cache/huggingface/token", &old, 0o600);
     fix(&fx, &["--all"]);
     let hub = FakeHub::start(BTreeMap::from([
-        (old.clone(), whoami("alice")),
-        (bobs.clone(), whoami("bob")),
-        (new.clone(), whoami("alice")),
+        (old.clone(), whoami_write("alice")),
+        (bobs.clone(), whoami_write("bob")),
+        (new.clone(), whoami_write("alice")),
     ]));
     fx.set_env("HF_ENDPOINT", hub.endpoint());
 
@@ -347,7 +335,7 @@ fn rotate_verifies_the_new_token_and_the_revocation() {
     assert!(run.stderr.contains("still works"), "{}", run.stderr);
     // Revoked now (a stand-in that no longer knows it): done.
     drop(hub);
-    let hub = FakeHub::start(BTreeMap::from([(new.clone(), whoami("alice"))]));
+    let hub = FakeHub::start(BTreeMap::from([(new.clone(), whoami_write("alice"))]));
     fx.set_env("HF_ENDPOINT", hub.endpoint());
     let run = fx.run(&["rotate", "--done", "--verify", "huggingface"]);
     assert_eq!(run.code, 0, "{}", run.stderr);

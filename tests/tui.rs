@@ -797,11 +797,7 @@ fn secrets_show_their_names_which_one_the_hub_uses_and_whether_to_rotate() {
     assert!(main.contains("hub") && main.contains("rotate"), "{main}");
     let work = s.lines().find(|l| l.contains("hf_…AoCL")).unwrap();
     assert!(work.contains("[work]"), "{work}");
-    let flat: String = s
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let flat = flat(&s);
     assert!(
         flat.contains("huggingface_hub uses this token (it takes it from HF_TOKEN in ~/.bashrc)"),
         "{s}"
@@ -1423,11 +1419,7 @@ fn v_asks_before_the_first_request_of_the_session_and_then_verifies() {
     let s = screen(&app);
     let row = s.lines().find(|l| l.contains("hf_…Wq3Z")).unwrap();
     assert!(row.contains("rotate  live/write"), "{row}");
-    let flat: String = s
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let flat = flat(&s);
     assert!(
         flat.contains("Verified: live · alice (user) · write · can write user:alice · checked 2026-12-01T10:00:00Z"),
         "{s}"
@@ -1654,11 +1646,7 @@ fn r_on_a_replaced_token_asks_whether_it_is_revoked() {
     assert!(screen(&app).contains("A rotation replaced it in `huggingface`"));
     assert!(app.update(key('R')).is_empty());
     assert!(matches!(app.popup, Some(Popup::Revoked { .. })));
-    let flat: String = screen(&app)
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let flat = flat(&screen(&app));
     assert!(
         flat.contains("Did you revoke hf_…0LD1 at https://huggingface.co/settings/tokens?"),
         "{flat}"
@@ -1798,4 +1786,14 @@ fn v_reads_a_secret_only_the_keyring_holds_from_its_slot() {
         requests[0].authorization.as_deref(),
         Some(format!("Bearer {t}").as_str())
     );
+}
+
+/// The screen's text with borders and line breaks as single spaces: wrapped sentences read
+/// whole.
+fn flat(screen: &str) -> String {
+    screen
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

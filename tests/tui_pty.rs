@@ -340,19 +340,6 @@ fn bash_completes_subcommands_in_a_real_terminal() {
     );
 }
 
-/// The Hub's answer for a live write token of alice's.
-fn whoami_write(user: &str) -> (u16, String) {
-    (
-        200,
-        serde_json::json!({
-            "type": "user", "name": user, "orgs": [],
-            "auth": {"type": "access_token",
-                     "accessToken": {"displayName": "laptop", "role": "write"}}
-        })
-        .to_string(),
-    )
-}
-
 /// Types `/` and the last four characters of `token` into the dashboard, then Enter: the
 /// Tokens view shows that secret only (other processes of the machine may hold tokens).
 fn filter_to(tmux: &Tmux, token: &str) {

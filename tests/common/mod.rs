@@ -352,6 +352,21 @@ pub struct Request {
     pub head: String,
 }
 
+/// The Hub's `whoami-v2` answer for a live write token of `user`'s (display name `laptop`),
+/// for [`FakeHub::start`].
+#[allow(dead_code)]
+pub fn whoami_write(user: &str) -> (u16, String) {
+    (
+        200,
+        serde_json::json!({
+            "type": "user", "name": user, "orgs": [],
+            "auth": {"type": "access_token",
+                     "accessToken": {"displayName": "laptop", "role": "write"}}
+        })
+        .to_string(),
+    )
+}
+
 /// A stand-in for the Hugging Face Hub on 127.0.0.1: answers `GET /api/whoami-v2` by the
 /// bearer token (`answers`: token → status and body; any other token gets 401) and records
 /// every request. No test reaches the internet.
