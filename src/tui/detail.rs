@@ -238,12 +238,18 @@ fn secret(app: &Subject, g: &Group) -> Vec<TLine> {
         }
     }
     let rotate = report::rotate_hint(g.provider.as_deref());
+    let revoke_at = g
+        .provider
+        .as_deref()
+        .and_then(|p| crate::rules::builtin().rotation_url(p))
+        .map(|u| format!("at {u}"))
+        .unwrap_or_else(|| "where it was issued".into());
     match (&g.replaced, &g.slot) {
         (Some((slot, p)), _) => out.push(match &p.revoked_at {
             None => TLine::new(
                 Tone::Warn,
                 format!(
-                    "A rotation replaced it in `{}` on {}; it still works until you revoke it: {rotate}. Then R marks the rotation done.",
+                    "A rotation replaced it in `{}` on {}; it still works until you revoke it {revoke_at}. Then R marks the rotation done.",
                     safe_line(slot),
                     safe_line(&p.replaced_at)
                 ),
