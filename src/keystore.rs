@@ -77,11 +77,75 @@ fn within<T: Send + 'static>(
     let (tx, rx) = mpsc::channel();
     IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
     std::thread::spawn(move || {
+        let turn = one_at_a_time();
         let r = f();
+        drop(turn);
         IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
         let _ = tx.send(r);
     });
     rx.recv_timeout(limit).unwrap_or(Err(KeyError::Timeout))
+}
+
+/// How long a request waits for its turn (see [`one_at_a_time`]) before it goes ahead anyway.
+const TURN_WAIT: Duration = Duration::from_secs(5);
+
+/// Waits for this request's turn among every hfguard process of the user: an exclusive
+/// `flock` on `$XDG_RUNTIME_DIR/hfguard-keyring.lock` (else `hfguard-keyring-<uid>.lock` in
+/// the temporary folder), held while the request runs.
+///
+/// gnome-keyring 42 (Debian 12) can abort — and take every application's secrets with it —
+/// when new clients open sessions while others come and go at the same moment: several
+/// hfguard processes at once (shells of a restored tmux session, each asking `token get`;
+/// git asking the credential helper while a fix runs) make exactly that traffic. Taken one at
+/// a time, the daemon's own clients are unaffected.
+///
+/// Best effort: a lock file that is not a regular file of this user, or a turn not given
+/// within [`TURN_WAIT`] (another request waiting for an unlock prompt), lets the request go
+/// ahead without it.
+fn one_at_a_time() -> Option<nix::fcntl::Flock<std::fs::File>> {
+    let uid = nix::unistd::geteuid().as_raw();
+    let path = match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => std::path::PathBuf::from(dir).join("hfguard-keyring.lock"),
+        None => std::env::temp_dir().join(format!("hfguard-keyring-{uid}.lock")),
+    };
+    turn_at(&path, TURN_WAIT)
+}
+
+/// The lock of [`one_at_a_time`] at `path`, waiting at most `wait`.
+fn turn_at(path: &std::path::Path, wait: Duration) -> Option<nix::fcntl::Flock<std::fs::File>> {
+    use nix::fcntl::{Flock, FlockArg};
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let uid = nix::unistd::geteuid().as_raw();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc_flags())
+        .open(path)
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.uid() != uid {
+        return None;
+    }
+    let started = std::time::Instant::now();
+    let mut file = file;
+    loop {
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => return Some(lock),
+            Err((f, _)) if started.elapsed() < wait => {
+                file = f;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+/// The lock file is opened without following a link and without waiting on a FIFO.
+fn libc_flags() -> i32 {
+    (nix::fcntl::OFlag::O_NOFOLLOW | nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_CLOEXEC)
+        .bits()
 }
 
 /// Keyring requests still running on their threads (one given up on after its timeout).
@@ -251,6 +315,7 @@ impl KeyStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn settle_waits_for_a_request_given_up_on() {
@@ -262,5 +327,49 @@ mod tests {
         assert!(IN_FLIGHT.load(Ordering::SeqCst) > 0);
         settle(Duration::from_secs(10));
         assert_eq!(IN_FLIGHT.load(Ordering::SeqCst), 0);
+    }
+
+    /// Requests take turns: while one holds the lock, another gets it only once it is let
+    /// go (or, after the wait, goes ahead without it).
+    #[test]
+    fn requests_take_turns_on_the_lock_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hfguard-keyring.lock");
+        let first = turn_at(&path, Duration::from_secs(5)).expect("the first gets its turn");
+        assert!(
+            turn_at(&path, Duration::from_millis(50)).is_none(),
+            "a second turn while the first is held"
+        );
+        let (tx, rx) = mpsc::channel();
+        let p = path.clone();
+        let waiter = std::thread::spawn(move || {
+            let turn = turn_at(&p, Duration::from_secs(30));
+            tx.send(()).unwrap();
+            turn.is_some()
+        });
+        assert!(
+            rx.recv_timeout(Duration::from_millis(200)).is_err(),
+            "the second went ahead while the first held the lock"
+        );
+        drop(first);
+        assert!(waiter.join().unwrap(), "the second never got its turn");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    /// A link or a FIFO planted at the lock's path is not followed or waited on: the request
+    /// goes ahead without a turn.
+    #[test]
+    fn a_planted_lock_path_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere");
+        std::fs::write(&target, "keep").unwrap();
+        let link = dir.path().join("hfguard-keyring.lock");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(turn_at(&link, Duration::from_millis(10)).is_none());
+        let fifo = dir.path().join("fifo.lock");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        assert!(turn_at(&fifo, Duration::from_millis(10)).is_none());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
     }
 }
