@@ -94,10 +94,10 @@ const TURN_WAIT: Duration = Duration::from_secs(5);
 /// the temporary folder), held while the request runs.
 ///
 /// gnome-keyring 42 (Debian 12) can abort — and take every application's secrets with it —
-/// when new clients open sessions while others come and go at the same moment: several
-/// hfguard processes at once (shells of a restored tmux session, each asking `token get`;
-/// git asking the credential helper while a fix runs) make exactly that traffic. Taken one at
-/// a time, the daemon's own clients are unaffected.
+/// when new clients open sessions while others come and go at the same moment. Several
+/// hfguard processes at once can make that traffic (git asking the credential helper while a
+/// fix runs; the parallel keyring tests killed the daemon within a few runs). Taken one at a
+/// time, they never did. Other applications' requests are not affected.
 ///
 /// Best effort: a lock file that is not a regular file of this user, or a turn not given
 /// within [`TURN_WAIT`] (another request waiting for an unlock prompt), lets the request go
