@@ -447,16 +447,8 @@ fn undo_keeps_keyring_tokens_that_are_rotated_or_still_in_use() {
     fx.write(".cache/huggingface/token", &a, 0o600);
     fix(&fx, &["--all", "--only", "keyring"]);
     // Rotated as the docs advise, then the fix is undone: the new token stays.
-    let mut set = fx.command(&["token", "set"]);
-    set.stdin(std::process::Stdio::piped());
-    let mut child = set.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{rotated}\n").as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    let set = fx.run_with_input(&["token", "set"], Some(&format!("{rotated}\n")));
+    assert!(set.code == 0, "{}", set.stderr);
     // `token set` is a fix of its own (undoable); undo the first fix by its id.
     let first_fix = std::fs::read_dir(fx.path(".local/state/hfguard/journal"))
         .unwrap()
@@ -1162,21 +1154,12 @@ fn token_set_from_stdin_list_and_rm() {
         random_alnum("set1", 40),
         random_alnum("set2", 40)
     ));
-    let mut cmd = fx.command(&["token", "set", "--name", "openai"]);
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{t}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    fx.assert_no_leak(&stderr);
-    assert!(out.status.success(), "{stderr}");
+    let set = fx.run_with_input(
+        &["token", "set", "--name", "openai"],
+        Some(&format!("{t}\n")),
+    );
+    let stderr = set.stderr;
+    assert!(set.code == 0, "{stderr}");
     assert!(stderr.contains("as `openai`"), "{stderr}");
     let list = fx.run(&["token", "list"]).stdout;
     assert!(list.contains("openai") && list.contains("sk-…"), "{list}");

@@ -4,44 +4,11 @@
 
 mod common;
 use common::*;
-use std::io::Write;
 
 fn rotate(fx: &Fixture, slot: &str, token: &str, extra: &[&str]) -> Run {
     let mut args = vec!["rotate", slot, "--stdin", "--yes", "--no-open"];
     args.extend_from_slice(extra);
-    let mut cmd = fx.command(&args);
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{token}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    };
-    fx.assert_no_leak(&run.stdout);
-    fx.assert_no_leak(&run.stderr);
-    run
-}
-
-fn shell_gets(fx: &Fixture, shell: &str, rc: &str, want: &str) -> bool {
-    let script = match shell {
-        "fish" => format!(
-            "source {}; test \"$HF_TOKEN\" = \"$WANT\"",
-            fx.path(rc).display()
-        ),
-        _ => format!(". {}; [ \"$HF_TOKEN\" = \"$WANT\" ]", fx.path(rc).display()),
-    };
-    sh_with(fx, shell, &script, &[("WANT", want)])
-        .status
-        .success()
+    fx.run_with_input(&args, Some(&format!("{token}\n")))
 }
 
 #[test]
@@ -109,18 +76,12 @@ fn rotate_replaces_the_slot_everywhere_and_undo_brings_the_old_back() {
             "a new {shell} lacks the new token"
         );
     }
-    let fill = git_in(
-        &fx,
-        fx.home(),
-        &["credential", "fill"],
-        Some("protocol=https\nhost=huggingface.co\n\n"),
-    );
+    let fill = git_fill_hub(&fx);
     assert!(
         fill.contains(&format!("password={new}\n")),
         "git serves the old token"
     );
-    fx.set_env("WANT", new.clone());
-    let ok = fx.run(&["exec", "--", "sh", "-c", "test \"$HF_TOKEN\" = \"$WANT\""]);
+    let ok = exec_serves(&mut fx, &new);
     assert_eq!(ok.code, 0, "exec serves the old token");
     // The old token is nowhere in plaintext: the history is redacted, the .env line gone.
     let r = fx.scan(&[]);

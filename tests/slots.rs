@@ -71,8 +71,7 @@ fn the_default_slot_is_the_token_huggingface_hub_would_use() {
         "token get serves the stale token"
     );
     assert!(get(&fx, "huggingface-old-token-file") == stale);
-    fx.set_env("WANT", current.clone());
-    let run = fx.run(&["exec", "--", "sh", "-c", "test \"$HF_TOKEN\" = \"$WANT\""]);
+    let run = exec_serves(&mut fx, &current);
     assert_eq!(run.code, 0, "exec serves the stale token");
     let list = fx.run(&["token", "list"]).stdout;
     let marked = list
@@ -204,18 +203,12 @@ fn a_new_token_replaces_the_slot_it_is_a_new_value_of() {
         new_bash_has_token(&fx, ".bashrc", &new),
         "the lookup serves the revoked token"
     );
-    let fill = git_in(
-        &fx,
-        fx.home(),
-        &["credential", "fill"],
-        Some("protocol=https\nhost=huggingface.co\n\n"),
-    );
+    let fill = git_fill_hub(&fx);
     assert!(
         fill.contains(&format!("password={new}\n")),
         "git serves the revoked token"
     );
-    fx.set_env("WANT", new.clone());
-    let run = fx.run(&["exec", "--", "sh", "-c", "test \"$HF_TOKEN\" = \"$WANT\""]);
+    let run = exec_serves(&mut fx, &new);
     assert_eq!(run.code, 0, "exec serves the revoked token");
 
     // A re-login writes a new token file: the fix replaces the slot's value.
@@ -599,8 +592,7 @@ fn exec_without_a_name_uses_the_only_hugging_face_slot() {
     let t = fx.token("lone-legacy");
     fx.write(".huggingface/token", &t, 0o600);
     fix(&fx, &["--all"]);
-    fx.set_env("WANT", t.clone());
-    let run = fx.run(&["exec", "--", "sh", "-c", "test \"$HF_TOKEN\" = \"$WANT\""]);
+    let run = exec_serves(&mut fx, &t);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
 

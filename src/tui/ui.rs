@@ -703,15 +703,20 @@ fn popup(app: &App, t: &Theme, f: &mut Frame) {
                         Tone::Muted,
                         "What it changed is in the journal: `hfguard history`, `hfguard undo`.",
                     ),
-                    TLine::new(Tone::Strong, "y")
-                        .push(Tone::Plain, " quit   ")
-                        .push(Tone::Strong, "n")
-                        .push(Tone::Plain, " stay"),
+                    yes_no("quit", "stay"),
                 ],
             );
         }
         None => {}
     }
+}
+
+/// The answers of a y/n question, with what each does.
+fn yes_no(yes: &str, no: &str) -> TLine {
+    TLine::new(Tone::Strong, "y")
+        .push(Tone::Plain, format!(" {yes}   "))
+        .push(Tone::Strong, "n")
+        .push(Tone::Plain, format!(" {no}"))
 }
 
 /// What the verification question says: exactly what is sent, where, and nothing else.
@@ -735,10 +740,7 @@ fn consent_lines(app: &App, c: &crate::tui::app::Chosen) -> Vec<TLine> {
             Tone::Muted,
             "Asked once per session; `[verify] enabled = true` in the configuration means yes.",
         ),
-        TLine::new(Tone::Strong, "y")
-            .push(Tone::Plain, " send it   ")
-            .push(Tone::Strong, "n")
-            .push(Tone::Plain, " send nothing"),
+        yes_no("send it", "send nothing"),
     ]
 }
 
@@ -765,10 +767,7 @@ fn revoked_lines(app: &App, slot: &str, c: &crate::tui::app::Chosen) -> Vec<TLin
                 "Nothing is sent: hfguard takes your word for it."
             },
         ),
-        TLine::new(Tone::Strong, "y")
-            .push(Tone::Plain, " yes: the rotation is done   ")
-            .push(Tone::Strong, "n")
-            .push(Tone::Plain, " not yet"),
+        yes_no("yes: the rotation is done", "not yet"),
     ]
 }
 

@@ -73,10 +73,38 @@ pub fn sh_with(
 
 /// Whether a new bash that sources `rc` gets `HF_TOKEN` = `want`.
 pub fn new_bash_has_token(fx: &Fixture, rc: &str, want: &str) -> bool {
-    let script = format!(". {}; [ \"$HF_TOKEN\" = \"$WANT\" ]", fx.path(rc).display());
-    sh_with(fx, "bash", &script, &[("WANT", want)])
+    shell_gets(fx, "bash", rc, want)
+}
+
+/// Whether a new `shell` (bash, zsh or fish) that reads the start-up file `rc` gets `want`
+/// as `HF_TOKEN`.
+pub fn shell_gets(fx: &Fixture, shell: &str, rc: &str, want: &str) -> bool {
+    let script = match shell {
+        "fish" => format!(
+            "source {}; test \"$HF_TOKEN\" = \"$WANT\"",
+            fx.path(rc).display()
+        ),
+        _ => format!(". {}; [ \"$HF_TOKEN\" = \"$WANT\" ]", fx.path(rc).display()),
+    };
+    sh_with(fx, shell, &script, &[("WANT", want)])
         .status
         .success()
+}
+
+/// `hfguard exec` running a command that succeeds only when it sees `want` as `HF_TOKEN`.
+pub fn exec_serves(fx: &mut Fixture, want: &str) -> Run {
+    fx.set_env("WANT", want.to_string());
+    fx.run(&["exec", "--", "sh", "-c", "test \"$HF_TOKEN\" = \"$WANT\""])
+}
+
+/// What real git's `credential fill` answers for https://huggingface.co, from the home.
+pub fn git_fill_hub(fx: &Fixture) -> String {
+    git_in(
+        fx,
+        fx.home(),
+        &["credential", "fill"],
+        Some("protocol=https\nhost=huggingface.co\n\n"),
+    )
 }
 
 pub fn has(cmd: &str) -> bool {

@@ -188,8 +188,14 @@ impl Fixture {
     /// Runs hfguard to completion (killed after 60 s: a hang is a failure) and checks the
     /// output for leaked secrets.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_input(args, None)
+    }
+
+    /// [`Fixture::run`] with `input` written to hfguard's standard input (a token pasted
+    /// into `token set` or `rotate --stdin`), then closed.
+    pub fn run_with_input(&self, args: &[&str], input: Option<&str>) -> Run {
         let mut cmd = self.command(args);
-        let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
+        let out = run_child(&mut cmd, Duration::from_secs(60), input);
         self.assert_no_leak(&out.stdout);
         self.assert_no_leak(&out.stderr);
         out
@@ -235,12 +241,23 @@ pub fn bin() -> PathBuf {
 }
 
 pub fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Run {
-    use std::io::Read;
+    run_child(cmd, limit, None)
+}
+
+/// [`run_with_timeout`], with `input` on the child's standard input when given.
+fn run_child(cmd: &mut Command, limit: Duration, input: Option<&str>) -> Run {
+    use std::io::{Read, Write};
+    if input.is_some() {
+        cmd.stdin(std::process::Stdio::piped());
+    }
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("hfguard runs");
+    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+        stdin.write_all(text.as_bytes()).expect("stdin is written");
+    }
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
     let out_t = std::thread::spawn(move || {
